@@ -1,0 +1,191 @@
+"""The `simscan` command: the only layer that touches fds, the environment,
+signals and exec.
+
+qmail-smtpd runs it as $QMAILQUEUE: message on fd 0, envelope on fd 1,
+the custom-error pipe on fd 4 (or 6), log on fd 2.  Whatever happens,
+exactly one log line is written and the work dir is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+# _signal, not signal: the signal module imports enum (~3 ms per message)
+# only to wrap these same functions.
+import _signal
+
+from . import __version__, qmailqueue, report, settings, workdir
+from .errors import (
+    EXIT_OK,
+    EXIT_REJECT,
+    EXIT_TEMPFAIL,
+    ConfigError,
+    Interrupted,
+    SimscanError,
+    exit_code_for,
+)
+from .pipeline import Debug, Job, Scanner, run, scanners_for
+from .verdict import outcome
+
+_SIGNALS = (_signal.SIGTERM, _signal.SIGALRM, _signal.SIGHUP, _signal.SIGINT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["-v"]:
+        print(f"simscan version: {__version__}")
+        return EXIT_OK
+    if args:
+        _write_err(b"usage: simscan [-v]  (run by qmail-smtpd as $QMAILQUEUE)\n")
+        return EXIT_TEMPFAIL
+    return Run(os.environb).execute()
+
+
+class Run:
+    """One message, from fd 0 and 1 to an exit code."""
+
+    def __init__(self, environ: os._Environ[bytes], scanners: list[Scanner] | None = None) -> None:
+        self.start = time.time()
+        self.started = time.monotonic()
+        self.environ = environ
+        self.scanners = scanners
+        self.debug = Debug(_int(environ.get(b"SIMSCAN_DEBUG")), _write_err)
+        self.keep_files = _int(environ.get(b"SIMSCAN_DEBUG_FILES"))
+        self.interruptible = False
+        self.workdir: str | None = None
+        self.envelope: qmailqueue.Envelope | None = None
+
+    def execute(self) -> int:
+        for signum in _SIGNALS:
+            _signal.signal(signum, self._on_signal)
+        queued = False
+        # Signals raise Interrupted only while `interruptible` is set, and
+        # that is only ever inside this try: an interruption can never
+        # escape it, nor hit the cleanup and the log line below.
+        try:
+            self.interruptible = True
+            code, state, detail, spam, queued = self._process()
+            self.interruptible = False
+        except Exception as err:
+            self.interruptible = False
+            code = exit_code_for(err)
+            state, detail, spam = f"ERROR {code}", _reason(err).encode(errors="replace"), None
+            if not isinstance(err, SimscanError) and self.debug.level:
+                import traceback
+
+                self.debug(1, "".join(traceback.format_exception(err)).rstrip())
+        self._cleanup(queued)
+        self._log(state, spam, detail)
+        return code
+
+    def _process(self) -> tuple[int, str, bytes, report.SpamScore | None, bool]:
+        config = settings.load(os.environ)
+        self.debug(2, repr(config))
+        _drop_privileges(config.user)
+        self.workdir = path = workdir.create(config.workdir)
+        self.debug(1, f"work dir {path}")
+        message = workdir.receive(0, f"{path}/{workdir.MESSAGE_NAME}")
+        self.envelope = envelope = qmailqueue.read_envelope(1)
+        env_path = f"{path}/{workdir.ENVELOPE_NAME}"
+        workdir.write_file(env_path, envelope.raw)
+        self.debug(1, f"message {message.size} bytes, {len(envelope.recipients)} recipients")
+
+        scanners = scanners_for(config) if self.scanners is None else self.scanners
+        job = Job(message, envelope, config, path, report.subject(message.head), self.debug)
+        result = run(job, scanners)
+        out = outcome(result.verdict, config.dropmsg, config.custom_smtp_reject)
+        code = out.exit_code
+        if out.custom_text is not None and not qmailqueue.write_custom_error(
+            config.custom_error_fd, out.custom_text
+        ):
+            self.debug(1, f"fd {config.custom_error_fd} is not open: refusing with 31")
+            code = EXIT_REJECT
+        if not out.queue:
+            return code, out.log_state, result.verdict.detail, result.spam, False
+        prefix = b""
+        if config.received:
+            prefix = report.received_line(
+                __version__, os.getppid(), os.getpid(), self._elapsed(),
+                result.scanners, self.start,
+            )
+        status = qmailqueue.hand_off(
+            config.qmail_queue, result.message_path, env_path, prefix, _SIGNALS
+        )
+        self.debug(1, f"{config.qmail_queue} exited {status}")
+        if status == 0:
+            return EXIT_OK, out.log_state, result.verdict.detail, result.spam, True
+        if status < 0:
+            why = f"{config.qmail_queue} killed by signal {-status}"
+            return EXIT_TEMPFAIL, f"ERROR {EXIT_TEMPFAIL}", why.encode(), result.spam, False
+        why = f"{config.qmail_queue} exited {status}"
+        return status, f"ERROR {status}", why.encode(), result.spam, False
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.interruptible:
+            self.interruptible = False
+            raise Interrupted(signum)
+
+    def _cleanup(self, queued: bool) -> None:
+        if self.workdir is None:
+            return
+        if self.keep_files >= 2 or (self.keep_files == 1 and not queued):
+            self.debug(1, f"keeping work dir {self.workdir}")
+            return
+        if not workdir.remove(self.workdir):
+            self.debug(1, f"could not remove work dir {self.workdir}")
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def _log(self, state: str, spam: report.SpamScore | None, detail: bytes) -> None:
+        env = self.envelope
+        line = report.log_line(
+            os.getppid(),
+            state,
+            spam,
+            self._elapsed(),
+            detail,
+            self.environ.get(b"TCPREMOTEIP"),
+            env.sender_lower if env else b"",
+            env.recipients_lower if env else [],
+        )
+        _write_err(line)
+
+
+def _drop_privileges(user: str) -> None:
+    """Run as `user` when started as root (the C program was setuid)."""
+    if not user or os.geteuid() != 0:
+        return
+    import pwd
+
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError:
+        raise ConfigError("", 0, "user", f"no such user {user!r}") from None
+    if pw.pw_uid == 0:
+        return
+    os.initgroups(user, pw.pw_gid)
+    os.setgid(pw.pw_gid)
+    os.setuid(pw.pw_uid)
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, SimscanError):
+        return str(err)
+    return f"internal error {type(err).__name__} ({err})"
+
+
+def _int(value: bytes | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def _write_err(data: bytes) -> None:
+    try:
+        os.write(2, data)
+    except OSError:
+        pass

@@ -1,0 +1,102 @@
+"""The pipeline decides: (message, envelope, settings, scanners) -> Result.
+
+It knows nothing of sockets or file descriptors.  Scanners are small
+objects with a `scan(job)` method; they run in precedence order (cheap
+checks first: regex, attachment, virus, spam) and the first one that
+refuses the message decides.  A scanner that delivers with a note
+(spam passthru) records its verdict and lets the rest run.
+"""
+
+from __future__ import annotations
+
+from .qmailqueue import Envelope
+from .report import SpamScore
+from .settings import Settings
+from .verdict import CLEAN, Verdict, outcome
+from .workdir import Message
+
+
+class Job:
+    """One message on its way through the scanners."""
+
+    __slots__ = ("debug", "envelope", "message", "settings", "subject", "workdir")
+
+    def __init__(
+        self,
+        message: Message,
+        envelope: Envelope,
+        settings: Settings,
+        workdir: str,
+        subject: bytes,
+        debug: Debug,
+    ) -> None:
+        self.message = message
+        self.envelope = envelope
+        self.settings = settings
+        self.workdir = workdir
+        self.subject = subject
+        self.debug = debug
+
+
+class Result:
+    """What the scanners concluded, and what to queue."""
+
+    __slots__ = ("message_path", "scanners", "spam", "verdict")
+
+    def __init__(self, verdict: Verdict, message_path: str) -> None:
+        self.verdict = verdict
+        self.message_path = message_path
+        # (name, version) of every scanner that ran, for the Received line.
+        self.scanners: list[tuple[str, str]] = []
+        # Set when spam scanning ran: the log line then carries the triple.
+        self.spam: SpamScore | None = None
+
+
+class Scanner:
+    """A check on the message: returns a Verdict, or None for no opinion."""
+
+    name = "scanner"
+
+    def version(self, job: Job) -> str:
+        return ""
+
+    def scan(self, job: Job, result: Result) -> Verdict | None:
+        raise NotImplementedError
+
+
+class Debug:
+    """SIMSCAN_DEBUG: N > 0 writes debug lines of level <= N on stderr."""
+
+    __slots__ = ("level", "write")
+
+    def __init__(self, level: int, write: object) -> None:
+        self.level = level
+        self.write = write
+
+    def __call__(self, level: int, text: str) -> None:
+        if level <= self.level:
+            self.write(f"simscan: {text}\n".encode(errors="replace"))  # type: ignore[operator]
+
+
+def scanners_for(settings: Settings) -> list[Scanner]:
+    """The scanners the settings turn on, in precedence order.
+
+    None exist yet: later work adds regex, attachments, ClamAV, Trophie
+    and SpamAssassin here.
+    """
+    return []
+
+
+def run(job: Job, scanners: list[Scanner]) -> Result:
+    """Run the scanners in order; the first refusal ends the scan."""
+    result = Result(Verdict(CLEAN, job.subject), job.message.path)
+    for scanner in scanners:
+        verdict = scanner.scan(job, result)
+        result.scanners.append((scanner.name, scanner.version(job)))
+        job.debug(1, f"{scanner.name}: {verdict!r}")
+        if verdict is None:
+            continue
+        result.verdict = verdict
+        if not outcome(verdict, dropmsg=False, custom_reject=False).queue:
+            break
+    return result

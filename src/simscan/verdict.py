@@ -1,0 +1,78 @@
+"""Verdicts, and the one table that turns a verdict into what qmail sees.
+
+A scanner (or policy check) produces a Verdict; `outcome()` decides, from
+the settings, whether the message is queued, refused (31, or 82 with the
+custom text) or dropped (0, not queued), and what state is logged.  The
+reject texts are those of the C simscan, byte for byte (SPEC section 2).
+"""
+
+from __future__ import annotations
+
+from .errors import EXIT_CUSTOM, EXIT_OK, EXIT_REJECT
+
+CLEAN = "clean"
+PASSTHRU = "passthru"
+SPAM_PASS = "spam pass"
+RELAYCLIENT = "relayclient"
+VIRUS = "virus"
+SPAM = "spam"
+ATTACH = "attach"
+REGEX = "regex"
+
+# kind -> (log state, log state when dropped or None if never dropped,
+#          custom reject text or None when the message is delivered)
+_TABLE: dict[str, tuple[str, str | None, bytes | None]] = {
+    CLEAN: ("CLEAN", None, None),
+    PASSTHRU: ("PASSTHRU", None, None),
+    SPAM_PASS: ("SPAM PASS", None, None),
+    RELAYCLIENT: ("RELAYCLIENT", None, None),
+    VIRUS: ("VIRUS", "VIRUS DROPPED", b"DYour email was rejected because it contains the %s virus"),
+    SPAM: ("SPAM REJECT", "SPAM DROPPED", b"DYour email is considered spam (%s spam-hits)"),
+    ATTACH: ("ATTACH", None, b"DYour email was rejected because it contains a bad attachment: %s"),
+    REGEX: ("REGEX", None, b"DYour email was rejected because it matches a filter (%s)"),
+}
+
+
+class Verdict:
+    """What the checks concluded about one message.
+
+    `detail` is the log line's fourth field (virus name, file name, `#N`;
+    the subject for clean and spam); `reject_arg` fills the custom text
+    (for spam, the hits as `%.2f`).
+    """
+
+    __slots__ = ("detail", "kind", "reject_arg")
+
+    def __init__(self, kind: str, detail: bytes = b"", reject_arg: bytes | None = None) -> None:
+        if kind not in _TABLE:
+            raise ValueError(f"unknown verdict {kind!r}")
+        self.kind = kind
+        self.detail = detail
+        self.reject_arg = detail if reject_arg is None else reject_arg
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.kind!r}, {self.detail!r})"
+
+
+class Outcome:
+    """What to do: queue it or not, exit code, fd text, log state."""
+
+    __slots__ = ("custom_text", "exit_code", "log_state", "queue")
+
+    def __init__(self, queue: bool, exit_code: int, log_state: str, custom_text: bytes | None) -> None:
+        self.queue = queue
+        self.exit_code = exit_code
+        self.log_state = log_state
+        self.custom_text = custom_text
+
+
+def outcome(verdict: Verdict, dropmsg: bool, custom_reject: bool) -> Outcome:
+    """The verdict table: dropmsg beats custom reject beats plain 31."""
+    state, dropped_state, template = _TABLE[verdict.kind]
+    if template is None:
+        return Outcome(True, EXIT_OK, state, None)
+    if dropmsg and dropped_state is not None:
+        return Outcome(False, EXIT_OK, dropped_state, None)
+    if custom_reject:
+        return Outcome(False, EXIT_CUSTOM, state, template % verdict.reject_arg)
+    return Outcome(False, EXIT_REJECT, state, None)
