@@ -38,6 +38,15 @@ def forced_command() -> list[str]:
     return [sys.executable, str(FORCED)]
 
 
+def measured(command: list[str], report: Path) -> list[str]:
+    """Wrap command in GNU time, which writes its peak RSS (KB) to report.
+
+    (posix_spawn's child inherits the test process's memory high-water
+    mark, so its own rusage would measure pytest, not simscan.)
+    """
+    return ["/usr/bin/time", "-f", "%M", "-o", str(report), *command]
+
+
 @dataclass
 class Record:
     message: bytes
@@ -50,7 +59,6 @@ class Outcome:
     stderr: bytes
     custom_text: bytes
     records: list[Record]
-    maxrss_kb: int
     workdirs_left: list[str] = field(default_factory=list)
 
     @property
@@ -184,7 +192,7 @@ def smtpd_run(
         os.kill(pid, kill_signal)
     deadline = time.monotonic() + timeout
     while True:
-        done, status, usage = os.wait4(pid, os.WNOHANG)
+        done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             break
         if time.monotonic() > deadline:
@@ -201,7 +209,6 @@ def smtpd_run(
         stderr=bytes(log),
         custom_text=custom,
         records=[],
-        maxrss_kb=usage.ru_maxrss,
     )
 
 

@@ -22,6 +22,7 @@ from .errors import (
     EXIT_REJECT,
     EXIT_TEMPFAIL,
     ConfigError,
+    InputError,
     Interrupted,
     SimscanError,
     exit_code_for,
@@ -81,6 +82,7 @@ class Run:
         return code
 
     def _process(self) -> tuple[int, str, bytes, report.SpamScore | None, bool]:
+        _check_input_fds()
         config = settings.load(os.environ)
         self.debug(2, repr(config))
         _drop_privileges(config.user)
@@ -152,6 +154,16 @@ class Run:
             env.recipients_lower if env else [],
         )
         _write_err(line)
+
+
+def _check_input_fds() -> None:
+    """fd 0 and 1 must be open before we open anything, or our own files
+    would take their numbers and be read as the message or envelope."""
+    for fd, what in ((0, "message"), (1, "envelope")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise InputError(f"fd {fd} (the {what}) is not open") from None
 
 
 def _drop_privileges(user: str) -> None:
