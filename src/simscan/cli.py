@@ -33,7 +33,7 @@ from .verdict import outcome
 _SIGNALS = (_signal.SIGTERM, _signal.SIGALRM, _signal.SIGHUP, _signal.SIGINT)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, started: float | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args == ["-v"]:
         print(f"simscan version: {__version__}")
@@ -41,15 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     if args:
         _write_err(b"usage: simscan [-v]  (run by qmail-smtpd as $QMAILQUEUE)\n")
         return EXIT_TEMPFAIL
-    return Run(os.environb).execute()
+    return Run(os.environb, started=started).execute()
 
 
 class Run:
     """One message, from fd 0 and 1 to an exit code."""
 
-    def __init__(self, environ: os._Environ[bytes], scanners: list[Scanner] | None = None) -> None:
+    def __init__(
+        self,
+        environ: os._Environ[bytes],
+        scanners: list[Scanner] | None = None,
+        started: float | None = None,
+    ) -> None:
         self.start = time.time()
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started
         self.environ = environ
         self.scanners = scanners
         self.debug = Debug(_int(environ.get(b"SIMSCAN_DEBUG")), _write_err)

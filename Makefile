@@ -1,0 +1,39 @@
+# The system interpreter, as on a Debian qmail host (see README).
+PYTHON ?= /usr/bin/python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SOURCES := pyproject.toml $(wildcard bin/* src/simscan/*.py)
+
+.PHONY: all deps test lint demo bench clean
+
+all: test
+
+deps:
+	scripts/install-deps
+
+# simscan is installed into the venv as a package (not editable), so the
+# tests and the benchmark run exactly what `pip install` gives a site.
+$(STAMP): $(SOURCES)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check '.[test]'
+	@touch $@
+
+test: deps $(STAMP)
+	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check src tests bench demo
+	$(BIN)/mypy
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench demo
+	$(BIN)/ruff format --check src tests bench demo
+	$(BIN)/mypy
+
+demo: deps $(STAMP)
+	$(BIN)/python demo/run.py
+
+bench: deps $(STAMP)
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info
