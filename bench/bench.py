@@ -114,8 +114,9 @@ def peak_rss(message: Path, envelope: Path, env: dict[str, str]) -> tuple[int, f
 
 
 def main() -> int:
-    print(f"simscan benchmark: {SIMSCAN}\n  python {sys.version.split()[0]} "
-          f"({os.path.realpath(sys.executable)}), {os.cpu_count()} cpus, {RUNS} runs each\n")  # fmt: skip
+    interpreter = f"python {sys.version.split()[0]} ({os.path.realpath(sys.executable)})"
+    print(f"simscan benchmark: {SIMSCAN}")
+    print(f"  {interpreter}, {os.cpu_count()} cpus, {RUNS} runs each\n")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         envelope = tmp / "envelope"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 
 from harness import Site, envelope, simscan_command
-import subprocess
 
 MESSAGE = (
     b"Received: from client (1.2.3.4)\n"

@@ -12,9 +12,13 @@ from harness import Site, forced_command
 from test_e2e_basic import ENV, MESSAGE, parse_log
 
 TEXTS = {
-    "virus:EICAR-Test-File": b"DYour email was rejected because it contains the EICAR-Test-File virus",
+    "virus:EICAR-Test-File": (
+        b"DYour email was rejected because it contains the EICAR-Test-File virus"
+    ),
     "spam:Buy now:1000.00": b"DYour email is considered spam (1000.00 spam-hits)",
-    "attach:trojan.exe": b"DYour email was rejected because it contains a bad attachment: trojan.exe",
+    "attach:trojan.exe": (
+        b"DYour email was rejected because it contains a bad attachment: trojan.exe"
+    ),
     "regex:#2": b"DYour email was rejected because it matches a filter (#2)",
 }
 STATES = {"virus": b"VIRUS", "spam": b"SPAM REJECT", "attach": b"ATTACH", "regex": b"REGEX"}

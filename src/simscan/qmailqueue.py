@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 
-# _signal rather than signal: see cli.py
-import _signal
-
 from .errors import (
     EnvelopeFormatError,
     EnvelopeTruncated,
@@ -20,6 +17,13 @@ from .errors import (
     Interrupted,
     QueueError,
 )
+
+# _signal rather than signal: see cli.py
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal as _signal
+else:
+    import _signal
 
 # An envelope this large is not from qmail-smtpd; refuse it as malformed
 # rather than grow without bound.  (10,000 recipients of 500 bytes fit.)

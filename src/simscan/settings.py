@@ -98,7 +98,11 @@ _SCHEMA: dict[str, tuple[object, object]] = {
     "size_limit": (_size, 250000),
 }
 
-_UNDER_QMAILDIR = {"workdir": "/simscan", "controldir": "/control", "qmail_queue": "/bin/qmail-queue"}
+_UNDER_QMAILDIR = {
+    "workdir": "/simscan",
+    "controldir": "/control",
+    "qmail_queue": "/bin/qmail-queue",
+}
 
 
 class Settings:

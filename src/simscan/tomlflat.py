@@ -55,7 +55,7 @@ def _parse_simple(text: str, path: str) -> dict[str, tuple[object, int]]:
 
 
 def _check_comment(text: str) -> None:
-    if any(c < " " and c != "\t" or c == "\x7f" for c in text):
+    if any((c < " " and c != "\t") or c == "\x7f" for c in text):
         raise _NotSimple
 
 

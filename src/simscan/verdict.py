@@ -59,7 +59,9 @@ class Outcome:
 
     __slots__ = ("custom_text", "exit_code", "log_state", "queue")
 
-    def __init__(self, queue: bool, exit_code: int, log_state: str, custom_text: bytes | None) -> None:
+    def __init__(
+        self, queue: bool, exit_code: int, log_state: str, custom_text: bytes | None
+    ) -> None:
         self.queue = queue
         self.exit_code = exit_code
         self.log_state = log_state
