@@ -95,7 +95,7 @@ class Run:
         _check_input_fds()
         config = settings.load(os.environ)
         self.debug(2, repr(config))
-        _drop_privileges(config.user)
+        _drop_privileges(config.user, settings.config_path(os.environ))
         self.workdir = path = workdir.create(config.workdir)
         self.debug(1, f"work dir {path}")
         message = workdir.receive(0, f"{path}/{workdir.MESSAGE_NAME}")
@@ -176,7 +176,7 @@ def _check_input_fds() -> None:
             raise InputError(f"fd {fd} (the {what}) is not open") from None
 
 
-def _drop_privileges(user: str) -> None:
+def _drop_privileges(user: str, config_path: str) -> None:
     """Run as `user` when started as root (the C program was setuid)."""
     if not user or os.geteuid() != 0:
         return
@@ -185,7 +185,7 @@ def _drop_privileges(user: str) -> None:
     try:
         pw = pwd.getpwnam(user)
     except KeyError:
-        raise ConfigError("", 0, "user", f"no such user {user!r}") from None
+        raise ConfigError(config_path, 0, "user", f"no such user {user!r}") from None
     if pw.pw_uid == 0:
         return
     os.initgroups(user, pw.pw_gid)

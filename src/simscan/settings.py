@@ -193,6 +193,10 @@ def from_text(text: str, path: str) -> Settings:
     return Settings(**values)
 
 
+def config_path(environ: dict[str, str] | os._Environ[str]) -> str:
+    return environ.get("SIMSCAN_CONFIG") or DEFAULT_CONFIG
+
+
 def load(environ: dict[str, str] | os._Environ[str]) -> Settings:
     """Read the settings file named by $SIMSCAN_CONFIG, or the default one.
 
@@ -200,7 +204,7 @@ def load(environ: dict[str, str] | os._Environ[str]) -> Settings:
     in $SIMSCAN_CONFIG that is missing is an error, since a typo there would
     otherwise silently turn every scanner back to its default.
     """
-    path = environ.get("SIMSCAN_CONFIG") or DEFAULT_CONFIG
+    path = config_path(environ)
     try:
         with open(path, "rb") as f:
             data = f.read()
