@@ -59,11 +59,11 @@ def main() -> int:
             print(f"   fd 4: {out.custom_text.decode(errors='replace')}")
         for rec in queued:
             first = rec.message.split(b"\n", 2)
-            print(f"   queued {len(rec.message)} bytes; first lines:")
+            print(f"   qmail-queue was given {len(rec.message)} bytes; first lines:")
             for line in first[:2]:
                 print(f"      {line.decode(errors='replace')}")
         if not queued:
-            print("   nothing queued")
+            print("   qmail-queue was not run")
         if out.workdirs_left:
             print(f"   work dirs left behind: {out.workdirs_left}")
         print()
