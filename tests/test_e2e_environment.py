@@ -30,9 +30,7 @@ def test_full_disk_is_temporary(site: Site) -> None:
 
 def test_internal_error_is_temporary_and_cleaned_up(site: Site) -> None:
     # A scanner bug (here: an unknown verdict kind) must not lose the mail.
-    out = site.run(
-        MESSAGE, ENV, env=site.env(FORCED_VERDICT="bogus:x"), command=forced_command()
-    )
+    out = site.run(MESSAGE, ENV, env=site.env(FORCED_VERDICT="bogus:x"), command=forced_command())
     assert out.exit_code == 71
     (line,) = out.log_lines
     fields = parse_log(line)

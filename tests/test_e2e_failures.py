@@ -81,11 +81,11 @@ def _simscan() -> list[str]:
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("spam_hits = \"lots\"\n", 5, b"setting spam_hits expected a score"),
+        ('spam_hits = "lots"\n', 5, b"setting spam_hits expected a score"),
         ("clamav = yes\n", 5, b"Invalid value"),
         ("no_such_thing = 1\n", 5, b"setting no_such_thing unknown setting"),
         ("custom_error_fd = 2\n", 5, b"setting custom_error_fd expected a file descriptor"),
-        ("workdir = \"relative\"\n", 1, b"setting workdir expected an absolute path"),
+        ('workdir = "relative"\n', 1, b"setting workdir expected an absolute path"),
     ],
 )
 def test_bad_config_is_temporary_and_names_file_line_key(

@@ -119,8 +119,12 @@ class Run:
         prefix = b""
         if config.received:
             prefix = report.received_line(
-                __version__, os.getppid(), os.getpid(), self._elapsed(),
-                result.scanners, self.start,
+                __version__,
+                os.getppid(),
+                os.getpid(),
+                self._elapsed(),
+                result.scanners,
+                self.start,
             )
         status = qmailqueue.hand_off(
             config.qmail_queue, result.message_path, env_path, prefix, _SIGNALS

@@ -50,18 +50,25 @@ def log_line(
     if spam is not None:
         state = f"{state} ({spam.score:.2f}/{spam.required:.2f}/{spam.threshold:.2f})"
     head = f"simscan:[{ppid}]:{state}:{elapsed:3.4f}s:".encode()
-    return b":".join(
-        (
-            head + field(detail),
-            b"(null)" if ip is None else field(ip),
-            field(sender),
-            b",".join(field(r) for r in recipients),
+    return (
+        b":".join(
+            (
+                head + field(detail),
+                b"(null)" if ip is None else field(ip),
+                field(sender),
+                b",".join(field(r) for r in recipients),
+            )
         )
-    ) + b"\n"
+        + b"\n"
+    )
 
 
 def received_line(
-    version: str, ppid: int, pid: int, elapsed: float, scanners: list[tuple[str, str]],
+    version: str,
+    ppid: int,
+    pid: int,
+    elapsed: float,
+    scanners: list[tuple[str, str]],
     when: float,
 ) -> bytes:
     """The Received line simscan puts on top of a queued message.
@@ -72,7 +79,12 @@ def received_line(
     listed = " ".join(f"{name}: {ver}" for name, ver in scanners) or "none"
     t = time.gmtime(when)
     date = b"%02d %s %04d %02d:%02d:%02d -0000" % (
-        t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year, t.tm_hour, t.tm_min, t.tm_sec,
+        t.tm_mday,
+        _MONTHS[t.tm_mon - 1],
+        t.tm_year,
+        t.tm_hour,
+        t.tm_min,
+        t.tm_sec,
     )
     return (
         f"Received: (simscan {version} ppid {ppid} pid {pid} t {elapsed:.4f}s)\n"

@@ -157,6 +157,9 @@ class Settings:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Settings are frozen; use replace()")
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Settings are frozen")
+
     def replace(self, **changes: object) -> Settings:
         values: dict[str, object] = {name: getattr(self, name) for name in _SCHEMA}
         values.update(changes)

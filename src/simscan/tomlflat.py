@@ -34,8 +34,13 @@ def parse(text: str, path: str) -> dict[str, tuple[object, int]]:
 
 def _parse_simple(text: str, path: str) -> dict[str, tuple[object, int]]:
     result: dict[str, tuple[object, int]] = {}
-    for lineno, raw in enumerate(text.split("\n"), 1):
-        line = raw.strip(" \t\r")
+    lines = text.split("\n")
+    for lineno, raw in enumerate(lines, 1):
+        if raw.endswith("\r") and lineno < len(lines):
+            raw = raw[:-1]  # CRLF line end; any other CR is tomllib's to judge
+        if "\r" in raw:
+            raise _NotSimple
+        line = raw.strip(" \t")
         if not line or line[0] == "#":
             _check_comment(line)
             continue
@@ -142,12 +147,22 @@ def _error_line(message: str) -> int:
 
 
 def _line_of(key: str, lines: list[str]) -> int:
-    """Best effort: the first line that sets `key` (or opens table `key`)."""
+    """Best effort: the first line that sets `key`, as `key = `, a dotted
+    `key.x = `, or a table header `[key]`, `[key.x]`, `[[key]]`; lines inside
+    multi-line strings are skipped."""
+    in_string = ""
     for lineno, line in enumerate(lines, 1):
-        stripped = line.strip(" \t\r").strip("\"'")
-        for opener in (key, f"[{key}]"):
-            if stripped.startswith(opener):
-                after = stripped[len(opener) :].lstrip(" \t\"'")
-                if opener != key or after.startswith("="):
-                    return lineno
+        text = line.strip(" \t\r")
+        if in_string:
+            if text.count(in_string) % 2:
+                in_string = ""
+            continue
+        header = text.startswith("[")
+        name = text.strip("[] \t").split("]")[0] if header else text.partition("=")[0]
+        if name.split(".")[0].strip(" \t\"'") == key:
+            return lineno
+        value = text.partition("=")[2].lstrip(" \t")
+        for quotes in ('"""', "'''"):
+            if value.startswith(quotes) and value.count(quotes) % 2:
+                in_string = quotes
     return 0
