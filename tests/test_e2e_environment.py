@@ -68,3 +68,15 @@ def test_unknown_user_is_temporary(site: Site) -> None:
     out = site.run(MESSAGE, ENV)
     assert out.exit_code == 71
     assert b"no such user" in out.stderr
+
+
+def test_inherited_ignored_sigchld_does_not_hang(site: Site) -> None:
+    # With SIGCHLD ignored the kernel would reap qmail-queue by itself.
+    out = site.run(
+        MESSAGE,
+        ENV,
+        command=["/usr/bin/perl", "-e", '$SIG{CHLD}="IGNORE"; exec @ARGV', *simscan_command()],
+        timeout=20,
+    )
+    assert out.exit_code == 0
+    assert [r.message for r in out.records] == [MESSAGE]

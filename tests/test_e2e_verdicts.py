@@ -77,7 +77,7 @@ def test_unpatched_qmail_smtpd_gets_a_permanent_31(site: Site) -> None:
 @pytest.mark.parametrize("kind", ["virus", "spam"])
 def test_dropmsg_accepts_and_does_not_queue(site: Site, kind: str) -> None:
     site.configure(dropmsg=True, custom_smtp_reject=True)  # dropmsg wins
-    out = run(site, f"{kind}:X")
+    out = run(site, f"{kind}:X:12.00")
     assert out.exit_code == 0
     assert out.custom_text == b""
     assert out.records == []
@@ -109,3 +109,12 @@ def test_delivering_verdicts_queue(site: Site) -> None:
     assert [r.message for r in out.records] == [MESSAGE]
     (line,) = out.log_lines
     assert parse_log(line)["state"] == b"PASSTHRU"
+
+
+def test_custom_text_carries_no_line_breaks(site: Site) -> None:
+    site.configure(custom_smtp_reject=True)
+    out = run(site, "attach:evil\r\n250 ok.exe")
+    assert out.exit_code == 82
+    assert out.custom_text == (
+        b"DYour email was rejected because it contains a bad attachment: evil  250 ok.exe"
+    )

@@ -193,3 +193,9 @@ def test_create_then_remove(tmp_path: Path) -> None:
     workdir.write_file(os.path.join(path, workdir.ENVELOPE_NAME), b"Fa\0Tb\0\0")
     assert remove(path) is True
     assert os.listdir(tmp_path) == []
+
+
+def test_create_tells_the_path_before_making_it(tmp_path: Path) -> None:
+    told: list[tuple[str, bool]] = []
+    path = create(str(tmp_path), lambda p: told.append((p, os.path.exists(p))))
+    assert told == [(path, False)]

@@ -71,6 +71,8 @@ class Run:
     def execute(self) -> int:
         for signum in _SIGNALS:
             _signal.signal(signum, self._on_signal)
+        # An inherited SIG_IGN would make the kernel reap qmail-queue itself.
+        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
         queued = False
         # Signals raise Interrupted only while `interruptible` is set, and
         # that is only ever inside this try: an interruption can never
@@ -96,7 +98,7 @@ class Run:
         config = settings.load(os.environ)
         self.debug(2, repr(config))
         _drop_privileges(config.user, settings.config_path(os.environ))
-        self.workdir = path = workdir.create(config.workdir)
+        path = workdir.create(config.workdir, self._remember_workdir)
         self.debug(1, f"work dir {path}")
         message = workdir.receive(0, f"{path}/{workdir.MESSAGE_NAME}")
         self.envelope = envelope = qmailqueue.read_envelope(1)
@@ -137,6 +139,10 @@ class Run:
             return EXIT_TEMPFAIL, f"ERROR {EXIT_TEMPFAIL}", why.encode(), result.spam, False
         why = f"{config.qmail_queue} exited {status}"
         return status, f"ERROR {status}", why.encode(), result.spam, False
+
+    def _remember_workdir(self, path: str) -> None:
+        """Called before the mkdir, so a signal cannot orphan the dir."""
+        self.workdir = path
 
     def _on_signal(self, signum: int, frame: object) -> None:
         if self.interruptible:

@@ -102,7 +102,7 @@ def _check_field(field: bytes, have_sender: bool) -> None:
 
 def read_envelope(fd: int) -> Envelope:
     """Read fd until the envelope's terminating NUL (never beyond a read)."""
-    data = b""
+    data = bytearray()
     while True:
         try:
             chunk = os.read(fd, _CHUNK)
@@ -111,9 +111,11 @@ def read_envelope(fd: int) -> Envelope:
         data += chunk
         if len(data) > MAX_ENVELOPE:
             raise EnvelopeFormatError(f"envelope larger than {MAX_ENVELOPE} bytes")
-        if chunk and b"\0" not in chunk:
+        # Parse only once the end may be here (an empty field: a leading
+        # NUL or two NULs in a row), so a big envelope costs one pass.
+        if chunk and data[:1] != b"\0" and b"\0\0" not in data[-len(chunk) - 1 :]:
             continue
-        envelope = parse_envelope(data, complete=not chunk)
+        envelope = parse_envelope(bytes(data), complete=not chunk)
         if envelope is not None:
             return envelope
 
@@ -153,74 +155,87 @@ def hand_off(
     """
     try:
         msg_fd = os.open(message_path, os.O_RDONLY)
-        env_fd = os.open(envelope_path, os.O_RDONLY)
     except OSError as err:
-        raise QueueError(f"cannot open the work files ({err.strerror})") from err
-    read_end = write_end = -1
+        raise QueueError(f"cannot open the message file ({err.strerror})") from err
+    env_fd = read_end = write_end = -1
     try:
+        try:
+            env_fd = os.open(envelope_path, os.O_RDONLY)
+        except OSError as err:
+            raise QueueError(f"cannot open the envelope file ({err.strerror})") from err
         if prefix:
             read_end, write_end = os.pipe()
-        stdin = read_end if prefix else msg_fd
-        try:
-            pid = os.posix_spawn(
-                program,
-                [program],
-                os.environ,
-                file_actions=[
-                    (os.POSIX_SPAWN_DUP2, stdin, 0),
-                    (os.POSIX_SPAWN_DUP2, env_fd, 1),
-                ],
-                # Python ignores these; qmail-queue must get the defaults.
-                setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ),
-            )
-        except OSError as err:
-            raise QueueError(f"cannot run {program} ({err.strerror})") from err
+        # From here on the stop signals are blocked and only polled, so no
+        # signal handler can run between qmail-queue's start and its end:
+        # it is always either stopped and reaped, or waited for.  (A signal
+        # that came before the block raises here, before anything started.)
+        waitset = {_signal.SIGCHLD, *stop_signals}
+        _signal.pthread_sigmask(_signal.SIG_BLOCK, waitset)
+        pid = _spawn(program, read_end if prefix else msg_fd, env_fd)
         if prefix:
             os.close(read_end)
             read_end = -1
-        try:
-            if prefix:
-                _feed(write_end, prefix, msg_fd)
-                os.close(write_end)
-                write_end = -1
-        except Interrupted:
-            if _stop(pid) != 0:
-                raise
-            return 0
-        return _wait(pid, stop_signals)
+            try:
+                _feed(write_end, prefix, msg_fd, set(stop_signals))
+            except BaseException:
+                # Never let qmail-queue see EOF on a message we failed to
+                # feed: stop it first (it queues nothing unless it had
+                # already finished with 0).
+                if _stop(pid) != 0:
+                    raise
+                return 0
+            os.close(write_end)
+            write_end = -1
+        return _wait(pid, waitset)
     finally:
         for fd in (msg_fd, env_fd, read_end, write_end):
             if fd >= 0:
                 _close_quietly(fd)
 
 
-def _feed(pipe_fd: int, prefix: bytes, msg_fd: int) -> None:
+def _spawn(program: str, stdin: int, envelope: int) -> int:
+    try:
+        return os.posix_spawn(
+            program,
+            [program],
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, stdin, 0),
+                (os.POSIX_SPAWN_DUP2, envelope, 1),
+            ],
+            # Python ignores these; qmail-queue must get the defaults, and
+            # none of the signals we block.
+            setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ),
+            setsigmask=(),
+        )
+    except OSError as err:
+        raise QueueError(f"cannot run {program} ({err.strerror})") from err
+
+
+def _feed(pipe_fd: int, prefix: bytes, msg_fd: int, stop: set[int]) -> None:
     try:
         _write_all(pipe_fd, prefix)
-        _sendfile_all(pipe_fd, msg_fd)
+        offset = 0
+        while sent := os.sendfile(pipe_fd, msg_fd, offset, 1 << 20):
+            offset += sent
+            pending = stop & _signal.sigpending()
+            if pending:
+                raise Interrupted(min(pending))
     except BrokenPipeError:
         pass  # qmail-queue quit early; its exit status says why
 
 
-def _wait(pid: int, stop_signals: tuple[int, ...]) -> int:
-    """Wait for qmail-queue with the stop signals blocked and taken in turn,
-    so that no signal handler can run between its exit and our return."""
-    waitset = {_signal.SIGCHLD, *stop_signals}
-    try:
-        _signal.pthread_sigmask(_signal.SIG_BLOCK, waitset)
-        signum = 0
-    except Interrupted as err:  # a signal that came just before the block
-        signum = err.signum
-    while not signum:
+def _wait(pid: int, waitset: set[int]) -> int:
+    """Wait for qmail-queue, taking the (blocked) stop signals in turn."""
+    while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return os.waitstatus_to_exitcode(status)
-        signum = _signal.sigwaitinfo(waitset).si_signo
-        if signum == _signal.SIGCHLD:
-            signum = 0
-    if _stop(pid) != 0:
-        raise Interrupted(signum)
-    return 0
+        signum = _signal.sigtimedwait(waitset, 1.0)
+        if signum is not None and signum.si_signo != _signal.SIGCHLD:
+            if _stop(pid) != 0:
+                raise Interrupted(signum.si_signo)
+            return 0
 
 
 def _stop(pid: int) -> int:
@@ -240,15 +255,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _sendfile_all(out_fd: int, in_fd: int) -> None:
-    offset = 0
-    while True:
-        sent = os.sendfile(out_fd, in_fd, offset, 1 << 20)
-        if sent == 0:
-            return
-        offset += sent
 
 
 def _close_quietly(fd: int) -> None:

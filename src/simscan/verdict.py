@@ -33,6 +33,9 @@ _TABLE: dict[str, tuple[str, str | None, bytes | None]] = {
 }
 
 
+_NO_CONTROLS = bytes(0x20 if c < 0x20 or c == 0x7F else c for c in range(256))
+
+
 class Verdict:
     """What the checks concluded about one message.
 
@@ -46,6 +49,8 @@ class Verdict:
     def __init__(self, kind: str, detail: bytes = b"", reject_arg: bytes | None = None) -> None:
         if kind not in _TABLE:
             raise ValueError(f"unknown verdict {kind!r}")
+        if kind == SPAM and reject_arg is None:
+            raise ValueError("a spam verdict needs its score as reject_arg")
         self.kind = kind
         self.detail = detail
         self.reject_arg = detail if reject_arg is None else reject_arg
@@ -76,5 +81,7 @@ def outcome(verdict: Verdict, dropmsg: bool, custom_reject: bool) -> Outcome:
     if dropmsg and dropped_state is not None:
         return Outcome(False, EXIT_OK, dropped_state, None)
     if custom_reject:
-        return Outcome(False, EXIT_CUSTOM, state, template % verdict.reject_arg)
+        # Names come from the message: no line breaks into the SMTP reply.
+        arg = verdict.reject_arg.translate(_NO_CONTROLS)
+        return Outcome(False, EXIT_CUSTOM, state, template % arg)
     return Outcome(False, EXIT_REJECT, state, None)

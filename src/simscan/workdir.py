@@ -7,6 +7,10 @@ import time
 
 from .errors import InputError, WorkDirError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 CHUNK = 1 << 16
 # The start of the message kept in memory for header checks (Subject, ...).
 HEAD_LIMIT = 1 << 16
@@ -14,12 +18,18 @@ MESSAGE_NAME = "msg"
 ENVELOPE_NAME = "addr"
 
 
-def create(base: str) -> str:
-    """Make WORKDIR/<seconds>.<microseconds>.<pid>, mode 0750."""
+def create(base: str, remember: Callable[[str], None] | None = None) -> str:
+    """Make WORKDIR/<seconds>.<microseconds>.<pid>, mode 0750.
+
+    `remember` gets each path before it is made, so whoever cleans up knows
+    it even if the mkdir is interrupted (removing a missing dir is fine).
+    """
     pid = os.getpid()
     for _ in range(5):
         now = time.time_ns() // 1000
         path = f"{base}/{now // 1_000_000}.{now % 1_000_000:06d}.{pid}"
+        if remember is not None:
+            remember(path)
         try:
             os.mkdir(path, 0o750)
         except FileExistsError:
