@@ -6,7 +6,7 @@ import os
 import signal
 
 import pytest
-from harness import Site, envelope
+from harness import Site, envelope, simscan_command
 from test_e2e_basic import ENV, MESSAGE, parse_log
 
 
@@ -57,7 +57,9 @@ def test_many_recipients_and_long_addresses(site: Site) -> None:
 
 def test_unreadable_message_is_54(site: Site) -> None:
     # fd 0 open for writing only: read() fails with EBADF.
-    out = site.run(MESSAGE, ENV, command=["/bin/bash", "-c", 'exec "$0" 0>/dev/null', *_simscan()])
+    out = site.run(
+        MESSAGE, ENV, command=["/bin/bash", "-c", 'exec "$0" 0>/dev/null', *simscan_command()]
+    )
     assert out.exit_code == 54
     assert b"cannot read the message" in only_log(out)["detail"]
     assert out.workdirs_left == []
@@ -65,17 +67,13 @@ def test_unreadable_message_is_54(site: Site) -> None:
 
 @pytest.mark.parametrize("fd", [0, 1])
 def test_closed_input_fd_is_54(site: Site, fd: int) -> None:
-    out = site.run(MESSAGE, ENV, command=["/bin/bash", "-c", f'exec "$0" {fd}<&-', *_simscan()])
+    out = site.run(
+        MESSAGE, ENV, command=["/bin/bash", "-c", f'exec "$0" {fd}<&-', *simscan_command()]
+    )
     assert out.exit_code == 54
     assert b"not open" in only_log(out)["detail"]
     assert out.records == []
     assert out.workdirs_left == []
-
-
-def _simscan() -> list[str]:
-    from harness import simscan_command
-
-    return simscan_command()
 
 
 @pytest.mark.parametrize(
@@ -134,11 +132,16 @@ def test_qmail_queue_missing(site: Site) -> None:
     assert out.workdirs_left == []
 
 
-def test_qmail_queue_killed(site: Site) -> None:
-    script = site.root / "dying-queue"
-    script.write_text("#!/bin/sh\ncat >/dev/null\nkill -9 $$\n")
+def stand_in_queue(site: Site, name: str, body: str, **values: object) -> None:
+    """Make a shell script the site's qmail-queue."""
+    script = site.root / name
+    script.write_text(f"#!/bin/sh\n{body}\n")
     script.chmod(0o755)
-    site.configure(qmail_queue=str(script))
+    site.configure(qmail_queue=str(script), **values)
+
+
+def test_qmail_queue_killed(site: Site) -> None:
+    stand_in_queue(site, "dying-queue", "cat >/dev/null\nkill -9 $$")
     out = site.run(MESSAGE, ENV)
     assert out.exit_code == 71
     assert b"killed by signal 9" in only_log(out)["detail"]
@@ -146,10 +149,7 @@ def test_qmail_queue_killed(site: Site) -> None:
 
 
 def test_qmail_queue_quits_without_reading(site: Site) -> None:
-    script = site.root / "lazy-queue"
-    script.write_text("#!/bin/sh\nexit 81\n")
-    script.chmod(0o755)
-    site.configure(qmail_queue=str(script), received=True)
+    stand_in_queue(site, "lazy-queue", "exit 81", received=True)
     big = MESSAGE + b"x" * (4 << 20)
     out = site.run(big, ENV)
     assert out.exit_code == 81

@@ -96,7 +96,8 @@ class Run:
     def _process(self) -> tuple[int, str, bytes, report.SpamScore | None, bool]:
         _check_input_fds()
         config = settings.load(os.environ)
-        self.debug(2, repr(config))
+        if self.debug.level >= 2:  # the repr is not free; skip it per message
+            self.debug(2, repr(config))
         _drop_privileges(config.user, settings.config_path(os.environ))
         path = workdir.create(config.workdir, self._remember_workdir)
         self.debug(1, f"work dir {path}")
