@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from . import __version__, qmailqueue, report, settings, workdir
+from . import __version__, policy, qmailqueue, report, settings, workdir
 from .errors import (
     EXIT_OK,
     EXIT_REJECT,
@@ -23,8 +23,8 @@ from .errors import (
     SimscanError,
     exit_code_for,
 )
-from .pipeline import Debug, Job, Scanner, run, scanners_for
-from .verdict import outcome
+from .pipeline import Debug, Job, Result, Scanner, run, scanners_for
+from .verdict import ATTACH, REGEX, SPAM, VIRUS, outcome
 
 # _signal, not signal: the signal module imports enum (~3 ms per message)
 # only to wrap these same functions.  mypy reads any name TYPE_CHECKING as
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 else:
     import _signal
 
+# The verdicts a quarantine keeps (simscan.quarantine.KINDS, without
+# importing it for every message).
+_QUARANTINED = (ATTACH, REGEX, SPAM, VIRUS)
 _SIGNALS = (_signal.SIGTERM, _signal.SIGALRM, _signal.SIGHUP, _signal.SIGINT)
 
 
@@ -67,6 +70,7 @@ class Run:
         self.interruptible = False
         self.workdir: str | None = None
         self.envelope: qmailqueue.Envelope | None = None
+        self.warnings: list[str] = []
 
     def execute(self) -> int:
         for signum in _SIGNALS:
@@ -107,10 +111,16 @@ class Run:
         workdir.write_file(env_path, envelope.raw)
         self.debug(1, f"message {message.size} bytes, {len(envelope.recipients)} recipients")
 
-        scanners = scanners_for(config) if self.scanners is None else self.scanners
-        job = Job(message, envelope, config, path, report.subject(message.head), self.debug)
+        rules = policy.resolve(config, envelope)
+        if self.debug.level >= 2:
+            self.debug(2, repr(rules))
+        scanners = scanners_for(rules) if self.scanners is None else self.scanners
+        job = Job(message, envelope, config, rules, path, report.subject(message.head), self.debug)
+        self.warnings = job.warnings
         result = run(job, scanners)
         out = outcome(result.verdict, config.dropmsg, config.custom_smtp_reject)
+        if not out.queue and config.quarantinedir and result.verdict.kind in _QUARANTINED:
+            self._quarantine(config.quarantinedir, result, out.log_state, env_path)
         code = out.exit_code
         if out.custom_text is not None and not qmailqueue.write_custom_error(
             config.custom_error_fd, out.custom_text
@@ -129,17 +139,30 @@ class Run:
                 result.scanners,
                 self.start,
             )
-        status = qmailqueue.hand_off(
-            config.qmail_queue, result.message_path, env_path, prefix, _SIGNALS
-        )
-        self.debug(1, f"{config.qmail_queue} exited {status}")
+        queue = rules.qmail_queue
+        status = qmailqueue.hand_off(queue, result.message_path, env_path, prefix, _SIGNALS)
+        self.debug(1, f"{queue} exited {status}")
         if status == 0:
             return EXIT_OK, out.log_state, result.verdict.detail, result.spam, True
         if status < 0:
-            why = f"{config.qmail_queue} killed by signal {-status}"
+            why = f"{queue} killed by signal {-status}"
             return EXIT_TEMPFAIL, f"ERROR {EXIT_TEMPFAIL}", why.encode(), result.spam, False
-        why = f"{config.qmail_queue} exited {status}"
+        why = f"{queue} exited {status}"
         return status, f"ERROR {status}", why.encode(), result.spam, False
+
+    def _quarantine(self, directory: str, result: Result, state: str, env_path: str) -> None:
+        """Keep a copy; a failure is a warning, never a change of verdict."""
+        from . import quarantine
+
+        assert self.workdir is not None and self.envelope is not None
+        line = self._line(state, result.spam, result.verdict.detail)
+        name = os.path.basename(self.workdir)
+        try:
+            where = quarantine.store(directory, name, result.message_path, self.envelope.raw, line)
+        except (OSError, SimscanError) as err:
+            self.warnings.append(f"cannot quarantine in {directory} ({_reason(err)})")
+        else:
+            self.debug(1, f"quarantined in {where}")
 
     def _remember_workdir(self, path: str) -> None:
         """Called before the mkdir, so a signal cannot orphan the dir."""
@@ -163,8 +186,14 @@ class Run:
         return time.monotonic() - self.started
 
     def _log(self, state: str, spam: report.SpamScore | None, detail: bytes) -> None:
+        ppid = os.getppid()
+        for text in self.warnings:
+            _write_err(report.warning_line(ppid, text))
+        _write_err(self._line(state, spam, detail))
+
+    def _line(self, state: str, spam: report.SpamScore | None, detail: bytes) -> bytes:
         env = self.envelope
-        line = report.log_line(
+        return report.log_line(
             os.getppid(),
             state,
             spam,
@@ -174,7 +203,6 @@ class Run:
             env.sender_lower if env else b"",
             env.recipients_lower if env else [],
         )
-        _write_err(line)
 
 
 def _check_input_fds() -> None:

@@ -9,6 +9,7 @@ refuses the message decides.  A scanner that delivers with a note
 
 from __future__ import annotations
 
+from .policy import Policy
 from .qmailqueue import Envelope
 from .report import SpamScore
 from .settings import Settings
@@ -19,13 +20,23 @@ from .workdir import Message
 class Job:
     """One message on its way through the scanners."""
 
-    __slots__ = ("debug", "envelope", "message", "settings", "subject", "workdir")
+    __slots__ = (
+        "debug",
+        "envelope",
+        "message",
+        "policy",
+        "settings",
+        "subject",
+        "warnings",
+        "workdir",
+    )
 
     def __init__(
         self,
         message: Message,
         envelope: Envelope,
         settings: Settings,
+        policy: Policy,
         workdir: str,
         subject: bytes,
         debug: Debug,
@@ -33,9 +44,17 @@ class Job:
         self.message = message
         self.envelope = envelope
         self.settings = settings
+        self.policy = policy
         self.workdir = workdir
         self.subject = subject
         self.debug = debug
+        # Things worth an admin's attention that do not change the verdict
+        # (a regex that does not compile, say); logged as warning lines.
+        self.warnings: list[str] = list(policy.notes)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+        self.debug(1, f"warning: {text}")
 
 
 class Result:
@@ -78,13 +97,19 @@ class Debug:
             self.write(f"simscan: {text}\n".encode(errors="replace"))  # type: ignore[operator]
 
 
-def scanners_for(settings: Settings) -> list[Scanner]:
-    """The scanners the settings turn on, in precedence order.
+def scanners_for(policy: Policy) -> list[Scanner]:
+    """The scanners the policy turns on, in precedence order: regex,
+    attachments, then (later) ClamAV, Trophie and SpamAssassin."""
+    scanners: list[Scanner] = []
+    if policy.regex:
+        from .checks import RegexFilter
 
-    None exist yet: later work adds regex, attachments, ClamAV, Trophie
-    and SpamAssassin here.
-    """
-    return []
+        scanners.append(RegexFilter())
+    if policy.attach:
+        from .checks import AttachmentBlocker
+
+        scanners.append(AttachmentBlocker())
+    return scanners
 
 
 def run(job: Job, scanners: list[Scanner]) -> Result:

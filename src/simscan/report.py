@@ -108,3 +108,17 @@ def subject(head: bytes) -> bytes:
                 parts.append(more)
             return b"".join(p.rstrip(b"\r") for p in parts).strip()
     return b""
+
+
+def warning_line(ppid: int, text: str) -> bytes:
+    """A line beside the log line for something an admin should fix that
+    did not change the verdict.  `simscan:[PPID]: ` then text, the form of
+    the C program's own non-verdict lines, so log parsers that split the
+    verdict line on `:` never mistake it for one."""
+    return (
+        f"simscan:[{ppid}]: warning: {text}".encode(errors="replace").translate(_NO_CONTROLS)
+        + b"\n"
+    )
+
+
+_NO_CONTROLS = bytes(0x20 if c < 0x20 or c == 0x7F else c for c in range(256))

@@ -1,0 +1,105 @@
+"""Lines of a binary file, read in big chunks, never the whole file at once.
+
+Long lines come out in pieces of at most `limit` bytes, each flagged with
+whether it starts a line.  `skip()` jumps to the next line that starts with
+one of a few prefixes using bytes.find, so a 50 MB base64 attachment is
+passed over at memory speed instead of one Python loop turn per line.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+
+
+class LineReader:
+    __slots__ = ("at_start", "buf", "chunk", "eof", "f", "limit", "pos")
+
+    def __init__(self, f: BinaryIO, limit: int = 65536, chunk: int = CHUNK) -> None:
+        self.f = f
+        self.limit = limit
+        self.chunk = chunk
+        self.buf = b""
+        self.pos = 0
+        self.eof = False
+        self.at_start = True
+
+    def _fill(self) -> None:
+        data = self.f.read(self.chunk)
+        if not data:
+            self.eof = True
+        self.buf = self.buf[self.pos :] + data
+        self.pos = 0
+
+    def piece(self) -> tuple[bytes, bool] | None:
+        """(the next line or piece of a long line, whether it starts a
+        line), or None at the end of the file."""
+        while True:
+            buf, pos = self.buf, self.pos
+            nl = buf.find(b"\n", pos, pos + self.limit)
+            if nl >= 0:
+                end = nl + 1
+            elif len(buf) - pos >= self.limit:
+                end = pos + self.limit
+            elif not self.eof:
+                self._fill()
+                continue
+            elif pos < len(buf):
+                end = len(buf)
+            else:
+                return None
+            start = self.at_start
+            self.pos = end
+            self.at_start = buf[end - 1] == 0x0A
+            return buf[pos:end], start
+
+    def skip(self, prefixes: tuple[bytes, ...]) -> None:
+        """Move to the start of the next line that begins with one of
+        `prefixes` (the current one counts), or to the end of the file."""
+        needles = [b"\n" + p for p in prefixes]
+        keep = max(len(n) for n in needles) - 1
+        while True:
+            buf, pos = self.buf, self.pos
+            if self.at_start:
+                if len(buf) - pos < keep and not self.eof:
+                    self._fill()
+                    continue
+                if buf.startswith(prefixes, pos):
+                    return
+            found = [i for i in (buf.find(n, pos) for n in needles) if i >= 0]
+            if found:
+                self.pos = min(found) + 1
+                self.at_start = True
+                return
+            if self.eof:
+                self.pos = len(buf)
+                return
+            # Keep a tail that may hold the start of a needle.
+            new = max(pos, len(buf) - keep)
+            if new > pos:
+                self.at_start = buf[new - 1] == 0x0A
+                self.pos = new
+            self._fill()
+
+    def until(self, prefixes: tuple[bytes, ...]) -> bytes | None:
+        """The bytes from here up to the next line that starts with one of
+        `prefixes` (or a chunk's worth of them, or up to the end of the
+        file when `prefixes` is empty); b"" when the current line is such a
+        line, None at the end of the file."""
+        needles = [b"\n" + p for p in prefixes]
+        keep = max((len(n) for n in needles), default=1) - 1
+        while True:
+            buf, pos = self.buf, self.pos
+            if len(buf) - pos <= keep and not self.eof:
+                self._fill()
+                continue
+            if pos >= len(buf):
+                return None
+            if self.at_start and prefixes and buf.startswith(prefixes, pos):
+                return b""
+            found = [i for i in (buf.find(n, pos) for n in needles) if i >= 0]
+            end = min(found) + 1 if found else len(buf) if self.eof else len(buf) - keep
+            self.pos = end
+            self.at_start = buf[end - 1] == 0x0A
+            return buf[pos:end]

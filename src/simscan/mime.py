@@ -1,0 +1,476 @@
+"""Every attachment file name in a message, found by streaming its MIME tree.
+
+`attachment_names(f)` reads the raw message from a binary file and returns
+the names a mail client could save a part under: Content-Disposition
+`filename`, Content-Type `name` (RFC 2231 continuations and charsets, RFC
+2047 encoded words, raw UTF-8), uuencoded `begin NNN name` blocks in text
+bodies (also when the text part is base64 or quoted-printable), and the
+same again inside attached messages (message/rfc822, also when they are
+themselves base64-encoded), at any depth.
+
+Why not email.parser: it keeps every body in memory as str (a 50 MB
+attachment costs a few hundred MB) and importing email.message costs about
+14 ms per message.  Here only part headers are kept (bounded), bodies are
+skipped with bytes.find, and decoding happens only where a name could hide.
+The header decoding is tested against the email package's own.
+
+Malformed input never raises: a missing boundary makes the part a leaf,
+an unclosed one ends at the end of the file, broken base64 stops decoding
+that part, a huge header is cut at HEADER_LIMIT.  What can be read is read.
+"""
+
+from __future__ import annotations
+
+import binascii
+from typing import BinaryIO
+
+from .lines import LineReader
+
+HEADER_LIMIT = 256 * 1024  # bytes of headers kept per part
+MAX_BOUNDARIES = 100  # multipart nesting followed
+MAX_DEPTH = 10  # base64-encoded messages inside messages followed
+MAX_NAMES = 10000
+
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
+_OCTAL = b"01234567"
+
+# Walker states
+_HEADERS = 0  # reading the headers of a part (or of the message)
+_SKIP = 1  # in a body nobody needs: preamble, epilogue, binary leaf
+_TEXT = 2  # in a raw text body: looking for uuencode `begin` lines
+_DECODE = 3  # in an encoded body: every line is decoded into a child
+
+
+def attachment_names(f: BinaryIO) -> list[str]:
+    """The attachment file names in the message, in order of appearance."""
+    names: list[str] = []
+    walker = _Walker(names, 0)
+    reader = LineReader(f)
+    while len(names) < MAX_NAMES:
+        if walker.state == _DECODE:
+            # Decode in blocks, up to the next line that may be a boundary.
+            block = reader.until((b"--",) if walker.boundaries else ())
+            if block:
+                walker.line(block, False)
+                continue
+        wanted = walker.wants()
+        if wanted is not None:
+            if not wanted:
+                break
+            reader.skip(wanted)
+        got = reader.piece()
+        if got is None:
+            break
+        walker.line(*got)
+    walker.close()
+    return names[:MAX_NAMES]
+
+
+class _Walker:
+    """A push parser for one message: fed lines (or pieces of long lines)."""
+
+    def __init__(self, names: list[str], depth: int) -> None:
+        self.names = names
+        self.depth = depth
+        # Open multiparts, outermost first: (b"--" + boundary, default type).
+        self.boundaries: list[tuple[bytes, bytes]] = []
+        self.state = _HEADERS
+        self.default_type = b"text/plain"
+        self.header: list[bytes] = []
+        self.header_size = 0
+        self.decoder: _Decoder | None = None
+
+    def wants(self) -> tuple[bytes, ...] | None:
+        """Prefixes of the lines worth feeding next; None means every line,
+        () means nothing more (the rest of the input cannot hold a name)."""
+        state = self.state
+        if state in (_HEADERS, _DECODE):
+            return None
+        if state == _TEXT:
+            return (b"--", b"begin") if self.boundaries else (b"begin",)
+        return (b"--",) if self.boundaries else ()
+
+    def line(self, piece: bytes, start: bool) -> None:
+        if start and self.boundaries and piece.startswith(b"--"):
+            hit = self._boundary(piece)
+            if hit is not None:
+                self._at_boundary(*hit)
+                return
+        state = self.state
+        if state == _HEADERS:
+            if start and (piece == b"\n" or piece == b"\r\n"):
+                self._end_of_headers()
+            elif self.header_size < HEADER_LIMIT:
+                self.header.append(piece if start else b"\0" + piece)
+                self.header_size += len(piece)
+        elif state == _TEXT:
+            if start:
+                _uuencode_name(piece, self.names)
+        elif state == _DECODE and self.decoder is not None:
+            self.decoder.feed(piece)  # one line, or a block of lines
+
+    def close(self) -> None:
+        if self.state == _HEADERS and self.header:
+            self._end_of_headers()
+        self._end_of_body()
+
+    def _boundary(self, piece: bytes) -> tuple[int, bool] | None:
+        """(index in self.boundaries, closing?) when the line is a boundary."""
+        line = piece.rstrip(b" \t\r\n")
+        for index in range(len(self.boundaries) - 1, -1, -1):
+            delimiter = self.boundaries[index][0]
+            if line.startswith(delimiter):
+                rest = line[len(delimiter) :]
+                if not rest:
+                    return index, False
+                if rest == b"--":
+                    return index, True
+        return None
+
+    def _at_boundary(self, index: int, closing: bool) -> None:
+        if self.state == _HEADERS and self.header:
+            # A part whose headers run straight into the next boundary.
+            self._end_of_headers()
+        self._end_of_body()
+        default = self.boundaries[index][1]
+        del self.boundaries[index + (1 if not closing else 0) :]
+        if closing:
+            self.state = _SKIP  # the epilogue
+        else:
+            self.state = _HEADERS
+            self.default_type = default
+
+    def _end_of_body(self) -> None:
+        if self.decoder is not None:
+            self.decoder.close()
+            self.decoder = None
+
+    def _end_of_headers(self) -> None:
+        fields = _fields(self.header)
+        self.header = []
+        self.header_size = 0
+        ctype, params = _split_params(fields.get("content-type", ""))
+        ctype = ctype.lower() or self.default_type.decode()
+        self.default_type = b"text/plain"
+        disposition = _split_params(fields.get("content-disposition", ""))[1]
+        for name in (_param(disposition, "filename"), _param(params, "name")):
+            if name and name not in self.names[-2:]:
+                self.names.append(name)
+        encoding = fields.get("content-transfer-encoding", "").strip().lower()
+        encoded = encoding in ("base64", "quoted-printable")
+
+        if ctype.startswith("multipart/"):
+            boundary = _param(params, "boundary")
+            if boundary and len(self.boundaries) < MAX_BOUNDARIES:
+                child_default = b"message/rfc822" if ctype == "multipart/digest" else b"text/plain"
+                delimiter = b"--" + boundary.encode("utf-8", "surrogateescape")
+                self.boundaries.append((delimiter, child_default))
+                self.state = _SKIP  # the preamble
+                return
+            ctype = "text/plain"  # no boundary: read it as text
+        if ctype in ("message/rfc822", "message/global"):
+            if not encoded:
+                self.state = _HEADERS  # the attached message's own headers
+                return
+            if self.depth < MAX_DEPTH:
+                self._decode(encoding, _Walker(self.names, self.depth + 1))
+                return
+        if ctype.startswith("text/"):
+            if encoded:
+                self._decode(encoding, _TextScanner(self.names))
+            else:
+                self.state = _TEXT
+            return
+        self.state = _SKIP
+
+    def _decode(self, encoding: str, child: _Walker | _TextScanner) -> None:
+        self.state = _DECODE
+        self.decoder = _Decoder(encoding == "base64", child)
+
+
+class _TextScanner:
+    """A child that only looks for uuencode `begin` lines."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def line(self, piece: bytes, start: bool) -> None:
+        if start and piece.startswith(b"begin"):
+            _uuencode_name(piece, self.names)
+
+    def close(self) -> None:
+        pass
+
+
+class _Decoder:
+    """Decodes a base64 or quoted-printable body and feeds the result,
+    line by line, to a child parser."""
+
+    def __init__(self, base64: bool, child: _Walker | _TextScanner) -> None:
+        self.base64 = base64
+        self.child = child
+        self.left = b""  # base64 characters not yet a multiple of 4
+        self.partial = b""  # decoded bytes not yet ending in a newline
+        self.at_start = True
+        self.broken = False
+
+    def feed(self, piece: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            if self.base64:
+                data = self.left + piece.translate(None, _NOT_B64)
+                cut = len(data) - len(data) % 4
+                self.left = data[cut:]
+                out = binascii.a2b_base64(data[:cut]) if cut else b""
+            else:
+                out = binascii.a2b_qp(piece)
+        except (binascii.Error, ValueError):
+            self.broken = True  # keep what was decoded so far
+            return
+        self._lines(out)
+
+    def _lines(self, data: bytes) -> None:
+        data = self.partial + data
+        start = 0
+        while True:
+            nl = data.find(b"\n", start)
+            if nl < 0:
+                break
+            self._emit(data[start : nl + 1])
+            start = nl + 1
+        rest = data[start:]
+        while len(rest) >= 65536:  # a long line: hand it on in pieces
+            self._emit(rest[:65536])
+            rest = rest[65536:]
+        self.partial = rest
+
+    def _emit(self, piece: bytes) -> None:
+        self.child.line(piece, self.at_start)
+        self.at_start = piece.endswith(b"\n")
+
+    def close(self) -> None:
+        if self.partial:
+            self._emit(self.partial)
+            self.partial = b""
+        self.child.close()
+
+
+def _uuencode_name(piece: bytes, names: list[str]) -> None:
+    """`begin 644 name` or `begin-base64 644 name` (uuencode -m)."""
+    for head in (b"begin ", b"begin-base64 "):
+        if piece.startswith(head):
+            mode, space, name = piece[len(head) :].partition(b" ")
+            name = name.rstrip(b"\r\n")
+            if space and 3 <= len(mode) <= 4 and not mode.strip(_OCTAL) and name.strip():
+                names.append(_text(name))
+            return
+
+
+def _fields(lines: list[bytes]) -> dict[str, str]:
+    """The three headers that matter, unfolded, decoded to str."""
+    fields: dict[str, list[bytes]] = {}
+    current: list[bytes] | None = None
+    for piece in lines:
+        if piece.startswith(b"\0"):  # the rest of a long line
+            if current is not None:
+                current.append(piece[1:].rstrip(b"\r\n"))
+            continue
+        if piece[:1] in (b" ", b"\t"):
+            if current is not None:
+                current.append(piece.rstrip(b"\r\n"))
+            continue
+        name, colon, value = piece.partition(b":")
+        key = name.strip().lower()
+        current = None
+        if colon and key in (
+            b"content-type",
+            b"content-disposition",
+            b"content-transfer-encoding",
+        ):
+            if key.decode() in fields:
+                continue  # the first one counts, as in most clients
+            current = [value.rstrip(b"\r\n")]
+            fields[key.decode()] = current
+    return {k: _text(b"".join(v)) for k, v in fields.items()}
+
+
+def _split_params(value: str) -> tuple[str, list[tuple[str, str]]]:
+    """`type/sub; a=b; c="d;e"` -> ("type/sub", [("a", "b"), ("c", "d;e")]).
+
+    Names are lower-cased; quoted values are unquoted (backslash escapes
+    undone); nothing is decoded yet.
+    """
+    items: list[str] = []
+    i, n, start = 0, len(value), 0
+    while i < n:
+        c = value[i]
+        if c == '"':
+            i += 1
+            while i < n and value[i] != '"':
+                i += 2 if value[i] == "\\" else 1
+        elif c == ";":
+            items.append(value[start:i])
+            start = i + 1
+        i += 1
+    items.append(value[start:])
+    head = items[0].strip()
+    params = []
+    for item in items[1:]:
+        name, eq, raw = item.partition("=")
+        if not eq:
+            continue
+        raw = raw.strip()
+        if raw.startswith('"'):
+            raw = _unquote(raw)
+        params.append((name.strip().lower(), raw))
+    return head, params
+
+
+def _unquote(raw: str) -> str:
+    out = []
+    i, n = 1, len(raw)
+    while i < n:
+        c = raw[i]
+        if c == "\\" and i + 1 < n:
+            out.append(raw[i + 1])
+            i += 2
+            continue
+        if c == '"':
+            break
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _param(params: list[tuple[str, str]], name: str) -> str:
+    """A parameter's value with RFC 2231 and RFC 2047 undone; "" if absent."""
+    plain = None
+    pieces: dict[int, tuple[str, bool]] = {}
+    whole: tuple[str, bool] | None = None
+    for key, value in params:
+        if key == name:
+            if plain is None:
+                plain = value
+        elif key.startswith(name + "*"):
+            rest = key[len(name) + 1 :]
+            encoded = rest.endswith("*")
+            number = rest.rstrip("*")
+            if not number:
+                whole = (value, True)  # name*=charset'lang'value
+            elif number.isdigit() and int(number) < 1000:
+                pieces.setdefault(int(number), (value, encoded))
+    if whole is not None:
+        return _rfc2231([whole])
+    if pieces:
+        ordered = []
+        for index in range(len(pieces)):
+            if index not in pieces:
+                break  # a gap: what comes before it is the value
+            ordered.append(pieces[index])
+        if ordered:
+            return _rfc2231(ordered)
+    if plain is None:
+        return ""
+    if "=?" in plain:
+        return _rfc2047(plain)
+    return plain
+
+
+def _rfc2231(pieces: list[tuple[str, bool]]) -> str:
+    """Join RFC 2231 pieces; the first encoded one names the charset."""
+    charset = "us-ascii"
+    data = bytearray()
+    for index, (value, encoded) in enumerate(pieces):
+        if not encoded:
+            data += value.encode("utf-8", "surrogateescape")
+            continue
+        if index == 0 and value.count("'") >= 2:
+            charset, _lang, value = value.split("'", 2)
+        data += _percent(value)
+    return _decode(bytes(data), charset or "us-ascii")
+
+
+def _percent(value: str) -> bytes:
+    raw = value.encode("utf-8", "surrogateescape")
+    parts = raw.split(b"%")
+    out = bytearray(parts[0])
+    for part in parts[1:]:
+        try:
+            out.append(int(part[:2], 16))
+            out += part[2:]
+        except ValueError:
+            out += b"%" + part
+    return bytes(out)
+
+
+def _rfc2047(value: str) -> str:
+    """Decode `=?charset?B|Q?text?=` words; whitespace between two encoded
+    words goes, as RFC 2047 says."""
+    out: list[str] = []
+    pos = 0
+    last_encoded_end = -1
+    while True:
+        start = value.find("=?", pos)
+        if start < 0:
+            break
+        q1 = value.find("?", start + 2)
+        q2 = value.find("?", q1 + 1) if q1 >= 0 else -1
+        end = value.find("?=", q2 + 1) if q2 >= 0 else -1
+        if end < 0 or q2 != q1 + 2:
+            break
+        charset = value[start + 2 : q1].partition("*")[0]
+        kind = value[q1 + 1].upper()
+        text = value[q2 + 1 : end].encode("ascii", "replace")
+        try:
+            if kind == "B":
+                raw = binascii.a2b_base64(text + b"=" * (-len(text) % 4))
+            elif kind == "Q":
+                raw = binascii.a2b_qp(text.replace(b"_", b" "))
+            else:
+                raise ValueError(kind)
+        except (binascii.Error, ValueError):
+            pos = start + 2
+            continue
+        between = value[pos:start]
+        if not (last_encoded_end == pos and not between.strip()):
+            out.append(between)
+        out.append(_decode(raw, charset))
+        pos = end + 2
+        last_encoded_end = pos
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _decode(data: bytes, charset: str) -> str:
+    try:
+        return data.decode(charset.strip() or "us-ascii", "replace")
+    except LookupError:
+        return data.decode("latin-1")
+
+
+def _text(data: bytes) -> str:
+    """Header bytes as text: UTF-8 (RFC 6532) when it is, else Latin-1."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def blocked_name(names: list[str], endings: tuple[bytes, ...]) -> str | None:
+    """The first name that ends with one of `endings` (lower-case, like
+    ".exe"), compared case-insensitively.  Trailing dots and spaces are
+    ignored, as Windows ignores them when it saves the file.  An ending
+    without a leading dot matches a whole name or a name ending in
+    "." + ending, so `exe` blocks `x.exe` but not `annexe`."""
+    wanted = [e.decode("utf-8", "replace") for e in endings]
+    for name in names:
+        plain = name.rstrip(" .\t").lower()
+        for ending in wanted:
+            if ending.startswith("."):
+                if plain.endswith(ending):
+                    return name
+            elif plain == ending or plain.endswith("." + ending):
+                return name
+    return None
