@@ -11,7 +11,9 @@ recording qmail-queue stored.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import signal
 import sys
 import threading
@@ -22,6 +24,8 @@ from pathlib import Path
 HERE = Path(__file__).parent
 RECORDER = HERE / "bin" / "recording-qmail-queue"
 FORCED = HERE / "bin" / "simscan-forced-verdict"
+_VERDICT_LINE = re.compile(rb"simscan:\[\d+\]:[A-Z]")
+_WARNING = re.compile(rb"simscan:\[\d+\]: warning: (.*)")
 
 
 def simscan_command() -> list[str]:
@@ -32,6 +36,10 @@ def simscan_command() -> list[str]:
         assert which, "simscan is not installed"
         found = Path(which)
     return [str(found)]
+
+
+def simscanmk_command() -> list[str]:
+    return [str(Path(simscan_command()[0]).parent / "simscanmk")]
 
 
 def forced_command() -> list[str]:
@@ -63,7 +71,13 @@ class Outcome:
 
     @property
     def log_lines(self) -> list[bytes]:
-        return [ln for ln in self.stderr.splitlines() if ln.startswith(b"simscan:[")]
+        """The verdict lines: `simscan:[PPID]:STATE...`."""
+        return [ln for ln in self.stderr.splitlines() if _VERDICT_LINE.match(ln)]
+
+    @property
+    def warnings(self) -> list[bytes]:
+        """The text of the `simscan:[PPID]: warning: TEXT` lines."""
+        return [m.group(1) for ln in self.stderr.splitlines() if (m := _WARNING.match(ln))]
 
 
 class Site:
@@ -90,6 +104,20 @@ class Site:
         base.update(values)
         lines = [f"{k} = {_toml(v)}" for k, v in base.items()]
         self.config.write_text("\n".join(lines) + "\n" + text)
+
+    def simcontrol(self, text: str | bytes) -> subprocess.CompletedProcess[bytes]:
+        """Write control/simcontrol and compile it with the installed
+        simscanmk; fails the test if simscanmk does."""
+        data = text.encode() if isinstance(text, str) else text
+        (self.control / "simcontrol").write_bytes(data)
+        done = self.simscanmk()
+        assert done.returncode == 0, done.stderr
+        return done
+
+    def simscanmk(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [*simscanmk_command(), *args], env=self.env(), capture_output=True, check=False
+        )
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {

@@ -24,7 +24,7 @@ from __future__ import annotations
 import binascii
 from typing import BinaryIO
 
-from .lines import LineReader
+from .lines import CHUNK, LineReader
 
 HEADER_LIMIT = 256 * 1024  # bytes of headers kept per part
 MAX_BOUNDARIES = 100  # multipart nesting followed
@@ -42,11 +42,12 @@ _TEXT = 2  # in a raw text body: looking for uuencode `begin` lines
 _DECODE = 3  # in an encoded body: every line is decoded into a child
 
 
-def attachment_names(f: BinaryIO) -> list[str]:
-    """The attachment file names in the message, in order of appearance."""
+def attachment_names(f: BinaryIO, chunk: int = CHUNK) -> list[str]:
+    """The attachment file names in the message, in order of appearance.
+    (`chunk`, the read size, is there for tests of the chunk edges.)"""
     names: list[str] = []
     walker = _Walker(names, 0)
-    reader = LineReader(f)
+    reader = LineReader(f, chunk=chunk)
     while len(names) < MAX_NAMES:
         if walker.state == _DECODE:
             # Decode in blocks, up to the next line that may be a boundary.

@@ -1,0 +1,139 @@
+"""The installed simscanmk command, checked with Debian's tinycdb."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+from harness import Site
+
+SIMCONTROL = (
+    b"# site policy\n"
+    b"\n"
+    b"Postmaster@Example.com:clam=yes,spam=no,attach=.TXT:.com\n"
+    b"example.com:clam=no,spam=yes,attach=.mp3\r\n"
+    b":clam=yes,spam=yes,trophie=yes,spam_hits=20.1,regex=Viagra\n"
+    b"list-owner@example.org:regex=^Subject.*Win\n"
+)
+# What the C simscanmk stores for it: keys and values lower-cased except on
+# the default line, the value being the rest of the line, no CR, no NUL.
+RECORDS = [
+    (b"postmaster@example.com", b"clam=yes,spam=no,attach=.txt:.com"),
+    (b"example.com", b"clam=no,spam=yes,attach=.mp3"),
+    (b"", b"clam=yes,spam=yes,trophie=yes,spam_hits=20.1,regex=Viagra"),
+    (b"list-owner@example.org", b"regex=^subject.*win"),
+]
+
+
+def dump(path: Path) -> list[tuple[bytes, bytes]]:
+    """Records as tinycdb's `cdb -d` reads them."""
+    out = subprocess.run(["cdb", "-d", str(path)], capture_output=True, check=True).stdout
+    records = []
+    for line in out.split(b"\n"):
+        if not line:
+            continue
+        head, _, rest = line[1:].partition(b":")
+        klen, dlen = (int(n) for n in head.split(b","))
+        records.append((rest[:klen], rest[klen + 2 : klen + 2 + dlen]))
+    return records
+
+
+def tinycdb_bytes(tmp_path: Path, records: list[tuple[bytes, bytes]]) -> bytes:
+    text = b"".join(b"+%d,%d:%s->%s\n" % (len(k), len(v), k, v) for k, v in records) + b"\n"
+    target = tmp_path / "reference.cdb"
+    subprocess.run(["cdb", "-c", str(target)], input=text, check=True)
+    return target.read_bytes()
+
+
+def leftovers(site: Site) -> list[str]:
+    return [n for n in os.listdir(site.control) if n.startswith("ss.cdb.tmp")]
+
+
+def test_builds_a_cdb_tinycdb_reads(site: Site, tmp_path: Path) -> None:
+    done = site.simcontrol(SIMCONTROL)
+    cdb = site.control / "simcontrol.cdb"
+    assert done.stdout == f"simscan cdb file built. {cdb}\n".encode()
+    assert dump(cdb) == RECORDS
+    # Byte for byte what tinycdb (and so DJB's cdbmake) writes for them.
+    assert cdb.read_bytes() == tinycdb_bytes(tmp_path, RECORDS)
+    assert stat.S_IMODE(cdb.stat().st_mode) == 0o644
+    assert leftovers(site) == []
+
+
+def test_a_bad_line_keeps_the_old_cdb(site: Site) -> None:
+    site.simcontrol(SIMCONTROL)
+    cdb = site.control / "simcontrol.cdb"
+    before = cdb.read_bytes()
+    (site.control / "simcontrol").write_bytes(SIMCONTROL + b"example.net clam=yes\n")
+    done = site.simscanmk()
+    assert done.returncode == 1
+    assert done.stdout == b""
+    source = site.control / "simcontrol"
+    assert done.stderr == (
+        f"simscanmk: {source} line 7: no ':' after the address or domain; "
+        "simcontrol.cdb not changed\n"
+    ).encode()
+    assert cdb.read_bytes() == before
+    assert leftovers(site) == []
+
+
+def test_bad_values_are_refused_by_line(site: Site) -> None:
+    (site.control / "simcontrol").write_bytes(b":clam=yes\nx.example:spam=perhaps\n")
+    done = site.simscanmk()
+    assert done.returncode == 1
+    assert b"line 2: spam must be yes or no, not 'perhaps'" in done.stderr
+    assert not (site.control / "simcontrol.cdb").exists()
+
+
+def test_duplicates_are_kept_with_a_warning(site: Site) -> None:
+    done = site.simcontrol(b"a.example:clam=yes\na.example:clam=no\n")
+    assert b"warning: a.example has several lines; the first wins" in done.stderr
+    assert dump(site.control / "simcontrol.cdb") == [
+        (b"a.example", b"clam=yes"),
+        (b"a.example", b"clam=no"),
+    ]
+
+
+def test_missing_simcontrol(site: Site) -> None:
+    done = site.simscanmk()
+    assert done.returncode == 1
+    assert b"no " + str(site.control / "simcontrol").encode() + b" text file" in done.stderr
+
+
+def test_cannot_replace_the_cdb(site: Site) -> None:
+    (site.control / "simcontrol").write_bytes(b":clam=yes\n")
+    (site.control / "simcontrol.cdb").mkdir()
+    done = site.simscanmk()
+    assert done.returncode == 1
+    assert b"cannot write" in done.stderr
+    assert leftovers(site) == []
+
+
+def test_usage(site: Site) -> None:
+    done = site.simscanmk("-x")
+    assert done.returncode == 1
+    assert done.stderr.startswith(b"usage: simscanmk [-g]")
+
+
+def test_bad_settings_file(site: Site) -> None:
+    site.configure(per_domain="yes")
+    done = site.simscanmk()
+    assert done.returncode == 1
+    assert b"setting per_domain expected true or false" in done.stderr
+
+
+def test_versions(site: Site) -> None:
+    from simscan import __version__
+
+    site.configure(attach=True, regex=True, clamav=False)
+    done = site.simscanmk("-g")
+    target = site.control / "simversions.cdb"
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"simscan versions cdb file built. {target}\n".encode()
+    version = __version__.encode()
+    assert dump(target) == [(b"attach", version), (b"regex", version)]
+    site.configure(clamav=False)
+    assert site.simscanmk("-g").returncode == 0
+    assert dump(target) == []
