@@ -71,10 +71,13 @@ def test_a_bad_line_keeps_the_old_cdb(site: Site) -> None:
     assert done.returncode == 1
     assert done.stdout == b""
     source = site.control / "simcontrol"
-    assert done.stderr == (
-        f"simscanmk: {source} line 7: no ':' after the address or domain; "
-        "simcontrol.cdb not changed\n"
-    ).encode()
+    assert (
+        done.stderr
+        == (
+            f"simscanmk: {source} line 7: no ':' after the address or domain; "
+            "simcontrol.cdb not changed\n"
+        ).encode()
+    )
     assert cdb.read_bytes() == before
     assert leftovers(site) == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from simscan.simcontrol import RuleError, SourceError, lookup_keys, parse_rule, records
 
 
@@ -39,7 +40,7 @@ def test_unmentioned_names_stay_none() -> None:
         b"clam=yes,spam=yes",
         b"clam=yes, spam=yes",  # the C parser loses the pairing here
         b"clam = yes , spam = yes",
-        b'"clam"="yes",\'spam\'=\'yes\'',
+        b"\"clam\"=\"yes\",'spam'='yes'",
         b"clam=yes\tspam=yes\r\n",
         b",,clam==yes,,,spam=yes,,",
         b"CLAM=YES,Spam=Yes",  # the default line is not lower-cased
