@@ -86,11 +86,8 @@ def test_corpus_message_blocked_by_its_last_name_or_passed(site: Site, name: str
     """Every corpus message, malformed ones included, gets a verdict: the
     last name it carries blocks it; one with no name is queued intact."""
     names = EXPECTED[name]["names"]
-    if names:
-        ending = "." + names[-1].rstrip(". ").rsplit(".", 1)[-1].lower()
-    else:
-        ending = ".exe"
-    (site.control / "ssattach").write_text(ending + "\n")
+    ending = names[-1].rstrip(". ").rsplit(".", 1)[-1].lower() if names else "exe"
+    (site.control / "ssattach").write_text(f".{ending}\n")
     site.configure(attach=True)
     out = site.run(CORPUS / name, ENV)
     assert out.workdirs_left == []
