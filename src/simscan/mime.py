@@ -15,8 +15,9 @@ skipped with bytes.find, and decoding happens only where a name could hide.
 The header decoding is tested against the email package's own.
 
 Malformed input never raises: a missing boundary makes the part a leaf,
-an unclosed one ends at the end of the file, broken base64 stops decoding
-that part, a huge header is cut at HEADER_LIMIT.  What can be read is read.
+an unclosed one ends at the end of the file, broken base64 is decoded as
+far as it makes sense, the Content-* headers are cut at HEADER_LIMIT (other
+headers are not kept at all).  What can be read is read.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ MAX_NAMES = 10000
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
 _OCTAL = b"01234567"
+_HEX = b"0123456789abcdefABCDEF"
+_KEPT = (b"content-type", b"content-disposition", b"content-transfer-encoding")
 
 # Walker states
 _HEADERS = 0  # reading the headers of a part (or of the message)
@@ -84,6 +87,7 @@ class _Walker:
         self.default_type = b"text/plain"
         self.header: list[bytes] = []
         self.header_size = 0
+        self.keeping = False  # is the header line being read one we keep?
         self.decoder: _Decoder | None = None
 
     def wants(self) -> tuple[bytes, ...] | None:
@@ -104,9 +108,16 @@ class _Walker:
                 return
         state = self.state
         if state == _HEADERS:
-            if start and (piece == b"\n" or piece == b"\r\n"):
-                self._end_of_headers()
-            elif self.header_size < HEADER_LIMIT:
+            if start:
+                if piece == b"\n" or piece == b"\r\n":
+                    self._end_of_headers()
+                    return
+                if piece[:1] not in (b" ", b"\t"):
+                    name = piece.partition(b":")[0].strip().lower()
+                    self.keeping = name in _KEPT
+            if self.keeping and self.header_size < HEADER_LIMIT:
+                # Only the headers that matter are kept, so no amount of
+                # other headers can push them past the limit.
                 self.header.append(piece if start else b"\0" + piece)
                 self.header_size += len(piece)
         elif state == _TEXT:
@@ -122,11 +133,11 @@ class _Walker:
 
     def _boundary(self, piece: bytes) -> tuple[int, bool] | None:
         """(index in self.boundaries, closing?) when the line is a boundary."""
-        line = piece.rstrip(b" \t\r\n")
+        line = piece.rstrip(b"\r\n")
         for index in range(len(self.boundaries) - 1, -1, -1):
             delimiter = self.boundaries[index][0]
             if line.startswith(delimiter):
-                rest = line[len(delimiter) :]
+                rest = line[len(delimiter) :].rstrip(b" \t")
                 if not rest:
                     return index, False
                 if rest == b"--":
@@ -166,10 +177,10 @@ class _Walker:
         encoded = encoding in ("base64", "quoted-printable")
 
         if ctype.startswith("multipart/"):
-            boundary = _param(params, "boundary")
+            boundary = _boundary(params)
             if boundary and len(self.boundaries) < MAX_BOUNDARIES:
                 child_default = b"message/rfc822" if ctype == "multipart/digest" else b"text/plain"
-                delimiter = b"--" + boundary.encode("utf-8", "surrogateescape")
+                delimiter = b"--" + boundary
                 self.boundaries.append((delimiter, child_default))
                 self.state = _SKIP  # the preamble
                 return
@@ -210,31 +221,50 @@ class _TextScanner:
 
 class _Decoder:
     """Decodes a base64 or quoted-printable body and feeds the result,
-    line by line, to a child parser."""
+    line by line, to a child parser.  The result never depends on how the
+    body was cut into pieces."""
 
     def __init__(self, base64: bool, child: _Walker | _TextScanner) -> None:
         self.base64 = base64
         self.child = child
-        self.left = b""  # base64 characters not yet a multiple of 4
+        self.left = b""  # input not decoded yet (a partial group or line)
         self.partial = b""  # decoded bytes not yet ending in a newline
         self.at_start = True
-        self.broken = False
 
     def feed(self, piece: bytes) -> None:
-        if self.broken:
+        if self.base64:
+            self._lines(self._base64(self.left + piece.translate(None, _NOT_B64)))
             return
-        try:
-            if self.base64:
-                data = self.left + piece.translate(None, _NOT_B64)
-                cut = len(data) - len(data) % 4
-                self.left = data[cut:]
-                out = binascii.a2b_base64(data[:cut]) if cut else b""
-            else:
-                out = binascii.a2b_qp(piece)
-        except (binascii.Error, ValueError):
-            self.broken = True  # keep what was decoded so far
+        data = self.left + piece
+        cut = data.rfind(b"\n") + 1
+        if not cut and len(data) < 65536:
+            self.left = data  # a soft break or =XX may be cut in two
             return
-        self._lines(out)
+        if not cut:
+            cut = len(data)
+        self.left = data[cut:]
+        self._lines(binascii.a2b_qp(data[:cut]))
+
+    def _base64(self, data: bytes, final: bool = False) -> bytes:
+        """Decode whole groups of 4; `=` padding ends a group early (some
+        encoders join padded pieces), a lone leftover character is junk."""
+        out = bytearray()
+        while True:
+            pad = data.find(b"=")
+            if pad < 0:
+                break
+            out += _quads(data[:pad], final=True)
+            rest = pad
+            while rest < len(data) and data[rest] == 0x3D:
+                rest += 1
+            data = data[rest:]
+        cut = len(data) - len(data) % 4
+        out += _quads(data[:cut])
+        self.left = data[cut:]
+        if final:
+            out += _quads(self.left, final=True)
+            self.left = b""
+        return bytes(out)
 
     def _lines(self, data: bytes) -> None:
         data = self.partial + data
@@ -256,10 +286,26 @@ class _Decoder:
         self.at_start = piece.endswith(b"\n")
 
     def close(self) -> None:
+        if self.base64:
+            self._lines(self._base64(self.left, final=True))
+        elif self.left:
+            self._lines(binascii.a2b_qp(self.left))
+        self.left = b""
         if self.partial:
             self._emit(self.partial)
             self.partial = b""
         self.child.close()
+
+
+def _quads(chars: bytes, final: bool = False) -> bytes:
+    """Base64 characters (no padding) to bytes; with `final`, a last group
+    of 2 or 3 characters is decoded as if padded."""
+    cut = len(chars) - len(chars) % 4
+    out = binascii.a2b_base64(chars[:cut]) if cut else b""
+    tail = chars[cut:]
+    if final and len(tail) >= 2:
+        out += binascii.a2b_base64(tail + b"=" * (4 - len(tail)))
+    return out
 
 
 def _uuencode_name(piece: bytes, names: list[str]) -> None:
@@ -274,7 +320,7 @@ def _uuencode_name(piece: bytes, names: list[str]) -> None:
 
 
 def _fields(lines: list[bytes]) -> dict[str, str]:
-    """The three headers that matter, unfolded, decoded to str."""
+    """The three headers that matter, unfolded, as Latin-1 text."""
     fields: dict[str, list[bytes]] = {}
     current: list[bytes] | None = None
     for piece in lines:
@@ -289,16 +335,14 @@ def _fields(lines: list[bytes]) -> dict[str, str]:
         name, colon, value = piece.partition(b":")
         key = name.strip().lower()
         current = None
-        if colon and key in (
-            b"content-type",
-            b"content-disposition",
-            b"content-transfer-encoding",
-        ):
+        if colon and key in _KEPT:
             if key.decode() in fields:
                 continue  # the first one counts, as in most clients
             current = [value.rstrip(b"\r\n")]
             fields[key.decode()] = current
-    return {k: _text(b"".join(v)) for k, v in fields.items()}
+    # Latin-1 keeps every byte as one character: boundaries stay exact, and
+    # names become real text (UTF-8 or Latin-1) in _param.
+    return {k: b"".join(v).decode("latin-1") for k, v in fields.items()}
 
 
 def _split_params(value: str) -> tuple[str, list[tuple[str, str]]]:
@@ -349,8 +393,20 @@ def _unquote(raw: str) -> str:
     return "".join(out)
 
 
+def _boundary(params: list[tuple[str, str]]) -> bytes:
+    """The boundary as the bytes that delimit the parts (no RFC 2047:
+    `=` and `?` are boundary characters)."""
+    for key, value in params:
+        if key == "boundary":
+            return _raw(value)
+    if any(key.startswith("boundary*") for key, _ in params):
+        return _param(params, "boundary").encode("utf-8", "surrogatepass")
+    return b""
+
+
 def _param(params: list[tuple[str, str]], name: str) -> str:
-    """A parameter's value with RFC 2231 and RFC 2047 undone; "" if absent."""
+    """A parameter's value as text, RFC 2231 and RFC 2047 undone; "" if
+    absent.  (Values come in as Latin-1 text: see _fields.)"""
     plain = None
     pieces: dict[int, tuple[str, bool]] = {}
     whole: tuple[str, bool] | None = None
@@ -380,7 +436,7 @@ def _param(params: list[tuple[str, str]], name: str) -> str:
         return ""
     if "=?" in plain:
         return _rfc2047(plain)
-    return plain
+    return _text(_raw(plain))
 
 
 def _rfc2231(pieces: list[tuple[str, bool]]) -> str:
@@ -389,7 +445,7 @@ def _rfc2231(pieces: list[tuple[str, bool]]) -> str:
     data = bytearray()
     for index, (value, encoded) in enumerate(pieces):
         if not encoded:
-            data += value.encode("utf-8", "surrogateescape")
+            data += _raw(value)
             continue
         if index == 0 and value.count("'") >= 2:
             charset, _lang, value = value.split("'", 2)
@@ -398,61 +454,70 @@ def _rfc2231(pieces: list[tuple[str, bool]]) -> str:
 
 
 def _percent(value: str) -> bytes:
-    raw = value.encode("utf-8", "surrogateescape")
-    parts = raw.split(b"%")
+    parts = _raw(value).split(b"%")
     out = bytearray(parts[0])
     for part in parts[1:]:
-        try:
+        if len(part) >= 2 and part[0] in _HEX and part[1] in _HEX:
             out.append(int(part[:2], 16))
             out += part[2:]
-        except ValueError:
+        else:
             out += b"%" + part
     return bytes(out)
 
 
 def _rfc2047(value: str) -> str:
-    """Decode `=?charset?B|Q?text?=` words; whitespace between two encoded
-    words goes, as RFC 2047 says."""
+    """Decode `=?charset?B|Q?text?=` words (value is Latin-1 text);
+    whitespace between two encoded words goes, as RFC 2047 says.  Anything
+    that is not a well-formed word stays as it is."""
     out: list[str] = []
-    pos = 0
-    last_encoded_end = -1
+    pos = 0  # everything before pos is in out
+    search = 0
+    after_word = -1  # where the last decoded word ended
     while True:
-        start = value.find("=?", pos)
+        start = value.find("=?", search)
         if start < 0:
             break
+        search = start + 2
         q1 = value.find("?", start + 2)
-        q2 = value.find("?", q1 + 1) if q1 >= 0 else -1
-        end = value.find("?=", q2 + 1) if q2 >= 0 else -1
-        if end < 0 or q2 != q1 + 2:
-            break
+        if q1 < 0 or q1 + 2 >= len(value) or value[q1 + 2] != "?":
+            continue
+        end = value.find("?=", q1 + 3)
         charset = value[start + 2 : q1].partition("*")[0]
         kind = value[q1 + 1].upper()
-        text = value[q2 + 1 : end].encode("ascii", "replace")
+        if end < 0 or not charset or any(c in charset for c in " \t=") or kind not in "BQ":
+            continue
+        text = _raw(value[q1 + 3 : end])
         try:
             if kind == "B":
                 raw = binascii.a2b_base64(text + b"=" * (-len(text) % 4))
-            elif kind == "Q":
-                raw = binascii.a2b_qp(text.replace(b"_", b" "))
             else:
-                raise ValueError(kind)
+                raw = binascii.a2b_qp(text.replace(b"_", b" "))
         except (binascii.Error, ValueError):
-            pos = start + 2
             continue
         between = value[pos:start]
-        if not (last_encoded_end == pos and not between.strip()):
-            out.append(between)
+        if not (after_word == pos and not between.strip()):
+            out.append(_text(_raw(between)))
         out.append(_decode(raw, charset))
-        pos = end + 2
-        last_encoded_end = pos
-    out.append(value[pos:])
+        pos = search = after_word = end + 2
+    out.append(_text(_raw(value[pos:])))
     return "".join(out)
 
 
 def _decode(data: bytes, charset: str) -> str:
     try:
         return data.decode(charset.strip() or "us-ascii", "replace")
-    except LookupError:
-        return data.decode("latin-1")
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        # Unknown, or a codec that is not for text (idna, punycode...).
+        return _text(data)
+
+
+def _raw(text: str) -> bytes:
+    """The bytes behind header text from _fields (Latin-1); text from
+    elsewhere that is not Latin-1 is taken as UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _text(data: bytes) -> str:
