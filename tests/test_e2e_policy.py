@@ -246,3 +246,19 @@ def test_quarantine_failure_is_a_warning_not_a_change(site: Site, tmp_path: Path
     (warning,) = out.warnings
     assert warning.startswith(f"cannot quarantine in {missing}".encode())
     assert out.workdirs_left == []
+
+
+def test_a_limit_reached_in_the_walk_is_a_warning(site: Site) -> None:
+    depth = 101  # one more multipart level than simscan follows
+    head = b"".join(
+        b'Content-Type: multipart/mixed; boundary="n%d"\n\n--n%d\n' % (i, i) for i in range(depth)
+    )
+    tail = b"".join(b"\n--n%d--\n" % i for i in reversed(range(depth)))
+    (site.control / "ssattach").write_text(".exe\n")
+    site.configure(attach=True)
+    out = site.run(head + b"Content-Type: a/b; name=deep.exe\n\nx" + tail, ENV)
+    assert out.exit_code == 0
+    (warning,) = out.warnings
+    assert warning == (
+        b"attachment check stopped at a limit (multipart nesting over 100); names there not checked"
+    )

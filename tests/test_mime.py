@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 from simscan.lines import CHUNK
 from simscan.mime import (
+    HEADER_LIMIT,
     MAX_BOUNDARIES,
+    MAX_DEPTH,
     MAX_NAMES,
     _param,
     _rfc2047,
@@ -28,6 +30,7 @@ from simscan.mime import (
     _split_params,
     attachment_names,
     blocked_name,
+    walk,
 )
 
 DATA = Path(__file__).resolve().parent / "data" / "attachments"
@@ -489,12 +492,19 @@ def test_same_name_in_filename_and_name_once() -> None:
     assert names_of(raw) == ["same.exe"]
 
 
-def test_first_header_of_a_kind_counts() -> None:
+def test_every_header_of_a_kind_counts_for_names() -> None:
+    # A client might take either header: both names are checked.
     raw = message(
         "Content-Disposition: attachment; filename=first.txt\n"
         "Content-Disposition: attachment; filename=second.exe"
     )
-    assert names_of(raw) == ["first.txt"]
+    assert names_of(raw) == ["first.txt", "second.exe"]
+
+
+def test_every_form_of_a_parameter_counts() -> None:
+    # The email package shows the RFC 2231 form; another client the plain.
+    raw = message("Content-Disposition: attachment; filename*=utf-8''readme.txt; filename=evil.exe")
+    assert names_of(raw) == ["readme.txt", "evil.exe"]
 
 
 def test_headers_running_into_the_next_boundary() -> None:
@@ -799,3 +809,106 @@ def test_blocked_name_on_corpus_trailing_dots() -> None:
     assert sorted(names) == ["evil.exe.", "evil2.exe  "]
     assert blocked_name(names, (b".exe",)) == names[0]
     assert blocked_name(names[1:], (b"exe",)) == "evil2.exe  "
+
+
+# --- blocking while walking, and the limits made visible ---------------------
+
+
+def blocked_in(raw: bytes, *endings: bytes) -> tuple[str | None, list[str]]:
+    names = walk(io.BytesIO(raw), endings)
+    return names.blocked, names.truncated
+
+
+def test_a_blocked_name_after_more_than_max_names_is_found() -> None:
+    text = b"".join(b"begin 644 f%d.txt\n" % i for i in range(MAX_NAMES + 5))
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
+        + text
+        + b"--b\nContent-Type: a/b; name=evil.exe\n\nx\n--b--\n"
+    )
+    assert blocked_in(raw, b".exe") == ("evil.exe", [])
+
+
+def test_the_walk_stops_at_the_first_blocked_name() -> None:
+    raw = message(
+        "Content-Disposition: attachment; filename=one.exe\nContent-Type: a/b; name=b.scr"
+    )
+    assert blocked_in(raw, b".scr", b".exe") == ("one.exe", [])
+
+
+def nested(depth: int, leaf: bytes) -> bytes:
+    head = b"".join(
+        b'Content-Type: multipart/mixed; boundary="n%d"\n\n--n%d\n' % (i, i) for i in range(depth)
+    )
+    tail = b"".join(b"\n--n%d--\n" % i for i in reversed(range(depth)))
+    return head + leaf + tail
+
+
+def test_nesting_over_the_limit_is_reported() -> None:
+    leaf = b"Content-Type: a/b; name=deep.exe\n\nx"
+    assert blocked_in(nested(MAX_BOUNDARIES, leaf), b".exe") == ("deep.exe", [])
+    blocked, truncated = blocked_in(nested(MAX_BOUNDARIES + 1, leaf), b".exe")
+    assert blocked is None
+    assert truncated == [f"multipart nesting over {MAX_BOUNDARIES}"]
+
+
+def test_encoded_messages_nested_over_the_limit_are_reported() -> None:
+    inner = b"Content-Type: a/b; name=deep.exe\n\nx\n"
+    for _ in range(MAX_DEPTH + 1):
+        inner = (
+            b"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+            + base64.encodebytes(inner)
+        )
+    blocked, truncated = blocked_in(inner, b".exe")
+    assert blocked is None
+    assert truncated == [f"encoded attached messages nested over {MAX_DEPTH}"]
+
+
+def test_content_headers_over_the_limit_are_reported() -> None:
+    padding = "; x=" + "a" * (HEADER_LIMIT + 10)
+    blocked, truncated = blocked_in(message("Content-Type: a/b" + padding), b".exe")
+    assert blocked is None
+    assert truncated == [f"Content-* headers over {HEADER_LIMIT} bytes"]
+    # Other headers, however big, do not count.
+    raw = b"X-Junk: " + b"j" * (2 * HEADER_LIMIT) + b"\n" + message("Content-Type: a/b; name=x.exe")
+    assert blocked_in(raw, b".exe") == ("x.exe", [])
+
+
+@pytest.mark.parametrize("digit", ["\u00b2", "\u00b9", "\u00b3"])
+def test_non_ascii_digits_in_a_continuation_number(digit: str) -> None:
+    raw = message(f"Content-Disposition: attachment; filename*{digit}=evil.exe".encode("latin-1"))
+    assert names_of(raw) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "blocked"),
+    [
+        ("evil.exe\x00.txt", True),  # a C program (ripmime) stops at the NUL
+        ("evil.e\x01xe", True),
+        ("evil.exe\x7f", True),
+        ("evil\u0085.exe", True),
+        ("fine.txt\x00.exe", False),
+    ],
+)
+def test_controls_and_nul_in_names(name: str, blocked: bool) -> None:
+    assert (blocked_name([name], (b".exe",)) == name) is blocked
+
+
+def test_many_boundary_like_lines_and_padding_groups_still_decide() -> None:
+    # Shapes that were quadratic: each still gives the right answer.
+    dashes = b"a\n--x\n" * 50000
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
+        + dashes
+        + b"begin 644 late.exe\n--b--\n"
+    )
+    assert blocked_in(raw, b".exe") == ("late.exe", [])
+    pads = b"QQ==\n" * 100000
+    raw = (
+        b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+        + pads
+        + base64.encodebytes(b"\nbegin 644 pad.exe\n")
+    )
+    assert blocked_in(raw, b".exe") == ("pad.exe", [])
+    words = "=?x?B?a " * 20000
+    assert _rfc2047(words) == words

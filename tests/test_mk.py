@@ -140,3 +140,8 @@ def test_versions(site: Site) -> None:
     site.configure(clamav=False)
     assert site.simscanmk("-g").returncode == 0
     assert dump(target) == []
+
+
+def test_a_qmailqueue_that_is_not_executable_is_warned_about(site: Site) -> None:
+    done = site.simcontrol(b"example.com:qmailqueue=/no/such/qmail-queue\n")
+    assert b"warning: qmailqueue /no/such/qmail-queue is not executable" in done.stderr

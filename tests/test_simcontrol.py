@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from simscan.simcontrol import RuleError, SourceError, lookup_keys, parse_rule, records
+from simscan.simcontrol import (
+    MAX_ADDRESS,
+    MAX_EXTENSIONS,
+    RuleError,
+    SourceError,
+    lookup_keys,
+    parse_rule,
+    records,
+)
 
 
 def test_rule_names_and_values() -> None:
@@ -145,3 +153,13 @@ def test_a_bad_line_is_named_by_number(text: bytes, line: int, problem: str) -> 
 )
 def test_lookup_keys(address: bytes, keys: list[bytes]) -> None:
     assert lookup_keys(address) == keys
+
+
+def test_lookup_keys_are_bounded() -> None:
+    many = b"-".join(b"p%d" % i for i in range(100)) + b"@d"
+    keys = lookup_keys(many)
+    assert len(keys) == 1 + MAX_EXTENSIONS + 1
+    assert keys[1] == b"p0@d"
+    assert keys[-1].startswith(b"p0-p1-") and keys[-1].endswith(b"@d")
+    long = b"x" * 1000 + b"@example.com"
+    assert lookup_keys(long) == [b"x" * MAX_ADDRESS + b"@"]  # cut as C cut it

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import __version__
 from .lines import LineReader
-from .mime import attachment_names, blocked_name
+from .mime import walk
 from .pipeline import Job, Result, Scanner
 from .verdict import ATTACH, REGEX, Verdict
 
@@ -63,9 +63,11 @@ class AttachmentBlocker(Scanner):
 
     def scan(self, job: Job, result: Result) -> Verdict | None:
         with open(job.message.path, "rb") as f:
-            names = attachment_names(f)
-        job.debug(2, f"attachment names {names!r}")
-        name = blocked_name(names, job.policy.attach)
-        if name is None:
-            return None
-        return Verdict(ATTACH, name.encode("utf-8", "replace"))
+            names = walk(f, job.policy.attach)
+        job.debug(2, f"attachment names {names.found!r}")
+        if names.blocked is not None:
+            return Verdict(ATTACH, names.blocked.encode("utf-8", "replace"))
+        for what in names.truncated:
+            # Deeper than any mail client goes: say so, the message passes.
+            job.warn(f"attachment check stopped at a limit ({what}); names there not checked")
+        return None

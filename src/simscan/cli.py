@@ -24,7 +24,7 @@ from .errors import (
     exit_code_for,
 )
 from .pipeline import Debug, Job, Result, Scanner, run, scanners_for
-from .verdict import ATTACH, REGEX, SPAM, VIRUS, outcome
+from .verdict import QUARANTINED, outcome
 
 # _signal, not signal: the signal module imports enum (~3 ms per message)
 # only to wrap these same functions.  mypy reads any name TYPE_CHECKING as
@@ -35,9 +35,6 @@ if TYPE_CHECKING:
 else:
     import _signal
 
-# The verdicts a quarantine keeps (simscan.quarantine.KINDS, without
-# importing it for every message).
-_QUARANTINED = (ATTACH, REGEX, SPAM, VIRUS)
 _SIGNALS = (_signal.SIGTERM, _signal.SIGALRM, _signal.SIGHUP, _signal.SIGINT)
 
 
@@ -119,7 +116,7 @@ class Run:
         self.warnings = job.warnings
         result = run(job, scanners)
         out = outcome(result.verdict, config.dropmsg, config.custom_smtp_reject)
-        if not out.queue and config.quarantinedir and result.verdict.kind in _QUARANTINED:
+        if not out.queue and config.quarantinedir and result.verdict.kind in QUARANTINED:
             self._quarantine(config.quarantinedir, result, out.log_state, env_path)
         code = out.exit_code
         if out.custom_text is not None and not qmailqueue.write_custom_error(
@@ -159,6 +156,8 @@ class Run:
         name = os.path.basename(self.workdir)
         try:
             where = quarantine.store(directory, name, result.message_path, self.envelope.raw, line)
+        except Interrupted:
+            raise  # a stop signal is not a quarantine problem
         except (OSError, SimscanError) as err:
             self.warnings.append(f"cannot quarantine in {directory} ({_reason(err)})")
         else:

@@ -17,7 +17,7 @@ CHUNK = 1 << 20
 
 
 class LineReader:
-    __slots__ = ("at_start", "buf", "chunk", "eof", "f", "limit", "pos")
+    __slots__ = ("at_start", "buf", "chunk", "eof", "f", "hits", "limit", "pos")
 
     def __init__(self, f: BinaryIO, limit: int = 65536, chunk: int = CHUNK) -> None:
         self.f = f
@@ -27,6 +27,10 @@ class LineReader:
         self.pos = 0
         self.eof = False
         self.at_start = True
+        # needle -> where it next occurs in buf at or after the position it
+        # was searched from (-1: nowhere), so that a run of lines that match
+        # one prefix does not rescan the buffer for the other each time.
+        self.hits: dict[bytes, tuple[int, int]] = {}
 
     def _fill(self) -> None:
         data = self.f.read(self.chunk)
@@ -34,6 +38,21 @@ class LineReader:
             self.eof = True
         self.buf = self.buf[self.pos :] + data
         self.pos = 0
+        self.hits = {}
+
+    def _next(self, needles: list[bytes]) -> int:
+        """Where the first of `needles` next occurs in buf from pos, or -1."""
+        pos, best = self.pos, -1
+        for needle in needles:
+            cached = self.hits.get(needle)
+            if cached is not None and cached[0] <= pos and (cached[1] < 0 or cached[1] >= pos):
+                hit = cached[1]
+            else:
+                hit = self.buf.find(needle, pos)
+                self.hits[needle] = (pos, hit)
+            if hit >= 0 and (best < 0 or hit < best):
+                best = hit
+        return best
 
     def piece(self) -> tuple[bytes, bool] | None:
         """(the next line or piece of a long line, whether it starts a
@@ -70,9 +89,9 @@ class LineReader:
                     continue
                 if buf.startswith(prefixes, pos):
                     return
-            found = [i for i in (buf.find(n, pos) for n in needles) if i >= 0]
-            if found:
-                self.pos = min(found) + 1
+            found = self._next(needles)
+            if found >= 0:
+                self.pos = found + 1
                 self.at_start = True
                 return
             if self.eof:
@@ -101,8 +120,8 @@ class LineReader:
                 return None
             if self.at_start and prefixes and buf.startswith(prefixes, pos):
                 return b""
-            found = [i for i in (buf.find(n, pos) for n in needles) if i >= 0]
-            end = min(found) + 1 if found else len(buf) if self.eof else len(buf) - keep
+            found = self._next(needles)
+            end = found + 1 if found >= 0 else len(buf) if self.eof else len(buf) - keep
             self.pos = end
             self.at_start = buf[end - 1] == 0x0A
             return buf[pos:end]

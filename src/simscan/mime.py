@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 HEADER_LIMIT = 256 * 1024  # bytes of headers kept per part
 MAX_BOUNDARIES = 100  # multipart nesting followed
 MAX_DEPTH = 10  # base64-encoded messages inside messages followed
-MAX_NAMES = 10000
+MAX_NAMES = 10000  # names attachment_names() returns (blocking sees them all)
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
@@ -49,13 +49,42 @@ _TEXT = 2  # in a raw text body: looking for uuencode `begin` lines
 _DECODE = 3  # in an encoded body: every line is decoded into a child
 
 
+class Names:
+    """What the walk found: the names (the first MAX_NAMES of them), the
+    first one that is blocked (the walk stops there), and the limits that
+    were reached, which may have hidden a name."""
+
+    def __init__(self, endings: tuple[bytes, ...] = ()) -> None:
+        self.found: list[str] = []
+        self.blocked: str | None = None
+        self.truncated: list[str] = []
+        self._match = _Matcher(endings) if endings else None
+
+    def add(self, name: str) -> None:
+        if not name or name in self.found[-2:]:
+            return
+        if len(self.found) < MAX_NAMES:
+            self.found.append(name)
+        if self._match is not None and self.blocked is None and self._match(name):
+            self.blocked = name
+
+    def limit(self, what: str) -> None:
+        if what not in self.truncated:
+            self.truncated.append(what)
+
+
 def attachment_names(f: BinaryIO, chunk: int = CHUNK) -> list[str]:
     """The attachment file names in the message, in order of appearance.
     (`chunk`, the read size, is there for tests of the chunk edges.)"""
-    names: list[str] = []
+    return walk(f, (), chunk).found
+
+
+def walk(f: BinaryIO, endings: tuple[bytes, ...], chunk: int = CHUNK) -> Names:
+    """Walk the message; with `endings`, stop at the first blocked name."""
+    names = Names(endings)
     walker = _Walker(names, 0)
     reader = LineReader(f, chunk=chunk)
-    while len(names) < MAX_NAMES:
+    while names.blocked is None:
         if walker.state == _DECODE:
             # Decode in blocks, up to the next line that may be a boundary.
             block = reader.until((b"--",) if walker.boundaries else ())
@@ -72,17 +101,20 @@ def attachment_names(f: BinaryIO, chunk: int = CHUNK) -> list[str]:
             break
         walker.line(*got)
     walker.close()
-    return names[:MAX_NAMES]
+    return names
 
 
 class _Walker:
     """A push parser for one message: fed lines (or pieces of long lines)."""
 
-    def __init__(self, names: list[str], depth: int) -> None:
+    def __init__(self, names: Names, depth: int) -> None:
         self.names = names
         self.depth = depth
         # Open multiparts, outermost first: (b"--" + boundary, default type).
         self.boundaries: list[tuple[bytes, bytes]] = []
+        # delimiter (trailing blanks stripped) -> index of the innermost
+        # open multipart using it: one dict lookup per `--` line.
+        self.delimiters: dict[bytes, int] = {}
         self.state = _HEADERS
         self.default_type = b"text/plain"
         self.header: list[bytes] = []
@@ -115,14 +147,17 @@ class _Walker:
                 if piece[:1] not in (b" ", b"\t"):
                     name = piece.partition(b":")[0].strip().lower()
                     self.keeping = name in _KEPT
-            if self.keeping and self.header_size < HEADER_LIMIT:
+            if self.keeping:
                 # Only the headers that matter are kept, so no amount of
                 # other headers can push them past the limit.
-                self.header.append(piece if start else b"\0" + piece)
-                self.header_size += len(piece)
+                if self.header_size < HEADER_LIMIT:
+                    self.header.append(piece if start else b"\0" + piece)
+                    self.header_size += len(piece)
+                else:
+                    self.names.limit(f"Content-* headers over {HEADER_LIMIT} bytes")
         elif state == _TEXT:
             if start:
-                _uuencode_name(piece, self.names)
+                self.names.add(_uuencode_name(piece))
         elif state == _DECODE and self.decoder is not None:
             self.decoder.feed(piece)  # one line, or a block of lines
 
@@ -133,16 +168,19 @@ class _Walker:
 
     def _boundary(self, piece: bytes) -> tuple[int, bool] | None:
         """(index in self.boundaries, closing?) when the line is a boundary."""
-        line = piece.rstrip(b"\r\n")
-        for index in range(len(self.boundaries) - 1, -1, -1):
-            delimiter = self.boundaries[index][0]
-            if line.startswith(delimiter):
-                rest = line[len(delimiter) :].rstrip(b" \t")
-                if not rest:
-                    return index, False
-                if rest == b"--":
-                    return index, True
+        line = piece.rstrip(b"\r\n").rstrip(b" \t")
+        index = self.delimiters.get(line)
+        if index is not None:
+            return index, False
+        if line.endswith(b"--"):
+            index = self.delimiters.get(line[:-2].rstrip(b" \t"))
+            if index is not None:
+                return index, True
         return None
+
+    def _set_boundaries(self, boundaries: list[tuple[bytes, bytes]]) -> None:
+        self.boundaries = boundaries
+        self.delimiters = {d.rstrip(b" \t"): i for i, (d, _) in enumerate(boundaries)}
 
     def _at_boundary(self, index: int, closing: bool) -> None:
         if self.state == _HEADERS and self.header:
@@ -150,7 +188,7 @@ class _Walker:
             self._end_of_headers()
         self._end_of_body()
         default = self.boundaries[index][1]
-        del self.boundaries[index + (1 if not closing else 0) :]
+        self._set_boundaries(self.boundaries[: index + (0 if closing else 1)])
         if closing:
             self.state = _SKIP  # the epilogue
         else:
@@ -166,14 +204,20 @@ class _Walker:
         fields = _fields(self.header)
         self.header = []
         self.header_size = 0
-        ctype, params = _split_params(fields.get("content-type", ""))
+        # The structure follows the first Content-Type, as most clients do.
+        all_types = fields.get("content-type", [""])
+        ctype, params = _split_params(all_types[0])
         ctype = ctype.lower() or self.default_type.decode()
         self.default_type = b"text/plain"
-        disposition = _split_params(fields.get("content-disposition", ""))[1]
-        for name in (_param(disposition, "filename"), _param(params, "name")):
-            if name and name not in self.names[-2:]:
-                self.names.append(name)
-        encoding = fields.get("content-transfer-encoding", "").strip().lower()
+        # Every reading a client might take counts: each Content-Disposition
+        # and Content-Type header, and each form of the parameter.
+        for value in fields.get("content-disposition", ()):
+            for name in _param_values(_split_params(value)[1], "filename"):
+                self.names.add(name)
+        for value in all_types:
+            for name in _param_values(_split_params(value)[1], "name"):
+                self.names.add(name)
+        encoding = fields.get("content-transfer-encoding", [""])[0].strip().lower()
         encoded = encoding in ("base64", "quoted-printable")
 
         if ctype.startswith("multipart/"):
@@ -181,9 +225,11 @@ class _Walker:
             if boundary and len(self.boundaries) < MAX_BOUNDARIES:
                 child_default = b"message/rfc822" if ctype == "multipart/digest" else b"text/plain"
                 delimiter = b"--" + boundary
-                self.boundaries.append((delimiter, child_default))
+                self._set_boundaries([*self.boundaries, (delimiter, child_default)])
                 self.state = _SKIP  # the preamble
                 return
+            if boundary:
+                self.names.limit(f"multipart nesting over {MAX_BOUNDARIES}")
             ctype = "text/plain"  # no boundary: read it as text
         if ctype in ("message/rfc822", "message/global"):
             if not encoded:
@@ -192,6 +238,7 @@ class _Walker:
             if self.depth < MAX_DEPTH:
                 self._decode(encoding, _Walker(self.names, self.depth + 1))
                 return
+            self.names.limit(f"encoded attached messages nested over {MAX_DEPTH}")
         if ctype.startswith("text/"):
             if encoded:
                 self._decode(encoding, _TextScanner(self.names))
@@ -208,12 +255,12 @@ class _Walker:
 class _TextScanner:
     """A child that only looks for uuencode `begin` lines."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: Names) -> None:
         self.names = names
 
     def line(self, piece: bytes, start: bool) -> None:
         if start and piece.startswith(b"begin"):
-            _uuencode_name(piece, self.names)
+            self.names.add(_uuencode_name(piece))
 
     def close(self) -> None:
         pass
@@ -249,15 +296,11 @@ class _Decoder:
         """Decode whole groups of 4; `=` padding ends a group early (some
         encoders join padded pieces), a lone leftover character is junk."""
         out = bytearray()
-        while True:
-            pad = data.find(b"=")
-            if pad < 0:
-                break
-            out += _quads(data[:pad], final=True)
-            rest = pad
-            while rest < len(data) and data[rest] == 0x3D:
-                rest += 1
-            data = data[rest:]
+        groups = data.split(b"=")
+        for group in groups[:-1]:
+            if group:
+                out += _quads(group, final=True)
+        data = groups[-1]
         cut = len(data) - len(data) % 4
         out += _quads(data[:cut])
         self.left = data[cut:]
@@ -308,20 +351,23 @@ def _quads(chars: bytes, final: bool = False) -> bytes:
     return out
 
 
-def _uuencode_name(piece: bytes, names: list[str]) -> None:
-    """`begin 644 name` or `begin-base64 644 name` (uuencode -m)."""
+def _uuencode_name(piece: bytes) -> str:
+    """The name of a `begin 644 name` or `begin-base64 644 name` (uuencode
+    -m) line, or ""."""
     for head in (b"begin ", b"begin-base64 "):
         if piece.startswith(head):
             mode, space, name = piece[len(head) :].partition(b" ")
             name = name.rstrip(b"\r\n")
             if space and 3 <= len(mode) <= 4 and not mode.strip(_OCTAL) and name.strip():
-                names.append(_text(name))
-            return
+                return _text(name)
+            return ""
+    return ""
 
 
-def _fields(lines: list[bytes]) -> dict[str, str]:
-    """The three headers that matter, unfolded, as Latin-1 text."""
-    fields: dict[str, list[bytes]] = {}
+def _fields(lines: list[bytes]) -> dict[str, list[str]]:
+    """The three headers that matter, unfolded, as Latin-1 text, each with
+    every value it has in the order given."""
+    fields: dict[str, list[list[bytes]]] = {}
     current: list[bytes] | None = None
     for piece in lines:
         if piece.startswith(b"\0"):  # the rest of a long line
@@ -336,13 +382,11 @@ def _fields(lines: list[bytes]) -> dict[str, str]:
         key = name.strip().lower()
         current = None
         if colon and key in _KEPT:
-            if key.decode() in fields:
-                continue  # the first one counts, as in most clients
             current = [value.rstrip(b"\r\n")]
-            fields[key.decode()] = current
+            fields.setdefault(key.decode(), []).append(current)
     # Latin-1 keeps every byte as one character: boundaries stay exact, and
     # names become real text (UTF-8 or Latin-1) in _param.
-    return {k: b"".join(v).decode("latin-1") for k, v in fields.items()}
+    return {k: [b"".join(v).decode("latin-1") for v in vs] for k, vs in fields.items()}
 
 
 def _split_params(value: str) -> tuple[str, list[tuple[str, str]]]:
@@ -406,7 +450,16 @@ def _boundary(params: list[tuple[str, str]]) -> bytes:
 
 def _param(params: list[tuple[str, str]], name: str) -> str:
     """A parameter's value as text, RFC 2231 and RFC 2047 undone; "" if
-    absent.  (Values come in as Latin-1 text: see _fields.)"""
+    absent.  (Values come in as Latin-1 text: see _fields.)  The RFC 2231
+    form wins over the plain one, as in the email package."""
+    values = _param_values(params, name)
+    return values[0] if values else ""
+
+
+def _param_values(params: list[tuple[str, str]], name: str) -> list[str]:
+    """Every reading of a parameter: its RFC 2231 form (whole, or joined
+    continuations) first, then the plain one; a client may show either."""
+    out = []
     plain = None
     pieces: dict[int, tuple[str, bool]] = {}
     whole: tuple[str, bool] | None = None
@@ -420,10 +473,10 @@ def _param(params: list[tuple[str, str]], name: str) -> str:
             number = rest.rstrip("*")
             if not number:
                 whole = (value, True)  # name*=charset'lang'value
-            elif number.isdigit() and int(number) < 1000:
+            elif number.isascii() and number.isdigit() and int(number) < 1000:
                 pieces.setdefault(int(number), (value, encoded))
     if whole is not None:
-        return _rfc2231([whole])
+        out.append(_rfc2231([whole]))
     if pieces:
         ordered = []
         for index in range(len(pieces)):
@@ -431,12 +484,10 @@ def _param(params: list[tuple[str, str]], name: str) -> str:
                 break  # a gap: what comes before it is the value
             ordered.append(pieces[index])
         if ordered:
-            return _rfc2231(ordered)
-    if plain is None:
-        return ""
-    if "=?" in plain:
-        return _rfc2047(plain)
-    return _text(_raw(plain))
+            out.append(_rfc2231(ordered))
+    if plain is not None:
+        out.append(_rfc2047(plain) if "=?" in plain else _text(_raw(plain)))
+    return [v for v in out if v]
 
 
 def _rfc2231(pieces: list[tuple[str, bool]]) -> str:
@@ -479,12 +530,16 @@ def _rfc2047(value: str) -> str:
             break
         search = start + 2
         q1 = value.find("?", start + 2)
-        if q1 < 0 or q1 + 2 >= len(value) or value[q1 + 2] != "?":
+        if q1 < 0:
+            break  # no word can start here or later
+        if q1 + 2 >= len(value) or value[q1 + 2] != "?":
             continue
         end = value.find("?=", q1 + 3)
+        if end < 0:
+            break  # nothing later can close a word either
         charset = value[start + 2 : q1].partition("*")[0]
         kind = value[q1 + 1].upper()
-        if end < 0 or not charset or any(c in charset for c in " \t=") or kind not in "BQ":
+        if not charset or any(c in charset for c in " \t=") or kind not in "BQ":
             continue
         text = _raw(value[q1 + 3 : end])
         try:
@@ -529,18 +584,33 @@ def _text(data: bytes) -> str:
 
 
 def blocked_name(names: list[str], endings: tuple[bytes, ...]) -> str | None:
-    """The first name that ends with one of `endings` (lower-case, like
-    ".exe"), compared case-insensitively.  Trailing dots and spaces are
-    ignored, as Windows ignores them when it saves the file.  An ending
-    without a leading dot matches a whole name or a name ending in
-    "." + ending, so `exe` blocks `x.exe` but not `annexe`."""
-    wanted = [e.decode("utf-8", "replace") for e in endings]
+    """The first of `names` that _Matcher(endings) blocks."""
+    match = _Matcher(endings)
     for name in names:
-        plain = name.rstrip(" .\t").lower()
-        for ending in wanted:
-            if ending.startswith("."):
-                if plain.endswith(ending):
-                    return name
-            elif plain == ending or plain.endswith("." + ending):
-                return name
+        if match(name):
+            return name
     return None
+
+
+# Control characters go before comparing (a C program, like ripmime, ends
+# a name at a NUL; Windows refuses control characters in file names).
+_CONTROLS = {c: None for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+class _Matcher:
+    """Is a name blocked by one of `endings` (lower-case, like ".exe")?
+
+    Compared case-insensitively, up to a NUL, without control characters
+    and without trailing dots and spaces (Windows drops those when it saves
+    the file).  An ending without a leading dot matches a whole name or a
+    name ending in "." + ending, so `exe` blocks `x.exe` but not `annexe`.
+    """
+
+    def __init__(self, endings: tuple[bytes, ...]) -> None:
+        texts = [e.decode("utf-8", "replace").lower() for e in endings if e]
+        self.suffixes = tuple(e if e.startswith(".") else "." + e for e in texts)
+        self.whole = frozenset(e for e in texts if not e.startswith("."))
+
+    def __call__(self, name: str) -> bool:
+        plain = name.partition("\0")[0].translate(_CONTROLS).rstrip(" .\t").lower()
+        return plain.endswith(self.suffixes) or plain in self.whole

@@ -14,7 +14,7 @@ import sys
 from . import __version__, settings
 from .errors import ConfigError
 from .policy import CDB_NAME
-from .simcontrol import SourceError, records
+from .simcontrol import SourceError, parse_rule, records
 
 SOURCE_NAME = "simcontrol"
 VERSIONS_NAME = "simversions.cdb"
@@ -65,7 +65,11 @@ def build_control(controldir: str) -> str:
     except SourceError as err:
         raise MkError(f"{source} {err}; {CDB_NAME} not changed") from None
     seen: set[bytes] = set()
-    for key, _value in pairs:
+    for key, value in pairs:
+        queue = parse_rule(value).qmailqueue
+        if queue is not None and not os.access(queue, os.X_OK):
+            shown = queue.decode(errors="replace")
+            sys.stderr.write(f"simscanmk: warning: qmailqueue {shown} is not executable\n")
         if key in seen:
             # cdb keeps both; lookups (C and ours) see only the first.
             shown = key.decode(errors="replace") or "(default)"
@@ -112,9 +116,17 @@ def write_cdb(target: str, pairs: list[tuple[bytes, bytes]]) -> None:
             os.fchmod(f.fileno(), 0o644)
             os.fsync(f.fileno())
         os.rename(temp, target)
-    except OSError as err:
+    except BaseException as err:
         try:
             os.unlink(temp)
         except OSError:
             pass
-        raise MkError(f"cannot write {target}: {err.strerror or err}") from None
+        if isinstance(err, OSError):
+            raise MkError(f"cannot write {target}: {err.strerror or err}") from None
+        raise
+    # Make the rename itself survive a crash.
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -168,9 +168,13 @@ def read_rules(path: str, keys: list[bytes]) -> list[tuple[bytes, bytes]]:
     except OSError as err:
         raise ConfigError(path, 0, "", f"cannot read ({err.strerror or err})") from None
     try:
+        seen: dict[bytes, bytes | None] = {}  # many recipients share keys
         found = []
         for key in keys:
-            value = db.get(key)
+            if key in seen:
+                value = seen[key]
+            else:
+                value = seen[key] = db.get(key)
             if value is not None:
                 found.append((key, value))
         return found

@@ -18,9 +18,6 @@ from __future__ import annotations
 import os
 
 from . import workdir
-from .verdict import ATTACH, REGEX, SPAM, VIRUS
-
-KINDS = (ATTACH, REGEX, SPAM, VIRUS)
 
 
 def store(directory: str, name: str, message_path: str, envelope: bytes, verdict: bytes) -> str:

@@ -116,9 +116,9 @@ def warning_line(ppid: int, text: str) -> bytes:
     the C program's own non-verdict lines, so log parsers that split the
     verdict line on `:` never mistake it for one."""
     return (
-        f"simscan:[{ppid}]: warning: {text}".encode(errors="replace").translate(_NO_CONTROLS)
-        + b"\n"
+        f"simscan:[{ppid}]: warning: {text}".encode(errors="replace").translate(NO_CONTROLS) + b"\n"
     )
 
 
-_NO_CONTROLS = bytes(0x20 if c < 0x20 or c == 0x7F else c for c in range(256))
+# Control bytes -> spaces, for text that must stay on one line.
+NO_CONTROLS = bytes(0x20 if c < 0x20 or c == 0x7F else c for c in range(256))

@@ -184,6 +184,13 @@ def regex_problem(pattern: bytes) -> str | None:
     return None
 
 
+# The C simscan read 499 bytes of an address; a local part cut into more
+# than 32 extensions is taken as one for the rest (a bound on the lookups
+# a sender can cause: 34 per address).
+MAX_ADDRESS = 499
+MAX_EXTENSIONS = 32
+
+
 def lookup_keys(address: bytes) -> list[bytes]:
     """The cdb keys one envelope address is looked up under, in order.
 
@@ -191,11 +198,12 @@ def lookup_keys(address: bytes) -> list[bytes]:
     more specific than the last); an address without `@` gives only the
     local-part keys, `local@` as the C simscan built them.
     """
-    local, at, domain = address.lower().partition(b"@")
+    local, at, domain = address[:MAX_ADDRESS].lower().partition(b"@")
     keys = [domain] if at else []
-    parts = local.split(b"-")
-    for n in range(1, len(parts) + 1):
-        keys.append(b"-".join(parts[:n]) + b"@" + domain)
+    prefix = b""
+    for n, part in enumerate(local.split(b"-", MAX_EXTENSIONS)):
+        prefix = prefix + b"-" + part if n else part
+        keys.append(prefix + b"@" + domain)
     return keys
 
 

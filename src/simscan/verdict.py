@@ -9,6 +9,7 @@ reject texts are those of the C simscan, byte for byte (SPEC section 2).
 from __future__ import annotations
 
 from .errors import EXIT_CUSTOM, EXIT_OK, EXIT_REJECT
+from .report import NO_CONTROLS
 
 CLEAN = "clean"
 PASSTHRU = "passthru"
@@ -33,7 +34,8 @@ _TABLE: dict[str, tuple[str, str | None, bytes | None]] = {
 }
 
 
-_NO_CONTROLS = bytes(0x20 if c < 0x20 or c == 0x7F else c for c in range(256))
+# The verdicts whose refused or dropped messages a quarantine keeps.
+QUARANTINED = (ATTACH, REGEX, SPAM, VIRUS)
 
 
 class Verdict:
@@ -82,6 +84,6 @@ def outcome(verdict: Verdict, dropmsg: bool, custom_reject: bool) -> Outcome:
         return Outcome(False, EXIT_OK, dropped_state, None)
     if custom_reject:
         # Names come from the message: no line breaks into the SMTP reply.
-        arg = verdict.reject_arg.translate(_NO_CONTROLS)
+        arg = verdict.reject_arg.translate(NO_CONTROLS)
         return Outcome(False, EXIT_CUSTOM, state, template % arg)
     return Outcome(False, EXIT_REJECT, state, None)
