@@ -117,7 +117,7 @@ class Run:
         result = run(job, scanners)
         out = outcome(result.verdict, config.dropmsg, config.custom_smtp_reject)
         if not out.queue and config.quarantinedir and result.verdict.kind in QUARANTINED:
-            self._quarantine(config.quarantinedir, result, out.log_state, env_path)
+            self._quarantine(config.quarantinedir, result, out.log_state)
         code = out.exit_code
         if out.custom_text is not None and not qmailqueue.write_custom_error(
             config.custom_error_fd, out.custom_text
@@ -147,7 +147,7 @@ class Run:
         why = f"{queue} exited {status}"
         return status, f"ERROR {status}", why.encode(), result.spam, False
 
-    def _quarantine(self, directory: str, result: Result, state: str, env_path: str) -> None:
+    def _quarantine(self, directory: str, result: Result, state: str) -> None:
         """Keep a copy; a failure is a warning, never a change of verdict."""
         from . import quarantine
 
