@@ -21,16 +21,20 @@ if TYPE_CHECKING:
 REGEX_LINE = 500  # bytes of each line the patterns see, as in C simscan
 
 
-class RegexFilter(Scanner):
+class _Builtin(Scanner):
+    """A check that is part of simscan: its version is simscan's."""
+
+    def version(self, job: Job) -> str:
+        return __version__
+
+
+class RegexFilter(_Builtin):
     """Each line of the raw message (its first 500 bytes) against each
     pattern; the first match refuses the message with `#N`, N being the
     pattern's 0-based index.  A pattern that does not compile is skipped
     with a warning and keeps its index."""
 
     name = "regex"
-
-    def version(self, job: Job) -> str:
-        return __version__
 
     def scan(self, job: Job, result: Result) -> Verdict | None:
         import re
@@ -94,19 +98,17 @@ def _line_blocks(f: BinaryIO, split: Callable[[bytes], list[bytes]]) -> Iterator
         yield [tail]
 
 
-class AttachmentBlocker(Scanner):
+class AttachmentBlocker(_Builtin):
     """Refuses a message carrying a file whose name ends with a listed
     extension (see simscan.mime for where names are found)."""
 
     name = "attach"
 
-    def version(self, job: Job) -> str:
-        return __version__
-
     def scan(self, job: Job, result: Result) -> Verdict | None:
         with open(job.message.path, "rb") as f:
             names = walk(f, job.policy.attach)
-        job.debug(2, f"attachment names {names.found!r}")
+        if job.debug.level >= 2:  # the repr is not free; skip it per message
+            job.debug(2, f"attachment names {names.found!r}")
         if names.blocked is not None:
             return Verdict(ATTACH, names.blocked.encode("utf-8", "replace"))
         for what in names.truncated:

@@ -19,7 +19,12 @@ from __future__ import annotations
 from .errors import ConfigError
 from .qmailqueue import Envelope
 from .settings import Settings
-from .simcontrol import Rule, lookup_keys, parse_rule
+
+# simcontrol is imported where per_domain needs it: sites without per-domain
+# rules do not load it for every message.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .simcontrol import Rule
 
 CDB_NAME = "simcontrol.cdb"
 ATTACH_NAME = "ssattach"
@@ -101,6 +106,8 @@ def resolve(settings: Settings, envelope: Envelope) -> Policy:
 
 
 def _per_domain(settings: Settings, envelope: Envelope) -> Policy:
+    from .simcontrol import Rule, lookup_keys, parse_rule
+
     path = f"{settings.controldir}/{CDB_NAME}"
     keys = [b""]
     for address in (envelope.sender, *envelope.recipients):
@@ -134,7 +141,7 @@ def _per_domain(settings: Settings, envelope: Envelope) -> Policy:
 
 def _merge(into: Rule, rule: Rule) -> None:
     """Apply a later (more specific) entry over what came before."""
-    for name in Rule.__slots__:
+    for name in into.__slots__:
         value = getattr(rule, name)
         if name == "regex":
             into.regex = into.regex + value

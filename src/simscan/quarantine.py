@@ -44,10 +44,6 @@ def _link_or_copy(source: str, target: str) -> None:
     except OSError:
         pass
     with open(source, "rb") as src, open(target, "xb") as dst:
-        size = os.fstat(src.fileno()).st_size
         offset = 0
-        while offset < size:
-            sent = os.sendfile(dst.fileno(), src.fileno(), offset, size - offset)
-            if sent == 0:
-                break
+        while sent := os.sendfile(dst.fileno(), src.fileno(), offset, 1 << 20):
             offset += sent
