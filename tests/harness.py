@@ -100,6 +100,8 @@ class Site:
             "workdir": str(self.work),
             "controldir": str(self.control),
             "qmail_queue": str(RECORDER),
+            # ClamAV is on by default (as in C); tests that want it say so.
+            "clamav": False,
         }
         base.update(values)
         lines = [f"{k} = {_toml(v)}" for k, v in base.items()]

@@ -79,10 +79,10 @@ def test_closed_input_fd_is_54(site: Site, fd: int) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ('spam_hits = "lots"\n', 5, b"setting spam_hits expected a score"),
-        ("clamav = yes\n", 5, b"Invalid value"),
-        ("no_such_thing = 1\n", 5, b"setting no_such_thing unknown setting"),
-        ("custom_error_fd = 2\n", 5, b"setting custom_error_fd expected a file descriptor"),
+        ('spam_hits = "lots"\n', 6, b"setting spam_hits expected a score"),
+        ("received = yes\n", 6, b"Invalid value"),
+        ("no_such_thing = 1\n", 6, b"setting no_such_thing unknown setting"),
+        ("custom_error_fd = 2\n", 6, b"setting custom_error_fd expected a file descriptor"),
         ('workdir = "relative"\n', 1, b"setting workdir expected an absolute path"),
     ],
 )

@@ -50,6 +50,7 @@ def test_every_setting_can_be_set() -> None:
         literal = (
             ("true" if value else "false") if isinstance(value, bool)
             else f'"{value}"' if isinstance(value, str)
+            else "[" + ", ".join(f'"{v}"' for v in value) + "]" if isinstance(value, tuple)
             else repr(value)
         )  # fmt: skip
         got = from_text(f"{name} = {literal}\n", "p")

@@ -111,7 +111,7 @@ class Run:
         rules = policy.resolve(config, envelope)
         if self.debug.level >= 2:
             self.debug(2, repr(rules))
-        scanners = scanners_for(rules) if self.scanners is None else self.scanners
+        scanners = scanners_for(rules, config) if self.scanners is None else self.scanners
         job = Job(message, envelope, config, rules, path, report.subject(message.head), self.debug)
         self.warnings = job.warnings
         result = run(job, scanners)
@@ -133,7 +133,7 @@ class Run:
                 os.getppid(),
                 os.getpid(),
                 self._elapsed(),
-                result.scanners,
+                [(s.name, s.version(job)) for s in result.scanners],
                 self.start,
             )
         queue = rules.qmail_queue

@@ -78,3 +78,14 @@ def exit_code_for(err: BaseException) -> int:
     if isinstance(err, SimscanError):
         return err.exit_code
     return EXIT_TEMPFAIL
+
+
+class ScannerError(SimscanError):
+    """A scanner gave no verdict: down, timed out, or an answer that cannot
+    be read.  A temporary failure unless a setting says otherwise (the
+    scanner that catches it decides, e.g. spamd's safe fallback)."""
+
+    def __init__(self, scanner: str, problem: str) -> None:
+        self.scanner = scanner
+        self.problem = problem
+        super().__init__(f"{scanner} {problem}")

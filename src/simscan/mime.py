@@ -35,6 +35,7 @@ HEADER_LIMIT = 256 * 1024  # bytes of headers kept per part
 MAX_BOUNDARIES = 100  # multipart nesting followed
 MAX_DEPTH = 10  # base64-encoded messages inside messages followed
 MAX_NAMES = 10000  # names attachment_names() returns (blocking sees them all)
+MAX_PARTS = 10000  # part files extract() writes
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
@@ -54,11 +55,13 @@ class Names:
     first one that is blocked (the walk stops there), and the limits that
     were reached, which may have hidden a name."""
 
-    def __init__(self, endings: tuple[bytes, ...] = ()) -> None:
+    def __init__(self, endings: tuple[bytes, ...] = (), parts: _PartFiles | None = None) -> None:
         self.found: list[str] = []
         self.blocked: str | None = None
         self.truncated: list[str] = []
         self._match = _Matcher(endings) if endings else None
+        # extract(): where each leaf part's decoded body is written.
+        self.parts = parts
 
     def add(self, name: str) -> None:
         if not name or name in self.found[-2:]:
@@ -79,9 +82,21 @@ def attachment_names(f: BinaryIO, chunk: int = CHUNK) -> list[str]:
     return walk(f, (), chunk).found
 
 
-def walk(f: BinaryIO, endings: tuple[bytes, ...], chunk: int = CHUNK) -> Names:
+def extract(f: BinaryIO, directory: str, chunk: int = CHUNK) -> Names:
+    """Write the decoded body of every leaf part (attached messages too) to
+    `directory/part0001`, `part0002`, ..., as ripmime did for the C simscan:
+    a daemon that scans a directory (Trophie, Sophie) then sees the files.
+    Names are file-system safe counters, never the sender's file names.
+    `Names.parts.count` tells how many were written; OSError when one
+    cannot be."""
+    return walk(f, (), chunk, _PartFiles(directory))
+
+
+def walk(
+    f: BinaryIO, endings: tuple[bytes, ...], chunk: int = CHUNK, parts: _PartFiles | None = None
+) -> Names:
     """Walk the message; with `endings`, stop at the first blocked name."""
-    names = Names(endings)
+    names = Names(endings, parts)
     walker = _Walker(names, 0)
     reader = LineReader(f, chunk=chunk)
     while names.blocked is None:
@@ -121,12 +136,16 @@ class _Walker:
         self.header_size = 0
         self.keeping = False  # is the header line being read one we keep?
         self.decoder: _Decoder | None = None
+        self.out: _PartFile | None = None  # extract(): this leaf's file
+
+    # (the walk loop's `wants()` / `line()` calls feed every line of a leaf
+    # that is being extracted; a plain walk skips bodies with find.)
 
     def wants(self) -> tuple[bytes, ...] | None:
         """Prefixes of the lines worth feeding next; None means every line,
         () means nothing more (the rest of the input cannot hold a name)."""
         state = self.state
-        if state in (_HEADERS, _DECODE):
+        if state in (_HEADERS, _DECODE) or self.out is not None:
             return None
         if state == _TEXT:
             return (b"--", b"begin") if self.boundaries else (b"begin",)
@@ -158,6 +177,10 @@ class _Walker:
         elif state == _TEXT:
             if start:
                 self.names.add(_uuencode_name(piece))
+            if self.out is not None:
+                self.out.write(piece)
+        elif state == _SKIP and self.out is not None:
+            self.out.write(piece)
         elif state == _DECODE and self.decoder is not None:
             self.decoder.feed(piece)  # one line, or a block of lines
 
@@ -199,6 +222,9 @@ class _Walker:
         if self.decoder is not None:
             self.decoder.close()
             self.decoder = None
+        if self.out is not None:
+            self.out.close()
+            self.out = None
 
     def _end_of_headers(self) -> None:
         fields = _fields(self.header)
@@ -239,13 +265,17 @@ class _Walker:
                 self._decode(encoding, _Walker(self.names, self.depth + 1))
                 return
             self.names.limit(f"encoded attached messages nested over {MAX_DEPTH}")
-        if ctype.startswith("text/"):
+        parts = self.names.parts
+        out = parts.open(self.names) if parts is not None else None
+        if ctype.startswith("text/") or (encoded and out is not None):
             if encoded:
-                self._decode(encoding, _TextScanner(self.names))
+                self._decode(encoding, _TextScanner(self.names, out))
             else:
                 self.state = _TEXT
+                self.out = out
             return
         self.state = _SKIP
+        self.out = out
 
     def _decode(self, encoding: str, child: _Walker | _TextScanner) -> None:
         self.state = _DECODE
@@ -253,17 +283,51 @@ class _Walker:
 
 
 class _TextScanner:
-    """A child that only looks for uuencode `begin` lines."""
+    """A child that looks for uuencode `begin` lines in a decoded body (and
+    for extract(), writes the body to its part file)."""
 
-    def __init__(self, names: Names) -> None:
+    def __init__(self, names: Names, out: _PartFile | None = None) -> None:
         self.names = names
+        self.out = out
 
     def line(self, piece: bytes, start: bool) -> None:
         if start and piece.startswith(b"begin"):
             self.names.add(_uuencode_name(piece))
+        if self.out is not None:
+            self.out.write(piece)
 
     def close(self) -> None:
-        pass
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+
+
+class _PartFiles:
+    """extract()'s numbered files in one directory."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.count = 0
+
+    def open(self, names: Names) -> _PartFile | None:
+        if self.count >= MAX_PARTS:
+            names.limit(f"more than {MAX_PARTS} parts")
+            return None
+        self.count += 1
+        return _PartFile(f"{self.directory}/part{self.count:04d}")
+
+
+class _PartFile:
+    """One extracted part, written as it is decoded."""
+
+    def __init__(self, path: str) -> None:
+        self.f = open(path, "xb")  # noqa: SIM115 (closed by close())
+
+    def write(self, data: bytes) -> None:
+        self.f.write(data)
+
+    def close(self) -> None:
+        self.f.close()
 
 
 class _Decoder:

@@ -13,11 +13,10 @@ import sys
 
 from . import __version__, settings
 from .errors import ConfigError
-from .policy import CDB_NAME
+from .policy import CDB_NAME, VERSIONS_NAME
 from .simcontrol import SourceError, parse_rule, records
 
 SOURCE_NAME = "simcontrol"
-VERSIONS_NAME = "simversions.cdb"
 
 USAGE = """\
 usage: simscanmk [-g]
@@ -69,11 +68,11 @@ def build_control(controldir: str) -> str:
         queue = parse_rule(value).qmailqueue
         if queue is not None and not os.access(queue, os.X_OK):
             shown = queue.decode(errors="replace")
-            sys.stderr.write(f"simscanmk: warning: qmailqueue {shown} is not executable\n")
+            _warn(f"qmailqueue {shown} is not executable")
         if key in seen:
             # cdb keeps both; lookups (C and ours) see only the first.
             shown = key.decode(errors="replace") or "(default)"
-            sys.stderr.write(f"simscanmk: warning: {shown} has several lines; the first wins\n")
+            _warn(f"{shown} has several lines; the first wins")
         seen.add(key)
     target = f"{controldir}/{CDB_NAME}"
     write_cdb(target, pairs)
@@ -83,15 +82,110 @@ def build_control(controldir: str) -> str:
 def scanner_versions(config: settings.Settings) -> list[tuple[bytes, bytes]]:
     """simversions.cdb records for the scanners the settings enable.
 
-    attach and regex are part of simscan and carry its version; the virus
-    and spam scanners add their own keys here.
+    attach and regex are part of simscan and carry its version; clamav is
+    `ENGINE/m:MAIN/d:DAILY`, trophie what `trophie -v` says.  A version
+    that cannot be found is a warning, and its key is left out.
     """
     out = []
     if config.attach:
         out.append((b"attach", __version__.encode()))
     if config.regex:
         out.append((b"regex", __version__.encode()))
+    if config.clamav:
+        found = clamav_version(config)
+        if found:
+            out.append((b"clamav", found.encode()))
+        else:
+            _warn("no ClamAV version found (clamd, clamdscan -V and sigtool all failed)")
+    if config.trophie_socket:
+        found = trophie_version(config.trophie_path)
+        if found:
+            out.append((b"trophie", found.encode()))
+        else:
+            _warn("no Trophie version found (set trophie_path to the trophie program)")
     return out
+
+
+def clamav_version(config: settings.Settings) -> str:
+    """`ENGINE/m:MAIN/d:DAILY` as the C simscanmk wrote it: the engine from
+    clamd's VERSION (or `clamdscan -V`, or `sigtool --version`), the
+    database versions from `sigtool --info` on main and daily in
+    clamavdb_path (or the daily number clamd gave).  Parts not found are
+    left out; "" when not even the engine is known."""
+    line = _clamd_version(config)
+    for argv in ([config.clamdscan, "-V", f"--config-file={config.clamd_conf}"],
+                 [config.sigtool_path, "--version"]):  # fmt: skip
+        if line:
+            break
+        out = _output(argv)
+        line = next((x for x in out.splitlines() if x.startswith("ClamAV ")), "")
+    if not line:
+        return ""
+    fields = line[len("ClamAV ") :].split("/")
+    engine, daily = fields[0].strip(), fields[1].strip() if len(fields) > 1 else ""
+    main = _db_version(config, "main")
+    daily = _db_version(config, "daily") or daily
+    return engine + (f"/m:{main}" if main else "") + (f"/d:{daily}" if daily else "")
+
+
+def _clamd_version(config: settings.Settings) -> str:
+    from . import clamd, netio
+
+    try:
+        if config.clamd:
+            endpoints = netio.parse_endpoints(config.clamd, clamd.DEFAULT_PORT)
+        else:
+            endpoints = clamd.read_conf(config.clamd_conf).endpoints
+    except (OSError, ValueError):
+        return ""
+    for endpoint in endpoints:
+        try:
+            sock = netio.connect(endpoint, config.clamd_connect_timeout)
+            try:
+                return clamd.version(sock, netio.Deadline(10)).decode("utf-8", "replace")
+            finally:
+                sock.close()
+        except (OSError, clamd.ProtocolError):
+            continue
+    return ""
+
+
+def _db_version(config: settings.Settings, name: str) -> str:
+    for suffix in (".cvd", ".cld"):
+        path = f"{config.clamavdb_path}/{name}{suffix}"
+        if os.path.exists(path):
+            for line in _output([config.sigtool_path, f"--info={path}"]).splitlines():
+                if line.startswith("Version:"):
+                    return line.partition(":")[2].strip()
+    return ""
+
+
+def trophie_version(program: str) -> str:
+    """The version numbers `trophie -v` prints, joined by `/` (the C
+    README shows `7.000-1011/218/74141`: program, engine, pattern)."""
+    if not program:
+        return ""
+    words = _output([program, "-v"]).replace(",", " ").split()
+    numbers = [w.strip("().:;") for w in words if w[:1].isdigit()]
+    return "/".join(n for n in numbers if n)
+
+
+def _output(argv: list[str]) -> str:
+    """What a program prints (stdout and stderr), "" if it cannot run."""
+    from . import proc
+
+    try:
+        _status, out = proc.run(argv, 30)
+    except OSError:
+        return ""
+    except TimeoutError:
+        _warn(f"{argv[0]} did not finish in 30 s")
+        return ""
+    return out.decode("utf-8", "replace")
+
+
+def _warn(text: str) -> None:
+    sys.stderr.write(f"simscanmk: warning: {text}\n")
 
 
 def build_versions(config: settings.Settings) -> str:

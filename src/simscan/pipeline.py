@@ -1,10 +1,13 @@
 """The pipeline decides: (message, envelope, settings, scanners) -> Result.
 
 It knows nothing of sockets or file descriptors.  Scanners are small
-objects with a `scan(job)` method; they run in precedence order (cheap
-checks first: regex, attachment, virus, spam) and the first one that
+objects with a `scan(job, result)` method; they run in precedence order
+(cheap checks first: regex, attachment, virus, spam) and the first one that
 refuses the message decides.  A scanner that delivers with a note
-(spam passthru) records its verdict and lets the rest run.
+(spam passthru) records its verdict and lets the rest run.  A scanner that
+could not look at this message on purpose (too long for clamd, with
+`clamd_over_limit = "pass"`) returns SKIPPED and is left out of the
+Received line.
 """
 
 from __future__ import annotations
@@ -65,21 +68,32 @@ class Result:
     def __init__(self, verdict: Verdict, message_path: str) -> None:
         self.verdict = verdict
         self.message_path = message_path
-        # (name, version) of every scanner that ran, for the Received line.
-        self.scanners: list[tuple[str, str]] = []
+        # The scanners that looked at the message, for the Received line.
+        self.scanners: list[Scanner] = []
         # Set when spam scanning ran: the log line then carries the triple.
         self.spam: SpamScore | None = None
 
 
+class Skipped:
+    """The type of SKIPPED."""
+
+    def __repr__(self) -> str:
+        return "SKIPPED"
+
+
+SKIPPED = Skipped()
+
+
 class Scanner:
-    """A check on the message: returns a Verdict, or None for no opinion."""
+    """A check on the message: returns a Verdict, None for no opinion, or
+    SKIPPED when it did not look at the message."""
 
     name = "scanner"
 
     def version(self, job: Job) -> str:
         return ""
 
-    def scan(self, job: Job, result: Result) -> Verdict | None:
+    def scan(self, job: Job, result: Result) -> Verdict | Skipped | None:
         raise NotImplementedError
 
 
@@ -97,9 +111,10 @@ class Debug:
             self.write(f"simscan: {text}\n".encode(errors="replace"))  # type: ignore[operator]
 
 
-def scanners_for(policy: Policy) -> list[Scanner]:
+def scanners_for(policy: Policy, settings: Settings) -> list[Scanner]:
     """The scanners the policy turns on, in precedence order: regex,
-    attachments, then (later) ClamAV, Trophie and SpamAssassin."""
+    attachments, ClamAV, Trophie, then (later) SpamAssassin.  Each module
+    is imported only when its scanner runs."""
     scanners: list[Scanner] = []
     if policy.regex:
         from .checks import RegexFilter
@@ -109,6 +124,17 @@ def scanners_for(policy: Policy) -> list[Scanner]:
         from .checks import AttachmentBlocker
 
         scanners.append(AttachmentBlocker())
+    if policy.clam:
+        from . import virus
+
+        if settings.clamav_client == "clamdscan":
+            scanners.append(virus.ClamdscanScanner())
+        else:
+            scanners.append(virus.ClamdScanner())
+    if policy.trophie:
+        from .virus import TrophieScanner
+
+        scanners.append(TrophieScanner())
     return scanners
 
 
@@ -117,8 +143,10 @@ def run(job: Job, scanners: list[Scanner]) -> Result:
     result = Result(Verdict(CLEAN, job.subject), job.message.path)
     for scanner in scanners:
         verdict = scanner.scan(job, result)
-        result.scanners.append((scanner.name, scanner.version(job)))
         job.debug(1, f"{scanner.name}: {verdict!r}")
+        if isinstance(verdict, Skipped):
+            continue
+        result.scanners.append(scanner)
         if verdict is None:
             continue
         result.verdict = verdict

@@ -210,3 +210,24 @@ def read_attach_list(path: str) -> tuple[bytes, ...]:
         if words and not words[0].startswith(b"#"):
             out.append(words[0].lower())
     return tuple(out[:_MAX_ATTACH])
+
+
+VERSIONS_NAME = "simversions.cdb"
+
+
+def recorded_version(controldir: str, key: str) -> str:
+    """A scanner's version as `simscanmk -g` recorded it in simversions.cdb
+    (for the Received line); `unknown` when the file or key is missing."""
+    import cdbx
+
+    try:
+        db = cdbx.CDB(f"{controldir}/{VERSIONS_NAME}", mmap=False)
+    except OSError:
+        return "unknown"
+    try:
+        value = db.get(key.encode())
+    except OSError:
+        value = None
+    finally:
+        db.close()
+    return "unknown" if value is None else value.decode("utf-8", "replace")

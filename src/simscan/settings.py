@@ -64,12 +64,51 @@ def _hits(value: object) -> float | None:
     raise ValueError("expected a score (like 10.0), true or false")
 
 
+def _seconds(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 3600:
+        return float(value)
+    raise ValueError("expected a number of seconds, more than 0 and at most 3600")
+
+
+def _choice(*choices: str) -> object:
+    def check(value: object) -> str:
+        if value in choices:
+            return str(value)
+        raise ValueError("expected one of " + ", ".join(f'"{c}"' for c in choices))
+
+    return check
+
+
+def _endpoints(default_port: int) -> object:
+    """A unix socket path or host:port, or an array of them (tried in order)."""
+
+    def check(value: object) -> tuple[str, ...]:
+        from .netio import parse_endpoints
+
+        if isinstance(value, str):
+            items = tuple(value.replace(",", " ").split())
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            items = tuple(value)
+        else:
+            raise ValueError('expected "/path/to/socket", "host:port" or an array of them')
+        parse_endpoints(items, default_port)  # ValueError names the bad one
+        return items
+
+    return check
+
+
 # name -> (check/convert, default).  Paths that follow qmaildir are None here
 # and filled in by _derive().
 _SCHEMA: dict[str, tuple[object, object]] = {
     "user": (_str, "simscan"),
     "clamav": (_bool, True),
     "clamdscan": (_path, "/usr/bin/clamdscan"),
+    "clamav_client": (_choice("clamd", "clamdscan"), "clamd"),
+    "clamd": (_endpoints(3310), ()),
+    "clamd_conf": (_path, "/etc/clamav/clamd.conf"),
+    "clamd_connect_timeout": (_seconds, 5.0),
+    "clamd_timeout": (_seconds, 120.0),
+    "clamd_over_limit": (_choice("fildes", "pass"), "fildes"),
     "custom_smtp_reject": (_bool, False),
     "custom_error_fd": (_fd, 4),
     "per_domain": (_bool, False),
@@ -88,6 +127,7 @@ _SCHEMA: dict[str, tuple[object, object]] = {
     "qmail_queue": (_path, None),
     "trophie_path": (_path, ""),
     "trophie_socket": (_path, ""),
+    "trophie_timeout": (_seconds, 60.0),
     "ripmime": (_path, ""),
     "received": (_bool, False),
     "spamassassin_path": (_path, "/usr/bin/spamassassin"),
@@ -113,6 +153,12 @@ class Settings:
     user: str
     clamav: bool
     clamdscan: str
+    clamav_client: str
+    clamd: tuple[str, ...]
+    clamd_conf: str
+    clamd_connect_timeout: float
+    clamd_timeout: float
+    clamd_over_limit: str
     custom_smtp_reject: bool
     custom_error_fd: int
     per_domain: bool
@@ -131,6 +177,7 @@ class Settings:
     qmail_queue: str
     trophie_path: str
     trophie_socket: str
+    trophie_timeout: float
     ripmime: str
     received: bool
     spamassassin_path: str

@@ -1,0 +1,177 @@
+"""Scanner daemon endpoints and the sockets to them (clamd, Trophie, spamd).
+
+No protocol and no policy here: an Endpoint is a unix socket path or a
+host and port; `connect()` gives a connected stream socket; a Deadline
+turns one time budget into the timeout of each call; `read_until()` reads
+a reply up to its terminator within the budget.
+
+`_socket` is used directly: `import socket` costs about 7 ms per message
+(it builds enums and imports selectors) for wrappers we do not need.
+"""
+
+from __future__ import annotations
+
+import time
+
+# mypy reads any name TYPE_CHECKING as true: it checks against socket's
+# stubs, and nothing imports socket at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket as _socket
+    from typing import Any
+else:
+    import _socket
+
+MAX_REPLY = 64 * 1024  # a one-line scanner reply longer than this is garbage
+
+
+class Endpoint:
+    """Where a daemon listens: `path` (unix socket) or `host` and `port`."""
+
+    __slots__ = ("host", "path", "port")
+
+    def __init__(self, path: str = "", host: str = "", port: int = 0) -> None:
+        self.path = path
+        self.host = host
+        self.port = port
+
+    def __str__(self) -> str:
+        if self.path:
+            return self.path
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def __repr__(self) -> str:
+        return f"Endpoint({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Endpoint):
+            return NotImplemented
+        return (self.path, self.host, self.port) == (other.path, other.host, other.port)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def parse_endpoint(text: str, default_port: int) -> Endpoint:
+    """`/path/to/socket`, `host`, `host:port`, `[v6addr]` or `[v6addr]:port`."""
+    text = text.strip()
+    if text.startswith("/"):
+        return Endpoint(path=text)
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"bad endpoint {text!r} (expected [address]:port)")
+        port_text = rest[1:]
+    elif text.count(":") > 1:
+        raise ValueError(f"bad endpoint {text!r} (an IPv6 address needs brackets: [::1]:3310)")
+    else:
+        host, _, port_text = text.partition(":")
+    if not host or any(c in host for c in " \t/"):
+        raise ValueError(f"bad endpoint {text!r} (expected a /socket path or host:port)")
+    port = default_port
+    if port_text or text.endswith(":"):
+        if not port_text.isdigit() or not port_text.isascii() or not 0 < int(port_text) < 65536:
+            raise ValueError(f"bad port in endpoint {text!r}")
+        port = int(port_text)
+    return Endpoint(host=host, port=port)
+
+
+def parse_endpoints(value: str | tuple[str, ...], default_port: int) -> list[Endpoint]:
+    """One endpoint, a comma- or space-separated string of them, or a tuple."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    return [parse_endpoint(item, default_port) for item in items]
+
+
+class Deadline:
+    """One time budget for a whole exchange."""
+
+    __slots__ = ("end",)
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        """Seconds left; TimeoutError once the budget is spent."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out")
+        return left
+
+
+def connect(endpoint: Endpoint, timeout: float) -> _socket.socket:
+    """A connected stream socket (timeout set); OSError when it cannot be had.
+
+    A host name is resolved with getaddrinfo, which has no timeout: use
+    addresses for remote daemons.
+    """
+    candidates: list[tuple[int, int, int, Any]]
+    if endpoint.path:
+        candidates = [(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, endpoint.path)]
+    else:
+        candidates = [
+            (family, kind, proto, address)
+            for family, kind, proto, _, address in _socket.getaddrinfo(
+                endpoint.host, endpoint.port, 0, _socket.SOCK_STREAM
+            )
+        ]
+    error: OSError = OSError("no address")
+    for family, kind, proto, address in candidates:
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as err:
+            sock.close()
+            error = err
+            continue
+        return sock
+    raise error
+
+
+def send_all(sock: _socket.socket, data: bytes | memoryview, deadline: Deadline) -> None:
+    sock.settimeout(deadline.left())
+    sock.sendall(data)
+
+
+def read_until(
+    sock: _socket.socket, end: bytes, deadline: Deadline, limit: int = MAX_REPLY
+) -> bytes:
+    """Bytes up to and including `end`, or up to EOF (the caller checks).
+
+    TimeoutError when the budget runs out first; ValueError past `limit`.
+    """
+    data = b""
+    while not data.endswith(end):
+        sock.settimeout(deadline.left())
+        got = sock.recv(65536)
+        if not got:
+            break
+        data += got
+        if len(data) > limit:
+            raise ValueError(f"reply longer than {limit} bytes")
+    return data
+
+
+def pending_reply(sock: _socket.socket) -> bool:
+    """Has the daemon said something (or hung up) while we were sending?"""
+    # Non-blocking for this one call: with a timeout set, recv would first
+    # wait up to that long for something to read.
+    sock.settimeout(0.0)
+    try:
+        sock.recv(1, _socket.MSG_PEEK)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def describe(err: BaseException) -> str:
+    """A short reason for the log line: `connection refused`, `timed out`."""
+    if isinstance(err, TimeoutError):
+        return "timed out"
+    if isinstance(err, FileNotFoundError):
+        return "no such socket"
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror.lower()
+    return str(err) or type(err).__name__
