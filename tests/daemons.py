@@ -1,0 +1,240 @@
+"""Scanner daemons for the tests: a real clamd, and small servers for what
+cannot be had for real (Trophie/Sophie) or for the faults a real daemon
+will not produce on demand (a daemon that accepts and never answers).
+
+The clamd signature database is generated here: `sigtool --md5` over the
+EICAR test string and over Debian's clamav-testfiles `clam.exe`, renamed to
+the names ClamAV gives them (clamd adds `.UNOFFICIAL` to unsigned ones).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+TESTFILES = Path("/usr/share/clamav-testfiles")
+CLAM_EXE = TESTFILES / "clam.exe"
+CLAM_MAIL = TESTFILES / "clam.mail"
+EICAR_NAME = "Eicar-Test-Signature.UNOFFICIAL"
+CLAM_NAME = "ClamAV-Test-File.UNOFFICIAL"
+STREAM_MAX = 1024 * 1024  # the test clamd's StreamMaxLength
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def signature_database(directory: Path, scratch: Path) -> Path:
+    """A .hdb made with sigtool --md5 (hash:size:name lines)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    eicar = scratch / "eicar.com"
+    eicar.write_bytes(EICAR)
+    lines = []
+    for path, name in ((eicar, "Eicar-Test-Signature"), (CLAM_EXE, "ClamAV-Test-File")):
+        out = subprocess.run(
+            ["sigtool", "--md5", str(path)], capture_output=True, check=True, text=True
+        ).stdout.strip()
+        md5, size, _ = out.split(":")
+        lines.append(f"{md5}:{size}:{name}")
+    db = directory / "simscan-test.hdb"
+    db.write_text("\n".join(lines) + "\n")
+    return db
+
+
+@dataclass
+class Clamd:
+    """A running clamd: unix socket, TCP port, its clamd.conf."""
+
+    root: Path
+    socket: Path
+    port: int
+    conf: Path
+    db: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def tcp(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def ask(self, command: bytes) -> bytes:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(str(self.socket))
+            s.sendall(b"z" + command + b"\0")
+            data = b""
+            while not data.endswith(b"\0"):
+                got = s.recv(4096)
+                if not got:
+                    break
+                data += got
+            return data.rstrip(b"\0")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_clamd(root: Path) -> Clamd:
+    """clamd in the foreground on a socket under root, with the generated
+    database and a 1 MiB StreamMaxLength (so the over-limit case is cheap)."""
+    assert shutil.which("clamd") or Path("/usr/sbin/clamd").exists(), "clamav-daemon missing"
+    root.mkdir(parents=True, exist_ok=True)
+    db = root / "db"
+    signature_database(db, root)
+    clamd = Clamd(root, root / "clamd.sock", free_port(), root / "clamd.conf", db)
+    clamd.conf.write_text(
+        f"LocalSocket {clamd.socket}\n"
+        f"TCPSocket {clamd.port}\n"
+        "TCPAddr 127.0.0.1\n"
+        f"DatabaseDirectory {db}\n"
+        "Foreground yes\n"
+        f"LogFile {root / 'clamd.log'}\n"
+        f"StreamMaxLength {STREAM_MAX // 1024}K\n"
+        f"PidFile {root / 'clamd.pid'}\n"
+        "MaxThreads 20\n"
+        "MaxConnectionQueueLength 100\n"
+    )
+    program = shutil.which("clamd") or "/usr/sbin/clamd"
+    log = open(root / "clamd.out", "wb")  # noqa: SIM115 (lives as long as clamd)
+    clamd.process = subprocess.Popen(
+        [program, f"--config-file={clamd.conf}"], stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if clamd.process.poll() is not None:
+            raise RuntimeError(f"clamd exited: {(root / 'clamd.out').read_text()}")
+        try:
+            if clamd.ask(b"PING") == b"PONG":
+                return clamd
+        except OSError:
+            pass
+        time.sleep(0.1)
+    clamd.stop()
+    raise RuntimeError("clamd did not answer PING within 120 s")
+
+
+class SocketServer:
+    """A unix-socket server on a thread; `handle(conn)` per connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.bind(str(path))
+        self.sock.listen(50)
+        self.connections: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            self.handle(conn)
+        except OSError:
+            pass
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+class HungServer(SocketServer):
+    """Accepts, reads whatever comes, never answers."""
+
+    def handle(self, conn: socket.socket) -> None:
+        while conn.recv(65536):
+            pass
+
+
+class ReplyServer(SocketServer):
+    """Answers every connection with fixed bytes once it has read a little
+    (garbage, or an error), then hangs up."""
+
+    def __init__(self, path: Path, reply: bytes) -> None:
+        self.reply = reply
+        super().__init__(path)
+
+    def handle(self, conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(self.reply)
+        conn.close()
+
+
+@dataclass
+class Request:
+    directory: str
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+class TrophieServer(SocketServer):
+    """Speaks exactly the Trophie/Sophie protocol (SPEC section 5): reads a
+    directory path and a newline, answers one line.  Its "engine" looks for
+    marker strings in the files of the directory: TROPHIE-TEST-VIRUS ->
+    `1:Trophie.Test.Virus`, TROPHIE-TEST-ERROR -> `-1`, else `0`.  It records
+    what it saw, so tests can check the MIME parts were there as files."""
+
+    def __init__(self, path: Path) -> None:
+        self.requests: list[Request] = []
+        super().__init__(path)
+
+    def handle(self, conn: socket.socket) -> None:
+        data = b""
+        while not data.endswith(b"\n"):
+            got = conn.recv(4096)
+            if not got:
+                return
+            data += got
+        directory = data[:-1].decode()
+        request = Request(directory)
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    request.files[name] = f.read()
+        self.requests.append(request)
+        everything = b"".join(request.files.values())
+        if b"TROPHIE-TEST-ERROR" in everything:
+            answer = b"-1\n"
+        elif b"TROPHIE-TEST-VIRUS" in everything:
+            answer = b"1:Trophie.Test.Virus\n"
+        else:
+            answer = b"0\n"
+        conn.sendall(answer)
+        conn.close()
+
+
+def refused_socket(path: Path) -> Path:
+    """A socket file nobody listens on: connecting is refused."""
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(path))
+    s.close()
+    return path
