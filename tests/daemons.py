@@ -34,7 +34,7 @@ def free_port() -> int:
 
 
 def signature_database(directory: Path, scratch: Path) -> Path:
-    """A .hdb made with sigtool --md5 (hash:size:name lines)."""
+    """A .hdb made with sigtool --md5 (hash:size:name lines), and an .ndb."""
     directory.mkdir(parents=True, exist_ok=True)
     eicar = scratch / "eicar.com"
     eicar.write_bytes(EICAR)
@@ -47,6 +47,9 @@ def signature_database(directory: Path, scratch: Path) -> Path:
         lines.append(f"{md5}:{size}:{name}")
     db = directory / "simscan-test.hdb"
     db.write_text("\n".join(lines) + "\n")
+    # EICAR also as a body signature (as ClamAV's own database has it), so
+    # it is found in any part, not only as a file of exactly its 68 bytes.
+    (directory / "simscan-test.ndb").write_text(f"Eicar-Test-Signature:0:*:{EICAR.hex()}\n")
     return db
 
 

@@ -7,6 +7,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+from daemons import Clamd
 from harness import Site
 
 SIMCONTROL = (
@@ -145,3 +146,74 @@ def test_versions(site: Site) -> None:
 def test_a_qmailqueue_that_is_not_executable_is_warned_about(site: Site) -> None:
     done = site.simcontrol(b"example.com:qmailqueue=/no/such/qmail-queue\n")
     assert b"warning: qmailqueue /no/such/qmail-queue is not executable" in done.stderr
+
+
+# --- simscanmk -g: the scanners' own versions ------------------------------
+
+
+def script(path: Path, body: str) -> str:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_clamav_version_from_a_running_clamd(site: Site, clamd: Clamd) -> None:
+    site.configure(clamav=True, clamd=str(clamd.socket), clamavdb_path=str(clamd.db))
+    done = site.simscanmk("-g")
+    assert done.returncode == 0, done.stderr
+    engine = clamd.ask(b"VERSION").decode().split()[1].split("/")[0]
+    assert dump(site.control / "simversions.cdb") == [(b"clamav", engine.encode())]
+
+
+def test_clamav_version_with_database_versions(site: Site, tmp_path: Path) -> None:
+    """ENGINE/m:MAIN/d:DAILY as the C simscanmk wrote it: with clamd down,
+    the engine from `clamdscan -V`, the databases from `sigtool --info`."""
+    db = tmp_path / "clamav-db"
+    db.mkdir()
+    (db / "main.cvd").write_bytes(b"x")
+    (db / "daily.cld").write_bytes(b"x")
+    sigtool = script(
+        tmp_path / "sigtool",
+        'case "$1" in\n'
+        '  --info=*main.cvd) echo "Build time: 16 Sep 2021"; echo "Version: 62" ;;\n'
+        '  --info=*daily.cld) echo "Version: 27437"; echo "Signatures: 2045431" ;;\n'
+        '  *) echo "ClamAV 1.4.6" ;;\n'
+        "esac\n",
+    )
+    clamdscan = script(tmp_path / "clamdscan", 'echo "ClamAV 1.4.6/27000/Mon Nov 23 2026"\n')
+    site.configure(
+        clamav=True,
+        clamd=str(tmp_path / "no-clamd.sock"),
+        clamdscan=clamdscan,
+        sigtool_path=sigtool,
+        clamavdb_path=str(db),
+    )
+    done = site.simscanmk("-g")
+    assert done.returncode == 0, done.stderr
+    assert dump(site.control / "simversions.cdb") == [(b"clamav", b"1.4.6/m:62/d:27437")]
+
+
+def test_no_clamav_version_anywhere_is_a_warning(site: Site, tmp_path: Path) -> None:
+    site.configure(
+        clamav=True,
+        clamd=str(tmp_path / "no-clamd.sock"),
+        clamdscan=str(tmp_path / "no-clamdscan"),
+        sigtool_path=str(tmp_path / "no-sigtool"),
+    )
+    done = site.simscanmk("-g")
+    assert done.returncode == 0
+    assert b"warning: no ClamAV version found" in done.stderr
+    assert dump(site.control / "simversions.cdb") == []
+
+
+def test_trophie_version(site: Site, tmp_path: Path) -> None:
+    trophie = script(
+        tmp_path / "trophie", 'echo "Trophie 7.000-1011, VSAPI engine 218, pattern 74141"\n'
+    )
+    site.configure(trophie_socket="/run/trophie.sock", trophie_path=trophie)
+    done = site.simscanmk("-g")
+    assert done.returncode == 0, done.stderr
+    assert dump(site.control / "simversions.cdb") == [(b"trophie", b"7.000-1011/218/74141")]
+    site.configure(trophie_socket="/run/trophie.sock")
+    done = site.simscanmk("-g")
+    assert b"warning: no Trophie version found (set trophie_path" in done.stderr
