@@ -151,7 +151,43 @@ BAD: dict[str, tuple[str, str]] = {
     "negative size via tomllib": ("size_limit", "-1_000"),
     "relative path via tomllib": ("spamc", '"bin\\tspamc"'),
     "table value": ("clamav", "{ on = true }"),
+    "clamd relative path": ("clamd", '"run/clamd.ctl"'),
+    "clamd no port": ("clamd", '"10.0.0.5:"'),
+    "clamd port 0": ("clamd", '"10.0.0.5:0"'),
+    "clamd port too big": ("clamd", '"10.0.0.5:65536"'),
+    "clamd bare v6": ("clamd", '"::1:3310"'),
+    "clamd int": ("clamd", "3310"),
+    "clamd array of int": ("clamd", "[3310]"),
+    "clamd one bad in array": ("clamd", '["/run/clamd.ctl", "host:port"]'),
+    "clamav_client other": ("clamav_client", '"clamscan"'),
+    "zero timeout": ("clamd_timeout", "0"),
+    "negative timeout": ("clamd_connect_timeout", "-1"),
+    "hour-plus timeout": ("trophie_timeout", "3601"),
+    "bool timeout": ("clamd_timeout", "true"),
+    "over_limit other": ("clamd_over_limit", '"tempfail"'),
 }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"/run/clamav/clamd.ctl"', ("/run/clamav/clamd.ctl",)),
+        ('"127.0.0.1:3310"', ("127.0.0.1:3310",)),
+        ('"clamd.example.net"', ("clamd.example.net",)),
+        ('"[::1]:3310"', ("[::1]:3310",)),
+        ('"/a.sock, 10.0.0.5:3310"', ("/a.sock", "10.0.0.5:3310")),
+        ('["/a.sock", "10.0.0.5:3310"]', ("/a.sock", "10.0.0.5:3310")),
+        ('""', ()),
+        ("[]", ()),
+    ],
+)
+def test_clamd_endpoints(value: str, expected: tuple[str, ...]) -> None:
+    assert from_text(f"clamd = {value}\n", "p").clamd == expected
+
+
+def test_timeouts_are_seconds() -> None:
+    got = from_text("clamd_timeout = 2\nclamd_connect_timeout = 0.5\n", "p")
+    assert (got.clamd_timeout, got.clamd_connect_timeout) == (2.0, 0.5)
 
 
 @pytest.mark.parametrize("key,value", BAD.values(), ids=BAD.keys())
