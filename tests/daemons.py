@@ -91,9 +91,10 @@ class Clamd:
                 self.process.wait()
 
 
-def start_clamd(root: Path) -> Clamd:
+def start_clamd(root: Path, stream_max: int = STREAM_MAX) -> Clamd:
     """clamd in the foreground on a socket under root, with the generated
-    database and a 1 MiB StreamMaxLength (so the over-limit case is cheap)."""
+    database and (for the tests) a 1 MiB StreamMaxLength, so the over-limit
+    case is cheap."""
     assert shutil.which("clamd") or Path("/usr/sbin/clamd").exists(), "clamav-daemon missing"
     root.mkdir(parents=True, exist_ok=True)
     db = root / "db"
@@ -106,7 +107,7 @@ def start_clamd(root: Path) -> Clamd:
         f"DatabaseDirectory {db}\n"
         "Foreground yes\n"
         f"LogFile {root / 'clamd.log'}\n"
-        f"StreamMaxLength {STREAM_MAX // 1024}K\n"
+        f"StreamMaxLength {stream_max // 1024}K\n"
         f"PidFile {root / 'clamd.pid'}\n"
         "MaxThreads 20\n"
         "MaxConnectionQueueLength 100\n"
