@@ -39,9 +39,11 @@ class ClamdScanner(_Recorded):
         else:
             try:
                 conf = clamd.read_conf(settings.clamd_conf)
-            except (OSError, ValueError) as err:
-                problem = netio.describe(err)
-                raise ScannerError("clamd", f"{settings.clamd_conf} {problem}") from None
+            except OSError as err:
+                problem = f"cannot read {settings.clamd_conf} ({err.strerror}); set clamd"
+                raise ScannerError("clamd", problem) from None
+            except ValueError as err:
+                raise ScannerError("clamd", f"{settings.clamd_conf} {err}") from None
             if not conf.endpoints:
                 raise ScannerError(
                     "clamd", f"{settings.clamd_conf} names no LocalSocket or TCPSocket"
