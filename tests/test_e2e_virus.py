@@ -257,7 +257,9 @@ def test_unreadable_clamd_conf_is_temporary(site: Site, tmp_path: Path) -> None:
     out = site.run(CLEAN, ENV)
     assert out.exit_code == 71
     detail = only_log(out)["detail"]
-    assert f"clamd cannot read {tmp_path}/no-clamd.conf (No such file or directory)".encode() in detail
+    assert (
+        f"clamd cannot read {tmp_path}/no-clamd.conf (No such file or directory)".encode() in detail
+    )
 
 
 # --- over clamd's StreamMaxLength --------------------------------------------

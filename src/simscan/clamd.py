@@ -86,15 +86,15 @@ def instream(sock: _socket.socket, f: FileIO, deadline: Deadline) -> bytes:
     view = memoryview(buf)
     while True:
         n = f.readinto(view[4:])
-        if not n:
-            send_all(sock, b"\0\0\0\0", deadline)
-            break
-        buf[:4] = n.to_bytes(4, "big")
+        if n:
+            buf[:4] = n.to_bytes(4, "big")
         try:
-            send_all(sock, view[: 4 + n], deadline)
+            # (the terminator too: clamd may answer the last chunk and hang
+            # up before it is sent)
+            send_all(sock, view[: 4 + n] if n else b"\0\0\0\0", deadline)
         except (BrokenPipeError, ConnectionResetError):
             break  # clamd hung up: its reason may still be there to read
-        if pending_reply(sock):
+        if not n or pending_reply(sock):
             break
     return read_until(sock, b"\0", deadline)
 
@@ -138,23 +138,33 @@ def read_conf(path: str) -> Conf:
     local = ""
     port = 0
     addresses: list[str] = []
-    stream_max = 25 * 1024 * 1024  # clamd's own default
+    # Unknown when the file does not say (clamd's default has changed
+    # between versions): clamd's answer tells.
+    stream_max = 0
+    seen: set[str] = set()
     for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
+        # As clamd reads it: the name ends at the first blank or tab; an
+        # option that is not a list keeps its first value.
+        key, _, value = raw.strip().replace("\t", " ").partition(" ")
+        if not key or key.startswith("#"):
             continue
-        key, _, value = line.partition(" ")
         value = value.strip().strip('"')
+        first = key not in seen
+        seen.add(key)
         if key == "LocalSocket":
-            local = value
+            if first:
+                local = value
         elif key == "TCPSocket":
             if not value.isdigit():
                 raise ValueError(f"TCPSocket {value!r} is not a port")
-            port = int(value)
+            if first:
+                port = int(value)
         elif key == "TCPAddr":
             addresses.append(value)
         elif key == "StreamMaxLength":
-            stream_max = parse_size(value)
+            size = parse_size(value)
+            if first:
+                stream_max = size
     endpoints = [Endpoint(path=local)] if local else []
     if port:
         for address in addresses or ["127.0.0.1"]:
@@ -163,8 +173,8 @@ def read_conf(path: str) -> Conf:
 
 
 def parse_size(value: str) -> int:
-    """A clamd.conf size: bytes, or with a K or M suffix."""
-    units = {"k": 1024, "m": 1024 * 1024}
+    """A clamd.conf size: bytes, or with a K, M or G suffix."""
+    units = {"k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024}
     scale = units.get(value[-1:].lower(), 1)
     digits = value[:-1] if scale > 1 else value
     if not digits.isdigit():

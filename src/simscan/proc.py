@@ -78,6 +78,7 @@ def _collect(fd: int, deadline: Deadline) -> bytes:
         if not data:
             return b"".join(chunks)
         if kept < MAX_OUTPUT:
+            data = data[: MAX_OUTPUT - kept]
             chunks.append(data)
             kept += len(data)
 
