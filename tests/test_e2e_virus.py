@@ -416,3 +416,65 @@ def test_clamav_first_then_trophie(site: Site, clamd: Clamd, trophie: TrophieSer
     assert trophie.requests == []  # clamd's refusal ended the scan
     out = site.run(with_attachment(b"TROPHIE-TEST-VIRUS"), ENV)
     assert only_log(out)["detail"] == b"Trophie.Test.Virus"
+
+
+def test_over_stream_max_with_the_unix_clamd_down_is_temporary(
+    site: Site, clamd: Clamd, tmp_path: Path
+) -> None:
+    """The TCP clamd cannot take the file; the unix one could, but is down:
+    passing the message unscanned would depend on an outage."""
+    down = refused_socket(tmp_path / "down.sock")
+    scanning(site, clamd, clamd=[str(down), clamd.tcp])
+    out = site.run(LONG_EICAR_MAIL, ENV)
+    assert out.exit_code == 71
+    assert out.records == []
+    detail = only_log(out)["detail"]
+    assert f"clamd {down} connection refused; 127.0.0.1 port {clamd.port} over".encode() in detail
+
+
+def test_over_stream_max_with_tcp_clamd_down_is_temporary(site: Site, tmp_path: Path) -> None:
+    conf = tmp_path / "tcp.conf"
+    conf.write_text("TCPSocket 1\nTCPAddr 127.0.0.1\nStreamMaxLength 1M\n")
+    site.configure(clamav=True, clamd_conf=str(conf))
+    out = site.run(LONG_EICAR_MAIL, ENV)
+    assert out.exit_code == 71
+    assert b"clamd 127.0.0.1 port 1 connection refused" in only_log(out)["detail"]
+
+
+def test_clamdscan_mode_time_limit(site: Site, tmp_path: Path) -> None:
+    """A clamdscan that hangs, and one that leaves a child holding its
+    output, are both killed (the whole process group) at clamd_timeout;
+    neither gets qmail-smtpd's fd 4."""
+    fds = tmp_path / "fds"
+    slow = tmp_path / "clamdscan"
+    slow.write_text(f"#!/bin/sh\nls /proc/$$/fd > {fds}\nsleep 30 &\nexit 0\n")
+    slow.chmod(0o755)
+    site.configure(clamav=True, clamav_client="clamdscan", clamdscan=str(slow), clamd_timeout=1)
+    began = time.monotonic()
+    out = site.run(CLEAN, ENV)
+    assert time.monotonic() - began < 10
+    assert out.exit_code == 71
+    assert b"clamdscan did not finish in 1 s (killed)" in only_log(out)["detail"]
+    assert "4" not in fds.read_text().split()
+
+
+def test_trophie_refuses_to_guess_past_the_extraction_limits(
+    site: Site, trophie: TrophieServer
+) -> None:
+    """Parts nested deeper than the walker follows would reach the daemon
+    undecoded: no verdict (71) rather than a wrong one."""
+    site.configure(trophie_socket=str(trophie.path))
+    part = b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
+    part += base64.encodebytes(b"TROPHIE-TEST-VIRUS")
+    for depth in range(120):
+        part = (
+            b'Content-Type: multipart/mixed; boundary="d%d"\n\n--d%d\n' % (depth, depth)
+            + part
+            + b"\n--d%d--\n" % depth
+        )
+    out = site.run(b"MIME-Version: 1.0\n" + part, ENV)
+    assert out.exit_code == 71
+    assert (
+        b"trophie cannot write the MIME parts (multipart nesting over 100)"
+        in (only_log(out)["detail"])
+    )

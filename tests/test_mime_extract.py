@@ -372,8 +372,13 @@ def test_part_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     directory = tmp_path / "work"
     directory.mkdir()
     names = extract(io.BytesIO(MIXED), str(directory))
+    # Past the limit the parts share one file: nothing is left out.
+    rest = (directory / "part-rest").read_bytes()
+    (directory / "part-rest").unlink()
     assert parts(directory) == [b"plain body\n", b"<p>html body</p>\n"]
-    assert names.truncated == ["more than 2 parts"]
+    assert rest.startswith(base64.b64decode(b"TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAA="))
+    assert len(rest) > 32
+    assert names.truncated == []
     assert "/tmp/evil.exe" in names.found  # the walk went on
 
 

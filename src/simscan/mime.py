@@ -35,7 +35,7 @@ HEADER_LIMIT = 256 * 1024  # bytes of headers kept per part
 MAX_BOUNDARIES = 100  # multipart nesting followed
 MAX_DEPTH = 10  # base64-encoded messages inside messages followed
 MAX_NAMES = 10000  # names attachment_names() returns (blocking sees them all)
-MAX_PARTS = 10000  # part files extract() writes
+MAX_PARTS = 10000  # part files extract() writes (the rest share one more)
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
@@ -309,19 +309,20 @@ class _PartFiles:
         self.directory = directory
         self.count = 0
 
-    def open(self, names: Names) -> _PartFile | None:
+    def open(self, names: Names) -> _PartFile:
         if self.count >= MAX_PARTS:
-            names.limit(f"more than {MAX_PARTS} parts")
-            return None
+            # Past the limit every further part is appended to one file:
+            # fewer files, nothing left out.
+            return _PartFile(f"{self.directory}/part-rest", "ab")
         self.count += 1
-        return _PartFile(f"{self.directory}/part{self.count:04d}")
+        return _PartFile(f"{self.directory}/part{self.count:04d}", "xb")
 
 
 class _PartFile:
     """One extracted part, written as it is decoded."""
 
-    def __init__(self, path: str) -> None:
-        self.f = open(path, "xb")  # noqa: SIM115 (closed by close())
+    def __init__(self, path: str, mode: str) -> None:
+        self.f = open(path, mode)  # noqa: SIM115 (closed by close())
 
     def write(self, data: bytes) -> None:
         self.f.write(data)

@@ -176,10 +176,10 @@ def _output(argv: list[str]) -> str:
 
     try:
         _status, out = proc.run(argv, 30)
-    except OSError:
-        return ""
-    except TimeoutError:
+    except TimeoutError:  # (an OSError too: first)
         _warn(f"{argv[0]} did not finish in 30 s")
+        return ""
+    except OSError:
         return ""
     return out.decode("utf-8", "replace")
 

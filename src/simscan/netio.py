@@ -41,6 +41,12 @@ class Endpoint:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
 
+    @property
+    def shown(self) -> str:
+        """For the log line, whose fields are split on ':' (so an IPv6
+        address still has its colons turned into '_')."""
+        return self.path or f"{self.host} port {self.port}"
+
     def __repr__(self) -> str:
         return f"Endpoint({str(self)!r})"
 
@@ -68,12 +74,27 @@ def parse_endpoint(text: str, default_port: int) -> Endpoint:
         host, _, port_text = text.partition(":")
     if not host or any(c in host for c in " \t/"):
         raise ValueError(f"bad endpoint {text!r} (expected a /socket path or host:port)")
+    if host != "localhost" and not _is_address(host):
+        raise ValueError(
+            f"bad endpoint {text!r} (a socket path starts with /; a host must be an IP"
+            " address or localhost, as a name would be looked up with no time limit)"
+        )
     port = default_port
     if port_text or text.endswith(":"):
         if not port_text.isdigit() or not port_text.isascii() or not 0 < int(port_text) < 65536:
             raise ValueError(f"bad port in endpoint {text!r}")
         port = int(port_text)
     return Endpoint(host=host, port=port)
+
+
+def _is_address(host: str) -> bool:
+    for family in (_socket.AF_INET, _socket.AF_INET6):
+        try:
+            _socket.inet_pton(family, host.partition("%")[0])  # fe80::1%eth0
+        except (OSError, ValueError):
+            continue
+        return True
+    return False
 
 
 def parse_endpoints(value: str | tuple[str, ...], default_port: int) -> list[Endpoint]:
@@ -101,9 +122,11 @@ class Deadline:
 def connect(endpoint: Endpoint, timeout: float) -> _socket.socket:
     """A connected stream socket (timeout set); OSError when it cannot be had.
 
-    A host name is resolved with getaddrinfo, which has no timeout: use
-    addresses for remote daemons.
+    A host name (only clamd.conf's TCPAddr can give one) is resolved with
+    getaddrinfo, which has no timeout.  A unix socket whose listen backlog
+    is full is waited for, as a blocking connect would, until the timeout.
     """
+    deadline = Deadline(timeout)
     candidates: list[tuple[int, int, int, Any]]
     if endpoint.path:
         candidates = [(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, endpoint.path)]
@@ -118,14 +141,30 @@ def connect(endpoint: Endpoint, timeout: float) -> _socket.socket:
     for family, kind, proto, address in candidates:
         sock = _socket.socket(family, kind, proto)
         try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        except OSError as err:
+            _connect(sock, address, deadline)
+        except BaseException as err:
             sock.close()
+            if not isinstance(err, OSError):
+                raise
             error = err
             continue
         return sock
     raise error
+
+
+def _connect(sock: _socket.socket, address: Any, deadline: Deadline) -> None:
+    delay = 0.001
+    while True:
+        sock.settimeout(deadline.left())
+        try:
+            sock.connect(address)
+            return
+        except BlockingIOError:
+            # EAGAIN: a unix listener's backlog is full (a busy clamd).
+            if sock.family != _socket.AF_UNIX:
+                raise
+        time.sleep(min(delay, deadline.left()))
+        delay = min(delay * 2, 0.05)
 
 
 def send_all(sock: _socket.socket, data: bytes | memoryview, deadline: Deadline) -> None:

@@ -2,9 +2,10 @@
 
 posix_spawn and a poll loop rather than subprocess: subprocess costs
 several milliseconds to import per message.  The child gets /dev/null on
-fd 0, one pipe for fds 1 and 2, default SIGPIPE/SIGXFSZ and an empty signal
-mask.  On a timeout, or on anything raised while it runs (a stop signal),
-the child is killed and reaped before the error goes on.
+fd 0, one pipe for fds 1 and 2, default SIGPIPE/SIGXFSZ, an empty signal
+mask and its own process group.  On a timeout, or on anything raised while
+it runs (a stop signal), the group is killed and the child reaped before
+the error goes on.
 """
 
 from __future__ import annotations
@@ -24,46 +25,67 @@ else:
 MAX_OUTPUT = 1 << 20  # output kept; the rest is read and dropped
 
 
-def run(argv: list[str], timeout: float, stdin: int = -1) -> tuple[int, bytes]:
+def run(argv: list[str], timeout: float, stdin: int = -1, close: int = -1) -> tuple[int, bytes]:
     """(exit code or -signal, stdout and stderr).  OSError if it cannot be
-    started; TimeoutError (after killing it) if it runs past `timeout`."""
+    started; TimeoutError (after killing it) if it runs past `timeout`.
+
+    `close` is an inherited fd the child must not get (qmail-smtpd's
+    custom-error pipe: a helper holding it would keep qmail-smtpd waiting).
+    The child leads its own process group, and the whole group is killed,
+    so a grandchild holding the output pipe cannot outlive the time limit.
+    """
     deadline = Deadline(timeout)
     read_end, write_end = os.pipe()
     null = -1
+    pid = 0
+    # No signal handler may run between the spawn and `pid` being known,
+    # or an Interrupted could leave the child running: hold them all.
+    held = _signal.pthread_sigmask(_signal.SIG_BLOCK, _signal.valid_signals())
     try:
-        if stdin < 0:
-            null = stdin = os.open(os.devnull, os.O_RDONLY)
-        pid = os.posix_spawn(
-            argv[0],
-            argv,
-            os.environ,
-            file_actions=[
+        try:
+            if stdin < 0:
+                null = stdin = os.open(os.devnull, os.O_RDONLY)
+            actions: list[tuple[int, ...]] = [
                 (os.POSIX_SPAWN_DUP2, stdin, 0),
                 (os.POSIX_SPAWN_DUP2, write_end, 1),
                 (os.POSIX_SPAWN_DUP2, write_end, 2),
-            ],
-            setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ),
-            setsigmask=(),
-        )
-    except BaseException:
-        os.close(read_end)
-        raise
-    finally:
-        os.close(write_end)
-        if null >= 0:
-            os.close(null)
-    try:
+            ]
+            if close > 2:
+                actions.append((os.POSIX_SPAWN_CLOSE, close))
+            pid = os.posix_spawn(
+                argv[0],
+                argv,
+                os.environ,
+                file_actions=actions,
+                setpgroup=0,
+                setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ),
+                setsigmask=(),
+            )
+        finally:
+            os.close(write_end)
+            if null >= 0:
+                os.close(null)
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, held)
         output = _collect(read_end, deadline)
         return _reap(pid, deadline), output
     except BaseException:
-        try:
-            os.kill(pid, _signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(pid, 0)
+        if pid:
+            _kill(pid)
         raise
     finally:
         os.close(read_end)
+
+
+def _kill(pid: int) -> None:
+    """Kill the child's process group and reap the child."""
+    try:
+        os.killpg(pid, _signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass  # reaped already
 
 
 def _collect(fd: int, deadline: Deadline) -> bytes:

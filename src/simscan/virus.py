@@ -50,51 +50,75 @@ class ClamdScanner(_Recorded):
                 )
             endpoints, stream_max = conf.endpoints, conf.stream_max
         failures = []
+        too_long_at: netio.Endpoint | None = None
+        unix_failed = False
         for endpoint in endpoints:
             try:
                 reply = self._ask(job, endpoint, stream_max)
             except (OSError, ValueError, clamd.ProtocolError) as err:
-                failures.append(f"{endpoint} {netio.describe(err)}")
-                job.debug(1, f"clamd {endpoint}: {netio.describe(err)}")
+                unix_failed = unix_failed or bool(endpoint.path)
+                failures.append(f"{endpoint.shown} {netio.describe(err)}")
+                job.debug(1, f"clamd {endpoint.shown}: {netio.describe(err)}")
                 continue
-            if reply is None:
-                return SKIPPED
             if reply.kind == clamd.FOUND:
                 return Verdict(VIRUS, reply.text)
             if reply.kind == clamd.OK:
                 return None
-            failures.append(f"{endpoint} error {reply.text.decode('ascii', 'replace')}")
-        raise ScannerError("clamd", "; ".join(failures))
+            if reply.kind == clamd.TOO_LONG:
+                # A clamd that was reached said the message is too long to
+                # stream, and it cannot take the file itself: another
+                # endpoint may (a unix socket), so go on looking.
+                too_long_at = too_long_at or endpoint
+                if settings.clamd_over_limit == "pass":
+                    break
+                continue
+            unix_failed = unix_failed or bool(endpoint.path)
+            failures.append(f"{endpoint.shown} error {reply.text.decode('ascii', 'replace')}")
+        if too_long_at is None or (unix_failed and settings.clamd_over_limit == "fildes"):
+            # (A unix clamd that failed could have taken the file: passing
+            # it unscanned would depend on an outage.  Retry later.)
+            if too_long_at is not None:
+                failures.append(f"{too_long_at.shown} over StreamMaxLength")
+            raise ScannerError("clamd", "; ".join(failures))
+        # Passing it unscanned beats a temporary failure that would repeat
+        # at every retry; only ever on the word of a clamd that answered.
+        if settings.clamd_over_limit == "pass":
+            why = 'clamd_over_limit = "pass"'
+        else:
+            why = "FILDES needs a unix socket"
+        size = f"the message ({job.message.size} bytes) is over clamd's StreamMaxLength"
+        also = f"; {'; '.join(failures)}" if failures else ""
+        job.warn(f"clamd {too_long_at.shown}: {size}; not virus-scanned ({why}){also}")
+        return SKIPPED
 
-    def _ask(self, job: Job, endpoint: netio.Endpoint, stream_max: int) -> clamd.Reply | None:
-        """clamd's reply about the message; None when it was too long to
-        scan and the settings say to pass it."""
+    def _ask(self, job: Job, endpoint: netio.Endpoint, stream_max: int) -> clamd.Reply:
+        """clamd's reply about the message.  Over StreamMaxLength on a unix
+        socket (with clamd_over_limit = "fildes") the open file is passed
+        instead; TOO_LONG when that cannot be done."""
         settings = job.settings
         deadline = netio.Deadline(settings.clamd_timeout)
+        fildes = settings.clamd_over_limit == "fildes" and bool(endpoint.path)
         with open(job.message.path, "rb", buffering=0) as f:
-            reply = clamd.Reply(clamd.TOO_LONG)
-            if not stream_max or job.message.size <= stream_max:
+            # The limit from clamd.conf saves streaming what clamd would
+            # refuse; elsewhere (and over TCP, where only an answer proves
+            # clamd is there) clamd's own answer tells.
+            if not (fildes and stream_max and job.message.size > stream_max):
                 sock = netio.connect(endpoint, min(settings.clamd_connect_timeout, deadline.left()))
                 try:
                     reply = clamd.parse_reply(clamd.instream(sock, f, deadline))
                 finally:
                     sock.close()
-            if reply.kind != clamd.TOO_LONG:
-                return reply
-            size = f"the message ({job.message.size} bytes) is over clamd's StreamMaxLength"
-            if settings.clamd_over_limit == "fildes" and endpoint.path:
-                job.debug(1, f"clamd {endpoint}: {size}; passing the file itself (FILDES)")
-                sock = netio.connect(endpoint, min(settings.clamd_connect_timeout, deadline.left()))
-                try:
-                    return clamd.parse_reply(clamd.fildes(sock, f.fileno(), deadline))
-                finally:
-                    sock.close()
-        if settings.clamd_over_limit == "pass":
-            why = 'clamd_over_limit = "pass"'
-        else:
-            why = "FILDES needs a unix socket"
-        job.warn(f"clamd {endpoint}: {size}; not virus-scanned ({why})")
-        return None
+                if reply.kind != clamd.TOO_LONG or not fildes:
+                    return reply
+            job.debug(1, f"clamd {endpoint.shown}: over StreamMaxLength; passing the file (FILDES)")
+            sock = netio.connect(endpoint, min(settings.clamd_connect_timeout, deadline.left()))
+            try:
+                reply = clamd.parse_reply(clamd.fildes(sock, f.fileno(), deadline))
+            finally:
+                sock.close()
+        if reply.kind == clamd.TOO_LONG:  # not from FILDES: garbage
+            raise clamd.ProtocolError("size limit answer to FILDES")
+        return reply
 
 
 class ClamdscanScanner(_Recorded):
@@ -117,7 +141,10 @@ class ClamdscanScanner(_Recorded):
             job.workdir,
         ]
         try:
-            status, output = proc.run(argv, settings.clamd_timeout)
+            status, output = proc.run(argv, settings.clamd_timeout, close=settings.custom_error_fd)
+        except TimeoutError:
+            problem = f"did not finish in {settings.clamd_timeout:g} s (killed)"
+            raise ScannerError("clamdscan", problem) from None
         except OSError as err:
             raise ScannerError(
                 "clamdscan", f"cannot run {argv[0]} ({netio.describe(err)})"
@@ -149,8 +176,11 @@ class TrophieScanner(_Recorded):
         except OSError as err:
             raise WorkDirError(f"cannot write the MIME parts ({netio.describe(err)})") from None
         job.debug(1, f"trophie: {parts.parts.count if parts.parts else 0} parts written")
-        for what in parts.truncated:
-            job.warn(f"MIME parts for trophie stopped at a limit ({what})")
+        if parts.truncated:
+            # Parts past the limit would reach the daemon undecoded, if at
+            # all: no verdict rather than a wrong one.
+            problem = f"cannot write the MIME parts ({'; '.join(parts.truncated)})"
+            raise ScannerError("trophie", problem)
         settings = job.settings
         try:
             raw = trophie.ask(
