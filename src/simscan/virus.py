@@ -5,8 +5,9 @@ Each turns its daemon's answer into a Verdict (VIRUS with the name) or no
 opinion.  A daemon that cannot give an answer (down, timed out, an error
 reply, garbage) is a ScannerError: a temporary failure, so the sender
 retries; nothing here ever passes a message it could not scan, except a
-message over clamd's StreamMaxLength with `clamd_over_limit = "pass"`
-(logged as a warning line).
+message over clamd's StreamMaxLength that clamd cannot be handed as a file
+(TCP only, or `clamd_over_limit = "pass"`), on the word of a clamd that
+answered, with a warning line.
 """
 
 from __future__ import annotations
