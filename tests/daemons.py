@@ -242,3 +242,100 @@ def refused_socket(path: Path) -> Path:
     s.bind(str(path))
     s.close()
     return path
+
+
+# --- spamd ---------------------------------------------------------------------
+
+GTUBE = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+# A user whose preferences (virtual-config-dir) make SpamAssassin flag
+# anything scoring 1.0 or more: a per-user preference effect to test.
+STRICT_USER = "strict"
+
+
+@dataclass
+class Spamd:
+    """A running spamd: unix socket, TCP port, its log, and whether
+    per-user preferences are on (they need root: spamd -u nobody)."""
+
+    root: Path
+    socket: Path
+    port: int
+    log: Path
+    per_user: bool
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def tcp(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def ping(self) -> bool:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(str(self.socket))
+            s.sendall(b"PING SPAMC/1.5\r\n\r\n")
+            return s.recv(100).startswith(b"SPAMD/1.5 0 PONG")
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_spamd() -> Spamd:
+    """spamd (Debian's spamd package) on a unix socket and a TCP port, local
+    tests only (-L), no per-user files but per-user preferences from a
+    virtual config dir when running as root.  The dir is under /tmp with
+    mode 0755 (not pytest's 0700 temp dir): spamd's children run as nobody
+    and must read it."""
+    import tempfile
+
+    program = shutil.which("spamd") or "/usr/sbin/spamd"
+    assert Path(program).exists(), "spamd missing (Debian package spamd)"
+    root = Path(tempfile.mkdtemp(prefix="simscan-spamd-"))
+    root.chmod(0o755)
+    users = root / "users" / STRICT_USER
+    users.mkdir(parents=True)
+    for d in (root / "users", users):
+        d.chmod(0o755)
+    (users / "user_prefs").write_text("required_score 1.0\n")
+    (users / "user_prefs").chmod(0o644)
+    log = root / "spamd.log"
+    log.touch()
+    log.chmod(0o666)
+    spamd = Spamd(root, root / "spamd.sock", free_port(), log, per_user=os.geteuid() == 0)
+    argv = [
+        program,
+        f"--listen={spamd.socket}",
+        f"--listen=127.0.0.1:{spamd.port}",
+        f"--pidfile={root / 'spamd.pid'}",
+        "--max-children=8",
+        "--min-children=2",
+        f"--syslog={log}",
+        "--local",
+        "--nouser-config",
+        f"--helper-home-dir={root}",
+    ]
+    if spamd.per_user:
+        argv += ["--username=nobody", f"--virtual-config-dir={root}/users/%u"]
+    out = open(root / "spamd.out", "wb")  # noqa: SIM115 (lives as long as spamd)
+    spamd.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if spamd.process.poll() is not None:
+            raise RuntimeError(f"spamd exited: {(root / 'spamd.out').read_text()}")
+        try:
+            if spamd.ping():
+                return spamd
+        except OSError:
+            pass
+        time.sleep(0.1)
+    spamd.stop()
+    raise RuntimeError("spamd did not answer PING within 120 s")

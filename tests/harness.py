@@ -26,6 +26,7 @@ RECORDER = HERE / "bin" / "recording-qmail-queue"
 FORCED = HERE / "bin" / "simscan-forced-verdict"
 _VERDICT_LINE = re.compile(rb"simscan:\[\d+\]:[A-Z]")
 _WARNING = re.compile(rb"simscan:\[\d+\]: warning: (.*)")
+_NOTE = re.compile(rb"simscan:\[\d+\]: note: (.*)")
 
 
 def simscan_command() -> list[str]:
@@ -78,6 +79,11 @@ class Outcome:
     def warnings(self) -> list[bytes]:
         """The text of the `simscan:[PPID]: warning: TEXT` lines."""
         return [m.group(1) for ln in self.stderr.splitlines() if (m := _WARNING.match(ln))]
+
+    @property
+    def notes(self) -> list[bytes]:
+        """The text of the `simscan:[PPID]: note: TEXT` lines."""
+        return [m.group(1) for ln in self.stderr.splitlines() if (m := _NOTE.match(ln))]
 
 
 class Site:

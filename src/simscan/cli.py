@@ -68,6 +68,7 @@ class Run:
         self.workdir: str | None = None
         self.envelope: qmailqueue.Envelope | None = None
         self.warnings: list[str] = []
+        self.notes: list[str] = []
 
     def execute(self) -> int:
         for signum in _SIGNALS:
@@ -112,8 +113,11 @@ class Run:
         if self.debug.level >= 2:
             self.debug(2, repr(rules))
         scanners = scanners_for(rules, config) if self.scanners is None else self.scanners
-        job = Job(message, envelope, config, rules, path, report.subject(message.head), self.debug)
+        relayclient = b"RELAYCLIENT" in self.environ
+        subject = report.subject(message.head)
+        job = Job(message, envelope, config, rules, path, subject, self.debug, relayclient)
         self.warnings = job.warnings
+        self.notes = job.notes
         result = run(job, scanners)
         out = outcome(result.verdict, config.dropmsg, config.custom_smtp_reject)
         if not out.queue and config.quarantinedir and result.verdict.kind in QUARANTINED:
@@ -188,6 +192,8 @@ class Run:
         ppid = os.getppid()
         for text in self.warnings:
             _write_err(report.warning_line(ppid, text))
+        for text in self.notes:
+            _write_err(report.warning_line(ppid, text, "note"))
         _write_err(self._line(state, spam, detail))
 
     def _line(self, state: str, spam: report.SpamScore | None, detail: bytes) -> bytes:

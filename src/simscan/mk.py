@@ -83,7 +83,8 @@ def scanner_versions(config: settings.Settings) -> list[tuple[bytes, bytes]]:
     """simversions.cdb records for the scanners the settings enable.
 
     attach and regex are part of simscan and carry its version; clamav is
-    `ENGINE/m:MAIN/d:DAILY`, trophie what `trophie -v` says.  A version
+    `ENGINE/m:MAIN/d:DAILY`, spam SpamAssassin's version, trophie what
+    `trophie -v` says.  A version
     that cannot be found is a warning, and its key is left out.
     """
     out = []
@@ -97,6 +98,12 @@ def scanner_versions(config: settings.Settings) -> list[tuple[bytes, bytes]]:
             out.append((b"clamav", found.encode()))
         else:
             _warn("no ClamAV version found (clamd, clamdscan -V and sigtool all failed)")
+    if config.spam:
+        found = spamassassin_version(config.spamassassin_path)
+        if found:
+            out.append((b"spam", found.encode()))
+        else:
+            _warn(f"no SpamAssassin version found ({config.spamassassin_path} -V failed)")
     if config.trophie_socket:
         found = trophie_version(config.trophie_path)
         if found:
@@ -157,6 +164,15 @@ def _db_version(config: settings.Settings, name: str) -> str:
             for line in _output([config.sigtool_path, f"--info={path}"]).splitlines():
                 if line.startswith("Version:"):
                     return line.partition(":")[2].strip()
+    return ""
+
+
+def spamassassin_version(program: str) -> str:
+    """`SpamAssassin version 4.0.1` (what `spamassassin -V` prints) -> 4.0.1."""
+    for line in _output([program, "-V"]).splitlines():
+        words = line.split()
+        if words[:2] == ["SpamAssassin", "version"] and len(words) > 2:
+            return words[2]
     return ""
 
 

@@ -27,7 +27,9 @@ class Job:
         "debug",
         "envelope",
         "message",
+        "notes",
         "policy",
+        "relayclient",
         "settings",
         "subject",
         "warnings",
@@ -43,6 +45,7 @@ class Job:
         workdir: str,
         subject: bytes,
         debug: Debug,
+        relayclient: bool = False,
     ) -> None:
         self.message = message
         self.envelope = envelope
@@ -51,6 +54,11 @@ class Job:
         self.workdir = workdir
         self.subject = subject
         self.debug = debug
+        # RELAYCLIENT was set: an authenticated or trusted sender.
+        self.relayclient = relayclient
+        # What was done differently for this message, by design (spam not
+        # scanned over size_limit): logged as note lines.
+        self.notes: list[str] = []
         # Things worth an admin's attention that do not change the verdict
         # (a regex that does not compile, say); logged as warning lines.
         self.warnings: list[str] = list(policy.notes)
@@ -58,6 +66,10 @@ class Job:
     def warn(self, text: str) -> None:
         self.warnings.append(text)
         self.debug(1, f"warning: {text}")
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        self.debug(1, f"note: {text}")
 
 
 class Result:
@@ -113,8 +125,8 @@ class Debug:
 
 def scanners_for(policy: Policy, settings: Settings) -> list[Scanner]:
     """The scanners the policy turns on, in precedence order: regex,
-    attachments, ClamAV, Trophie, then (later) SpamAssassin.  Each module
-    is imported only when its scanner runs."""
+    attachments, ClamAV, Trophie, SpamAssassin.  Each module is imported
+    only when its scanner runs."""
     scanners: list[Scanner] = []
     if policy.regex:
         from .checks import RegexFilter
@@ -135,6 +147,13 @@ def scanners_for(policy: Policy, settings: Settings) -> list[Scanner]:
         from .virus import TrophieScanner
 
         scanners.append(TrophieScanner())
+    if policy.spam:
+        from . import spam
+
+        if settings.spam_client == "spamc":
+            scanners.append(spam.SpamcScanner())
+        else:
+            scanners.append(spam.SpamdScanner())
     return scanners
 
 

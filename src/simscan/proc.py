@@ -25,9 +25,13 @@ else:
 MAX_OUTPUT = 1 << 20  # output kept; the rest is read and dropped
 
 
-def run(argv: list[str], timeout: float, stdin: int = -1, close: int = -1) -> tuple[int, bytes]:
+def run(
+    argv: list[str], timeout: float, stdin: int = -1, stdout: int = -1, close: int = -1
+) -> tuple[int, bytes]:
     """(exit code or -signal, stdout and stderr).  OSError if it cannot be
     started; TimeoutError (after killing it) if it runs past `timeout`.
+    With `stdout` (an fd: spamc's processed message goes to a file) only
+    stderr is collected.
 
     `close` is an inherited fd the child must not get (qmail-smtpd's
     custom-error pipe: a helper holding it would keep qmail-smtpd waiting).
@@ -47,7 +51,7 @@ def run(argv: list[str], timeout: float, stdin: int = -1, close: int = -1) -> tu
                 null = stdin = os.open(os.devnull, os.O_RDONLY)
             actions: list[tuple[int, ...]] = [
                 (os.POSIX_SPAWN_DUP2, stdin, 0),
-                (os.POSIX_SPAWN_DUP2, write_end, 1),
+                (os.POSIX_SPAWN_DUP2, write_end if stdout < 0 else stdout, 1),
                 (os.POSIX_SPAWN_DUP2, write_end, 2),
             ]
             if close > 2:

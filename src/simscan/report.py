@@ -110,13 +110,15 @@ def subject(head: bytes) -> bytes:
     return b""
 
 
-def warning_line(ppid: int, text: str) -> bytes:
-    """A line beside the log line for something an admin should fix that
-    did not change the verdict.  `simscan:[PPID]: ` then text, the form of
-    the C program's own non-verdict lines, so log parsers that split the
-    verdict line on `:` never mistake it for one."""
+def warning_line(ppid: int, text: str, kind: str = "warning") -> bytes:
+    """A line beside the log line: `warning` for something an admin should
+    fix that did not change the verdict, `note` for something done
+    differently by design (spam not scanned over size_limit).
+    `simscan:[PPID]: ` then text, the form of the C program's own
+    non-verdict lines, so log parsers that split the verdict line on `:`
+    never mistake it for one."""
     return (
-        f"simscan:[{ppid}]: warning: {text}".encode(errors="replace").translate(NO_CONTROLS) + b"\n"
+        f"simscan:[{ppid}]: {kind}: {text}".encode(errors="replace").translate(NO_CONTROLS) + b"\n"
     )
 
 

@@ -97,6 +97,17 @@ def _endpoints(default_port: int) -> object:
     return check
 
 
+def _spamc_args(value: object) -> str:
+    """spamc's arguments, one string quoted as for a shell (the C README's
+    `--enable-spamc-args="-U /tmp/spamd.sock"`)."""
+    text = _str(value)
+    if text:
+        from .spamd import spamc_options
+
+        spamc_options(text)  # ValueError names the problem
+    return text
+
+
 # name -> (check/convert, default).  Paths that follow qmaildir are None here
 # and filled in by _derive().
 _SCHEMA: dict[str, tuple[object, object]] = {
@@ -118,7 +129,12 @@ _SCHEMA: dict[str, tuple[object, object]] = {
     "spamc_user": (_bool, False),
     "spam_hits": (_hits, None),
     "spamc": (_path, "/usr/bin/spamc"),
-    "spamc_args": (_str, ""),
+    "spamc_args": (_spamc_args, ""),
+    "spam_client": (_choice("spamd", "spamc"), "spamd"),
+    "spamd": (_endpoints(783), ()),
+    "spamd_connect_timeout": (_seconds, 5.0),
+    "spamd_timeout": (_seconds, 120.0),
+    "spam_fail_tempfail": (_bool, False),
     "dropmsg": (_bool, False),
     "quarantinedir": (_path, ""),
     "qmaildir": (_path, DEFAULT_QMAILDIR),
@@ -169,6 +185,11 @@ class Settings:
     spam_hits: float | None
     spamc: str
     spamc_args: str
+    spam_client: str
+    spamd: tuple[str, ...]
+    spamd_connect_timeout: float
+    spamd_timeout: float
+    spam_fail_tempfail: bool
     dropmsg: bool
     quarantinedir: str
     qmaildir: str

@@ -1,0 +1,166 @@
+"""SpamAssassin: spamd spoken to directly (PROCESS), or spamc run as the C
+simscan ran it; and the one decision table for what a score means.
+
+The processed message (SpamAssassin's X-Spam-* headers, maybe a report
+wrapped around the original) is written to the work dir and is what gets
+queued, as in C.  When spamd cannot be asked (down, timed out, garbage),
+the default is spamc's "safe fallback": the original message is queued
+unscanned, with a warning line saying why; `spam_fail_tempfail = true`
+(or `-x` in spamc_args) makes it a temporary failure instead.
+"""
+
+from __future__ import annotations
+
+from . import netio, report, spamd
+from .errors import ScannerError
+from .pipeline import SKIPPED, Job, Result, Scanner, Skipped
+from .policy import recorded_version
+from .report import SpamScore
+from .verdict import CLEAN, PASSTHRU, RELAYCLIENT, SPAM, SPAM_PASS, Verdict
+
+PROCESSED_NAME = "msg.spam"  # the processed message, in the work dir
+
+
+def decide(
+    flagged: bool, score: float, threshold: float | None, passthru: bool, subject: bytes
+) -> Verdict:
+    """SPEC sections 2 and 5, and the C README's four ways:
+
+    - no threshold: spam when SpamAssassin flags it;
+    - a threshold (spam_hits, global or per-domain): spam when the score
+      is at or above it; flagged but below is SPAM PASS (delivered);
+    - passthru delivers spam tagged (PASSTHRU), unless a threshold is set.
+    Refusing, dropping (dropmsg) or custom texts are verdict.outcome's.
+    """
+    is_spam = flagged if threshold is None else score >= threshold
+    if is_spam:
+        if passthru and threshold is None:
+            return Verdict(PASSTHRU, subject)
+        return Verdict(SPAM, subject, b"%.2f" % score)
+    return Verdict(SPAM_PASS if flagged else CLEAN, subject)
+
+
+class _SpamScanner(Scanner):
+    name = "spam"
+
+    def version(self, job: Job) -> str:
+        return recorded_version(job.settings.controldir, "spam")
+
+    def scan(self, job: Job, result: Result) -> Verdict | Skipped | None:
+        settings, policy = job.settings, job.policy
+        if job.relayclient and not settings.spam_auth_user:
+            # An authenticated or trusted sender: delivered unscanned, and
+            # the log line says why (state RELAYCLIENT, as in C).
+            result.verdict = Verdict(RELAYCLIENT, result.verdict.detail)
+            return SKIPPED
+        size, limit = job.message.size, policy.size_limit
+        if size >= limit:
+            job.note(f"spam not scanned: {size} bytes is at or above size_limit {limit}")
+            return SKIPPED
+        processed = f"{job.workdir}/{PROCESSED_NAME}"
+        try:
+            flagged, score, required = self.ask(job, processed)
+        except ScannerError as err:
+            if settings.spam_fail_tempfail or _spamc_strict(settings.spamc_args):
+                raise
+            job.warn(f"{err}; queued without a spam scan (spam_fail_tempfail is off)")
+            return SKIPPED
+        result.message_path = processed
+        with open(processed, "rb") as f:
+            subject = report.subject(f.read(1 << 16))
+        threshold = policy.spam_hits
+        result.spam = SpamScore(score, required, required if threshold is None else threshold)
+        return decide(flagged, score, threshold, policy.spam_passthru, subject)
+
+    def ask(self, job: Job, processed: str) -> tuple[bool, float, float]:
+        """(flagged, score, required), the processed message written to
+        `processed`; ScannerError when SpamAssassin could not say."""
+        raise NotImplementedError
+
+
+def _spamc_strict(args: str) -> bool:
+    try:
+        return bool(args) and spamd.spamc_options(args).strict
+    except ValueError:
+        return False
+
+
+class SpamdScanner(_SpamScanner):
+    """PROCESS to spamd: the endpoints of the `spamd` setting, else those
+    spamc_args names (-U, -d, -p), else spamc's default 127.0.0.1:783."""
+
+    def ask(self, job: Job, processed: str) -> tuple[bool, float, float]:
+        settings = job.settings
+        if settings.spamd:
+            endpoints = netio.parse_endpoints(settings.spamd, spamd.DEFAULT_PORT)
+        else:
+            try:
+                endpoints = spamd.spamc_options(settings.spamc_args).endpoints
+            except ValueError as err:
+                raise ScannerError("spamd", f"spamc_args {err}") from None
+        failures = []
+        for endpoint in endpoints:
+            try:
+                answer = self._process(job, endpoint, processed)
+            except (OSError, ValueError, spamd.ProtocolError) as err:
+                failures.append(f"{endpoint.shown} {netio.describe(err)}")
+                job.debug(1, f"spamd {endpoint.shown}: {netio.describe(err)}")
+                continue
+            job.debug(1, f"spamd {endpoint.shown}: {answer!r}")
+            return answer.spam, answer.score, answer.required
+        raise ScannerError("spamd", "; ".join(failures))
+
+    def _process(self, job: Job, endpoint: netio.Endpoint, processed: str) -> spamd.Answer:
+        settings = job.settings
+        deadline = netio.Deadline(settings.spamd_timeout)
+        sock = netio.connect(endpoint, min(settings.spamd_connect_timeout, deadline.left()))
+        try:
+            with open(job.message.path, "rb", buffering=0) as f, open(processed, "wb") as out:
+                size = job.message.size
+                return spamd.process(sock, f, size, job.policy.spam_user, out, deadline)
+        finally:
+            sock.close()
+
+
+class SpamcScanner(_SpamScanner):
+    """`spamc SPAMC_ARGS [-u USER] < message`, as the C simscan ran it; the
+    scores are read from the X-Spam-* headers of what it prints.  A message
+    given back without X-Spam-Status (spamc's safe fallback: spamd was not
+    reached) counts as a failure, like spamd being down."""
+
+    def ask(self, job: Job, processed: str) -> tuple[bool, float, float]:
+        from . import proc
+
+        settings = job.settings
+        try:
+            argv = [settings.spamc, *spamd.split_args(settings.spamc_args)]
+        except ValueError as err:
+            raise ScannerError("spamc", str(err)) from None
+        if job.policy.spam_user:
+            argv += ["-u", job.policy.spam_user.decode("utf-8", "surrogateescape")]
+        with open(job.message.path, "rb") as f, open(processed, "wb") as out:
+            try:
+                status, errors = proc.run(
+                    argv,
+                    settings.spamd_timeout,
+                    stdin=f.fileno(),
+                    stdout=out.fileno(),
+                    close=settings.custom_error_fd,
+                )
+            except TimeoutError:
+                problem = f"did not finish in {settings.spamd_timeout:g} s (killed)"
+                raise ScannerError("spamc", problem) from None
+            except OSError as err:
+                problem = f"cannot run {argv[0]} ({netio.describe(err)})"
+                raise ScannerError("spamc", problem) from None
+        last = errors.strip().splitlines()[-1:] or [b""]
+        said = last[0][:200].decode("utf-8", "replace")
+        if status not in (0, 1):  # 1: spam, with -E or -c
+            why = f"killed by signal {-status}" if status < 0 else f"exited {status}"
+            raise ScannerError("spamc", f"{why} {said}".strip())
+        with open(processed, "rb") as f:
+            found = spamd.status_from_headers(f.read(1 << 16))
+        if found is None:
+            problem = "gave the message back unscanned (spamd not reached?)"
+            raise ScannerError("spamc", f"{problem} {said}".strip())
+        return found

@@ -1,0 +1,291 @@
+"""The SPAMD protocol (spamd(1), the one spamc speaks), and spamc's options.
+
+A PROCESS request is
+
+    PROCESS SPAMC/1.5\\r\\n
+    Content-length: <bytes>\\r\\n
+    User: <name>\\r\\n            (optional: per-user preferences)
+    \\r\\n
+    <the message>
+
+and the answer
+
+    SPAMD/1.1 0 EX_OK\\r\\n
+    Content-length: <bytes>\\r\\n
+    Spam: True ; 1002.7 / 5.0\\r\\n
+    \\r\\n
+    <the processed message: X-Spam-* headers, maybe a report>
+
+A code other than 0 is spamd refusing (76 EX_PROTOCOL, 74 EX_IOERR, ...).
+The processed message is streamed into a file, never held whole.
+
+No policy here: simscan.spam decides what a score means.
+"""
+
+from __future__ import annotations
+
+from .netio import Deadline, Endpoint, read_until, send_all
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket as _socket
+    from io import BufferedWriter, FileIO
+
+DEFAULT_PORT = 783
+CHUNK = 256 * 1024
+MAX_HEAD = 16 * 1024  # the answer's status line and headers
+
+
+class ProtocolError(Exception):
+    """spamd said something that is not a SPAMD answer, or said it wrong."""
+
+
+class Answer:
+    """A parsed PROCESS answer: spamd's verdict, the body's length."""
+
+    __slots__ = ("length", "required", "score", "spam")
+
+    def __init__(self, spam: bool, score: float, required: float, length: int) -> None:
+        self.spam = spam
+        self.score = score
+        self.required = required
+        self.length = length
+
+    def __repr__(self) -> str:
+        return f"Answer(spam={self.spam}, {self.score}/{self.required}, {self.length} bytes)"
+
+
+def request_head(size: int, user: bytes | None) -> bytes:
+    head = b"PROCESS SPAMC/1.5\r\nContent-length: %d\r\n" % size
+    if user:
+        # A header line: no line breaks may get through.
+        head += b"User: " + user.replace(b"\r", b"").replace(b"\n", b"") + b"\r\n"
+    return head + b"\r\n"
+
+
+def process(
+    sock: _socket.socket,
+    message: FileIO,
+    size: int,
+    user: bytes | None,
+    out: BufferedWriter,
+    deadline: Deadline,
+) -> Answer:
+    """Send the message with PROCESS; write the processed message to `out`.
+
+    ProtocolError for an answer that is not right (spamd's own error codes
+    included); OSError/TimeoutError from the socket.
+    """
+    send_all(sock, request_head(size, user), deadline)
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    sent = 0
+    while sent < size:
+        n = message.readinto(view[: min(CHUNK, size - sent)])
+        if not n:
+            raise ProtocolError("the message file is shorter than its size")
+        send_all(sock, view[:n], deadline)
+        sent += n
+    raw = read_until(sock, b"\r\n\r\n", deadline, MAX_HEAD)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    answer = parse_head(head)
+    if len(body) > answer.length:
+        raise ProtocolError("more body than its Content-length")
+    out.write(body)
+    got = len(body)
+    while got < answer.length:
+        sock.settimeout(deadline.left())
+        n = sock.recv_into(view[: min(CHUNK, answer.length - got)])
+        if not n:
+            raise ProtocolError(f"answer cut short at {got} of {answer.length} bytes")
+        out.write(view[:n])
+        got += n
+    return answer
+
+
+def parse_head(head: bytes) -> Answer:
+    """The status line and headers of a PROCESS answer."""
+    lines = head.split(b"\r\n")
+    status = lines[0].split(None, 2)
+    if len(status) < 2 or not status[0].startswith(b"SPAMD/"):
+        shown = lines[0][:100].decode("ascii", "replace")
+        raise ProtocolError(f"unexpected answer {shown!r}" if lines[0] else "no answer")
+    if status[1] != b"0":
+        text = b" ".join(status[1:])[:100].decode("ascii", "replace")
+        raise ProtocolError(f"refused the request ({text})")
+    fields: dict[bytes, bytes] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon:
+            raise ProtocolError(f"bad header line {line[:100]!r}")
+        fields[name.strip().lower()] = value.strip()
+    length = fields.get(b"content-length", b"")
+    if not length.isdigit():
+        raise ProtocolError("answer without a Content-length")
+    spam = fields.get(b"spam")
+    if spam is None:
+        raise ProtocolError("answer without a Spam header")
+    flagged, score, required = parse_spam_header(spam)
+    return Answer(flagged, score, required, int(length))
+
+
+def parse_spam_header(value: bytes) -> tuple[bool, float, float]:
+    """`True ; 1002.7 / 5.0` -> (True, 1002.7, 5.0)."""
+    flag, semi, numbers = value.partition(b";")
+    score, slash, required = numbers.partition(b"/")
+    flag = flag.strip().lower()
+    if not semi or not slash or flag not in (b"true", b"false", b"yes", b"no"):
+        raise ProtocolError(f"bad Spam header {value[:100]!r}")
+    try:
+        return flag in (b"true", b"yes"), float(score), float(required)
+    except ValueError:
+        raise ProtocolError(f"bad Spam header {value[:100]!r}") from None
+
+
+def status_from_headers(head: bytes) -> tuple[bool, float, float] | None:
+    """What SpamAssassin wrote into a processed message's header (spamc's
+    output): X-Spam-Flag / X-Spam-Status `Yes, score=7.1 required=5.0`
+    (`hits=` in old versions).  None when the message carries no
+    X-Spam-Status (spamc could not reach spamd and gave the message back
+    as it was)."""
+    flag = False
+    status = b""
+    current = b""
+    for line in head.split(b"\n"):
+        line = line.rstrip(b"\r")
+        if not line:
+            break
+        if line[:1] in (b" ", b"\t"):
+            if current == b"x-spam-status":
+                status += b" " + line.strip()
+            continue
+        name, _, value = line.partition(b":")
+        current = name.strip().lower()
+        if current == b"x-spam-flag":
+            flag = flag or value.strip().upper() == b"YES"
+        elif current == b"x-spam-status" and not status:
+            status = value.strip()
+    if not status:
+        return None
+    flag = flag or status[:3].lower() == b"yes"
+    score = _number_after(status, (b"score=", b"hits="))
+    required = _number_after(status, (b"required=",))
+    if score is None or required is None:
+        return None
+    return flag, score, required
+
+
+def _number_after(text: bytes, keys: tuple[bytes, ...]) -> float | None:
+    for key in keys:
+        at = text.find(key)
+        if at < 0:
+            continue
+        start = at + len(key)
+        end = start
+        while end < len(text) and text[end : end + 1] in b"+-.0123456789" and text[end : end + 1]:
+            end += 1
+        try:
+            return float(text[start:end])
+        except ValueError:
+            return None
+    return None
+
+
+def split_args(args: str) -> list[str]:
+    """spamc_args split as a shell would (quotes, backslashes), without
+    importing shlex (and re) for every message."""
+    words: list[str] = []
+    word: list[str] = []
+    have = False
+    quote = ""
+    i = 0
+    while i < len(args):
+        c = args[i]
+        if quote == "'":
+            if c == "'":
+                quote = ""
+            else:
+                word.append(c)
+        elif quote == '"':
+            if c == '"':
+                quote = ""
+            elif c == "\\" and i + 1 < len(args) and args[i + 1] in '"\\$`':
+                i += 1
+                word.append(args[i])
+            else:
+                word.append(c)
+        elif c in "'\"":
+            quote, have = c, True
+        elif c == "\\" and i + 1 < len(args):
+            i += 1
+            word.append(args[i])
+            have = True
+        elif c in " \t\n":
+            if have or word:
+                words.append("".join(word))
+            word, have = [], False
+        else:
+            word.append(c)
+            have = True
+        i += 1
+    if quote:
+        raise ValueError(f"unclosed {quote} in spamc_args")
+    if have or word:
+        words.append("".join(word))
+    return words
+
+
+class SpamcOptions:
+    """What simscan takes from spamc's own options: where spamd is
+    (`-U path`, `-d host[,host]`, `-p port`) and `-x` (no safe fallback)."""
+
+    __slots__ = ("endpoints", "strict")
+
+    def __init__(self, endpoints: list[Endpoint], strict: bool) -> None:
+        self.endpoints = endpoints
+        self.strict = strict
+
+
+def spamc_options(args: str) -> SpamcOptions:
+    words = split_args(args)
+    socket_path = ""
+    hosts: list[str] = []
+    port = DEFAULT_PORT
+    strict = False
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name, value = word, ""
+        if word.startswith("--") and "=" in word:
+            name, _, value = word.partition("=")
+        elif word[:2] in ("-U", "-d", "-p") and len(word) > 2:
+            name, value = word[:2], word[2:]
+        takes = name in ("-U", "--socket", "-d", "--dest", "-p", "--port")
+        if takes and not value:
+            i += 1
+            if i >= len(words):
+                raise ValueError(f"{name} needs a value in spamc_args")
+            value = words[i]
+        if name in ("-U", "--socket"):
+            socket_path = value
+        elif name in ("-d", "--dest"):
+            hosts = [h for h in value.split(",") if h]
+        elif name in ("-p", "--port"):
+            if not value.isdigit() or not value.isascii():
+                raise ValueError(f"bad port {value!r} in spamc_args")
+            port = int(value)
+        elif name in ("-x", "--no-safe-fallback"):
+            strict = True
+        elif word[:1] == "-" and "x" in word and not word.strip("-" + _BARE_FLAGS):
+            strict = True  # bundled short flags like -xE
+        i += 1
+    if socket_path:
+        return SpamcOptions([Endpoint(path=socket_path)], strict)
+    # Host names are allowed here, as spamc allows them (and as in
+    # clamd.conf); the `spamd` setting takes addresses only.
+    endpoints = [Endpoint(host=h.strip("[]"), port=port) for h in hosts or ["127.0.0.1"]]
+    return SpamcOptions(endpoints, strict)
+
+
+# spamc's short options that take no value, which may be bundled (-xE).
+_BARE_FLAGS = "BcEhHKrRxyzS0"

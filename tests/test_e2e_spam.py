@@ -1,0 +1,368 @@
+"""End to end: spam scanning through a real spamd (Debian's spamd, started
+once per session by tests/daemons.py), spoken to directly and through
+spamc as the C simscan did.
+
+GTUBE is SpamAssassin's real test rule (1000 points).  The clean sample
+scores a few points from header rules, under the default 5.0.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from daemons import GTUBE, STRICT_USER, HungServer, ReplyServer, Spamd, refused_socket
+from harness import Site, envelope
+from test_e2e_basic import parse_log
+
+ENV = envelope(b"sender@example.com", b"rcpt@example.net")
+SPAM = (
+    b"From: sender@example.com\n"
+    b"To: rcpt@example.net\n"
+    b"Subject: Cheap: watches\n"
+    b"Message-ID: <gtube@example.com>\n"
+    b"\n" + GTUBE + b"\n"
+)
+CLEAN = (
+    b"From: sender@example.com\n"
+    b"To: rcpt@example.net\n"
+    b"Subject: Lunch: Thursday?\n"
+    b"Message-ID: <lunch@example.com>\n"
+    b"\n"
+    b"Shall we meet at noon?\n"
+)
+TRIPLE = re.compile(rb"^([A-Z ]+) \((\d+\.\d\d)/(\d+\.\d\d)/(\d+\.\d\d)\)$")
+CLIENTS = ["spamd", "spamc"]
+
+
+def scanning(site: Site, daemon: Spamd, /, client: str = "spamd", **values: object) -> None:
+    """Spam scanning on, through spamd directly or through spamc -U."""
+    if client == "spamc":
+        values.setdefault("spamc_args", f"-U {daemon.socket}")
+        values["spam_client"] = "spamc"
+    else:
+        values.setdefault("spamd", str(daemon.socket))
+    site.configure(spam=True, **values)
+
+
+def only_log(out) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    (line,) = out.log_lines
+    return parse_log(line)
+
+
+def triple(out) -> tuple[bytes, float, float, float]:  # type: ignore[no-untyped-def]
+    m = TRIPLE.match(only_log(out)["state"])
+    assert m, only_log(out)
+    return m.group(1), float(m.group(2)), float(m.group(3)), float(m.group(4))
+
+
+# --- verdicts, in both modes -----------------------------------------------------
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_gtube_is_refused(site: Site, spamd: Spamd, client: str) -> None:
+    scanning(site, spamd, client)
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 31
+    assert out.records == []
+    state, score, required, threshold = triple(out)
+    assert state == b"SPAM REJECT"
+    assert score >= 1000 and required == 5.0 and threshold == 5.0
+    assert only_log(out)["detail"] == b"Cheap_ watches"
+    assert out.workdirs_left == []
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_gtube_custom_reject_text(site: Site, spamd: Spamd, client: str) -> None:
+    scanning(site, spamd, client, custom_smtp_reject=True)
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 82
+    _, score, _, _ = triple(out)
+    assert out.custom_text == b"DYour email is considered spam (%.2f spam-hits)" % score
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_clean_message_is_queued_with_spamassassins_headers(
+    site: Site, spamd: Spamd, client: str
+) -> None:
+    scanning(site, spamd, client)
+    out = site.run(CLEAN, ENV)
+    assert out.exit_code == 0
+    (record,) = out.records
+    assert b"X-Spam-Checker-Version: SpamAssassin" in record.message
+    assert b"X-Spam-Status: No, score=" in record.message
+    assert record.message.endswith(b"\n\nShall we meet at noon?\n")
+    state, score, required, threshold = triple(out)
+    assert state == b"CLEAN"
+    assert score < required == threshold == 5.0
+    assert only_log(out)["detail"] == b"Lunch_ Thursday?"
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_threshold_above_the_score_passes_flagged_spam(
+    site: Site, spamd: Spamd, client: str
+) -> None:
+    scanning(site, spamd, client, spam_hits=5000.0)
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 0
+    state, score, _, threshold = triple(out)
+    assert (state, threshold) == (b"SPAM PASS", 5000.0)
+    assert score >= 1000
+    (record,) = out.records
+    assert b"X-Spam-Flag: YES" in record.message
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_threshold_below_the_score_refuses_what_spamassassin_passes(
+    site: Site, spamd: Spamd, client: str
+) -> None:
+    scanning(site, spamd, client, spam_hits=0.1)
+    out = site.run(CLEAN, ENV)
+    state, score, _, threshold = triple(out)
+    assert score >= 0.1, "the clean sample must score something for this test"
+    assert (state, threshold) == (b"SPAM REJECT", 0.1)
+    assert out.exit_code == 31
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_passthru_delivers_spam_tagged(site: Site, spamd: Spamd, client: str) -> None:
+    scanning(site, spamd, client, spam_passthru=True)
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 0
+    assert triple(out)[0] == b"PASSTHRU"
+    (record,) = out.records
+    assert b"X-Spam-Flag: YES" in record.message
+
+
+def test_a_threshold_disables_passthru(site: Site, spamd: Spamd) -> None:
+    scanning(site, spamd, spam_passthru=True, spam_hits=10.0)
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 31
+    assert triple(out)[0] == b"SPAM REJECT"
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_dropmsg(site: Site, spamd: Spamd, client: str, tmp_path: Path) -> None:
+    quarantine = tmp_path / "quarantine"
+    quarantine.mkdir()
+    scanning(site, spamd, client, dropmsg=True, quarantinedir=str(quarantine))
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 0
+    assert out.records == []
+    assert triple(out)[0] == b"SPAM DROPPED"
+    (entry,) = quarantine.iterdir()
+    assert b"X-Spam-Flag: YES" in (entry / "message").read_bytes()  # the processed one
+
+
+def test_dropmsg_with_passthru_delivers(site: Site, spamd: Spamd) -> None:
+    scanning(site, spamd, dropmsg=True, spam_passthru=True)
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 0
+    assert len(out.records) == 1
+    assert triple(out)[0] == b"PASSTHRU"
+
+
+def test_refused_spam_is_quarantined(site: Site, spamd: Spamd, tmp_path: Path) -> None:
+    quarantine = tmp_path / "quarantine"
+    quarantine.mkdir()
+    scanning(site, spamd, quarantinedir=str(quarantine))
+    assert site.run(SPAM, ENV).exit_code == 31
+    (entry,) = quarantine.iterdir()
+    assert b"SPAM REJECT" in (entry / "verdict").read_bytes()
+
+
+def test_per_domain_spam_switch_and_hits(site: Site, spamd: Spamd) -> None:
+    scanning(site, spamd, per_domain=True)
+    site.simcontrol(":spam=yes\nexample.net:spam=no\nexample.org:spam_hits=5000\n")
+    assert site.run(SPAM, ENV).exit_code == 0  # example.net: spam=no
+    assert only_log(site.run(SPAM, ENV))["state"] == b"CLEAN"  # no triple: not scanned
+    out = site.run(SPAM, envelope(b"s@example.com", b"r@example.org"))
+    assert triple(out)[0] == b"SPAM PASS"  # per-domain threshold
+    out = site.run(SPAM, envelope(b"s@example.com", b"r@example.info"))
+    assert out.exit_code == 31
+
+
+# --- skips --------------------------------------------------------------------------
+
+
+def test_size_limit_skips_spam_scanning(site: Site, spamd: Spamd) -> None:
+    scanning(site, spamd, size_limit=len(SPAM))
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 0
+    assert [r.message for r in out.records] == [SPAM]  # unscanned, as sent
+    assert only_log(out)["state"] == b"CLEAN"
+    assert out.notes == [
+        f"spam not scanned: {len(SPAM)} bytes is at or above size_limit {len(SPAM)}".encode()
+    ]
+    scanning(site, spamd, size_limit=len(SPAM) + 1)
+    assert site.run(SPAM, ENV).exit_code == 31
+
+
+def test_per_domain_size_limit(site: Site, spamd: Spamd) -> None:
+    scanning(site, spamd, per_domain=True)
+    site.simcontrol(f":spam=yes\nexample.net:size_limit={len(SPAM)}\n")
+    assert site.run(SPAM, ENV).exit_code == 0
+    assert site.run(SPAM, envelope(b"s@example.com", b"r@example.org")).exit_code == 31
+
+
+def test_relayclient_skips_spam_scanning(site: Site, spamd: Spamd) -> None:
+    scanning(site, spamd)
+    out = site.run(SPAM, ENV, env=site.env(RELAYCLIENT=""))
+    assert out.exit_code == 0
+    assert [r.message for r in out.records] == [SPAM]
+    fields = only_log(out)
+    assert fields["state"] == b"RELAYCLIENT"
+    assert fields["detail"] == b"Cheap_ watches"
+
+
+def test_spam_auth_user_scans_relayclients_too(site: Site, spamd: Spamd) -> None:
+    scanning(site, spamd, spam_auth_user=True)
+    out = site.run(SPAM, ENV, env=site.env(RELAYCLIENT=""))
+    assert out.exit_code == 31
+
+
+# --- per-user preferences ------------------------------------------------------------
+
+
+def test_spamuser_reaches_spamd(site: Site, spamd: Spamd) -> None:
+    """Per-domain spamuser, with one recipient: spamd applies that user's
+    preferences (required_score 1.0), so the clean sample is flagged."""
+    if not spamd.per_user:
+        pytest.skip("per-user preferences need spamd started as root")
+    scanning(site, spamd, per_domain=True)
+    site.simcontrol(f":spam=yes\nexample.net:spamuser={STRICT_USER}\n")
+    out = site.run(CLEAN, ENV)
+    assert out.exit_code == 31
+    _, score, required, _ = triple(out)
+    assert required == 1.0 and score >= 1.0
+    # Two recipients: spamuser does not apply (and spamc_user is off).
+    out = site.run(CLEAN, envelope(b"s@example.com", b"a@example.net", b"b@example.net"))
+    assert out.exit_code == 0
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_spamc_user_sends_the_first_recipient(site: Site, spamd: Spamd, client: str) -> None:
+    scanning(site, spamd, client, spamc_user=True)
+    rcpt = f"first-{client}@example.net"
+    out = site.run(CLEAN, envelope(b"s@example.com", rcpt.encode(), b"second@example.net"))
+    assert out.exit_code == 0
+    deadline = time.monotonic() + 10
+    while f"for {rcpt}:" not in spamd.log_text() and time.monotonic() < deadline:
+        time.sleep(0.1)  # spamd's children write their log lines as they go
+    assert f"processing message <lunch@example.com> for {rcpt}:" in spamd.log_text()
+
+
+# --- spamd down, hung, garbage: safe fallback or strict ---------------------------
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_spamd_down_queues_unscanned_by_default(
+    site: Site, spamd: Spamd, client: str, tmp_path: Path
+) -> None:
+    down = refused_socket(tmp_path / "down.sock")
+    scanning(site, spamd, client, spamd=str(down), spamc_args=f"-U {down}")
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 0
+    assert [r.message for r in out.records] == [SPAM]  # the original, unscanned
+    assert only_log(out)["state"] == b"CLEAN"
+    (warning,) = out.warnings
+    assert b"queued without a spam scan" in warning
+    if client == "spamd":
+        assert f"spamd {down} connection refused".encode() in warning
+
+
+@pytest.mark.parametrize(
+    ("client", "strict"),
+    [("spamd", {"spam_fail_tempfail": True}), ("spamc", {"spam_fail_tempfail": True}),
+     ("spamd", "-x"), ("spamc", "-x")],
+)  # fmt: skip
+def test_spamd_down_strict_is_temporary(
+    site: Site, spamd: Spamd, client: str, strict: object, tmp_path: Path
+) -> None:
+    down = refused_socket(tmp_path / "down.sock")
+    values: dict[str, object] = {"spamd": str(down), "spamc_args": f"-U {down}"}
+    if strict == "-x":
+        values["spamc_args"] = f"-x -U {down}"
+    else:
+        assert isinstance(strict, dict)
+        values.update(strict)
+    scanning(site, spamd, client, **values)
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 71
+    assert out.records == []
+    assert only_log(out)["state"] == b"ERROR 71"
+
+
+def test_hung_spamd_times_out(site: Site, spamd: Spamd, tmp_path: Path) -> None:
+    hung = HungServer(tmp_path / "hung.sock")
+    try:
+        scanning(site, spamd, spamd=str(hung.path), spamd_timeout=1)
+        began = time.monotonic()
+        out = site.run(SPAM, ENV)
+        took = time.monotonic() - began
+        scanning(site, spamd, spamd=str(hung.path), spamd_timeout=1, spam_fail_tempfail=True)
+        strict = site.run(SPAM, ENV)
+    finally:
+        hung.close()
+    assert took < 10  # the 1 s budget, not the 120 s default
+    assert out.exit_code == 0
+    assert [r.message for r in out.records] == [SPAM]
+    assert f"spamd {hung.path} timed out".encode() in out.warnings[0]
+    assert strict.exit_code == 71
+    assert f"spamd {hung.path} timed out".encode() in only_log(strict)["detail"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.0 400 Bad Request\r\n\r\n",
+        b"SPAMD/1.1 76 Bad header line: (Content-Length mismatch)\r\n\r\n",
+        b"SPAMD/1.1 0 EX_OK\r\nContent-length: 500\r\nSpam: False ; 0.0 / 5.0\r\n\r\nshort",
+        b"SPAMD/1.1 0 EX_OK\r\nContent-length: 2\r\n\r\nok",
+        b"",
+    ],
+)
+def test_garbage_from_spamd(site: Site, spamd: Spamd, tmp_path: Path, reply: bytes) -> None:
+    server = ReplyServer(tmp_path / "odd.sock", reply)
+    try:
+        scanning(site, spamd, spamd=str(server.path), spam_fail_tempfail=True)
+        out = site.run(SPAM, ENV)
+    finally:
+        server.close()
+    assert out.exit_code == 71
+    assert out.records == []
+    assert f"spamd {server.path} ".encode() in only_log(out)["detail"]
+
+
+def test_failover_to_the_second_spamd(site: Site, spamd: Spamd, tmp_path: Path) -> None:
+    down = refused_socket(tmp_path / "down.sock")
+    scanning(site, spamd, spamd=[str(down), spamd.tcp])
+    assert site.run(SPAM, ENV).exit_code == 31
+
+
+def test_endpoint_from_spamc_args(site: Site, spamd: Spamd) -> None:
+    """No `spamd` setting: the C configuration's spamc_args say where."""
+    site.configure(spam=True, spamc_args=f'-U "{spamd.socket}"')
+    assert site.run(SPAM, ENV).exit_code == 31
+    site.configure(spam=True, spamc_args=f"-d 127.0.0.1 -p {spamd.port}")
+    assert site.run(SPAM, ENV).exit_code == 31
+
+
+def test_received_line_names_spam_with_its_version(site: Site, spamd: Spamd) -> None:
+    scanning(site, spamd, received=True)
+    done = site.simscanmk("-g")
+    assert done.returncode == 0, done.stderr
+    out = site.run(CLEAN, ENV)
+    (record,) = out.records
+    assert re.search(rb"\(scanners: spam: \d+\.\d+\.\d+\);", record.message.split(b"\n")[1])
+
+
+def test_virus_beats_spam(site: Site, spamd: Spamd, clamd) -> None:  # type: ignore[no-untyped-def]
+    from test_e2e_virus import EICAR_MAIL
+
+    scanning(site, spamd, clamav=True, clamd=str(clamd.socket))
+    out = site.run(EICAR_MAIL.replace(b"See attached.", GTUBE), ENV)
+    assert out.exit_code == 31
+    assert only_log(out)["state"] == b"VIRUS"  # one line, no spam triple
