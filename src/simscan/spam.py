@@ -69,6 +69,7 @@ class _SpamScanner(Scanner):
         with open(processed, "rb") as f:
             subject = report.subject(f.read(1 << 16))
         threshold = policy.spam_hits
+        score += 0.0  # SpamAssassin's -0.0 is logged as 0.00
         result.spam = SpamScore(score, required, required if threshold is None else threshold)
         return decide(flagged, score, threshold, policy.spam_passthru, subject)
 
