@@ -217,3 +217,17 @@ def test_trophie_version(site: Site, tmp_path: Path) -> None:
     site.configure(trophie_socket="/run/trophie.sock")
     done = site.simscanmk("-g")
     assert b"warning: no Trophie version found (set trophie_path" in done.stderr
+
+
+def test_spam_version(site: Site, tmp_path: Path) -> None:
+    site.configure(spam=True)
+    done = site.simscanmk("-g")
+    assert done.returncode == 0, done.stderr
+    ((key, value),) = dump(site.control / "simversions.cdb")
+    assert key == b"spam"
+    assert subprocess.run(
+        ["spamassassin", "-V"], capture_output=True, check=True
+    ).stdout.startswith(b"SpamAssassin version " + value + b"\n")
+    site.configure(spam=True, spamassassin_path=str(tmp_path / "none"))
+    done = site.simscanmk("-g")
+    assert b"warning: no SpamAssassin version found" in done.stderr

@@ -165,6 +165,12 @@ BAD: dict[str, tuple[str, str]] = {
     "hour-plus timeout": ("trophie_timeout", "3601"),
     "bool timeout": ("clamd_timeout", "true"),
     "over_limit other": ("clamd_over_limit", '"tempfail"'),
+    "spam_client other": ("spam_client", '"spamassassin"'),
+    "spamd host name": ("spamd", '"spamd.example.com:783"'),
+    "spamc_args unclosed quote": ("spamc_args", """'-U "/tmp/spamd.sock'"""),
+    "spamc_args -U without a value": ("spamc_args", '"-U"'),
+    "spamc_args bad port": ("spamc_args", '"-d 127.0.0.1 -p http"'),
+    "spam_fail_tempfail string": ("spam_fail_tempfail", '"yes"'),
 }
 
 
@@ -326,3 +332,11 @@ def test_load_non_utf8(tmp_path: Path) -> None:
 def test_load_a_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         settings.load({"SIMSCAN_CONFIG": str(tmp_path)})
+
+
+@pytest.mark.parametrize(
+    "args", ["-U /tmp/spamd.sock", '-U "/tmp/spam d.sock" -x', "-d spamd.example.com -p 7830", ""]
+)
+def test_spamc_args_as_the_c_readme_quotes_them(args: str) -> None:
+    text = "spamc_args = '" + args + "'\n"
+    assert from_text(text, "p").spamc_args == args
