@@ -4,13 +4,13 @@ Run with `make bench` (the installed simscan, the system /usr/bin/python3).
   1. fixed cost of one small clean message with no scanners, next to the
      floors: a bare `python3 -c pass`, and `cat` as the $QMAILQUEUE program;
      plus simscan's import time.
-  2. ClamAV: what simscan adds over asking clamd directly for the same
-     message (a local clamd started here with a generated database), and
-     the clamdscan compatibility mode next to a bare clamdscan run.
+  2. ClamAV and SpamAssassin: what simscan adds over asking clamd / spamd
+     directly for the same message (local daemons started here), and the
+     clamdscan / spamc compatibility modes next to a bare client run.
   4. peak memory (RSS) of simscan for 1 KB, 1 MB, 10 MB and 50 MB messages,
      with and without the Received line, and the time they take.
-(Section 3, messages per second through clamd and spamd, and spamd in
-section 2, come with the spam scanner.)
+(Section 3, messages per second through clamd and spamd at several
+concurrencies, comes with the load test.)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from daemons import Clamd, start_clamd  # noqa: E402
+from daemons import Clamd, Spamd, start_clamd, start_spamd  # noqa: E402
 
 SIMSCAN = str(Path(sys.executable).parent / "simscan")
 PYTHON = "/usr/bin/python3"
@@ -70,7 +70,12 @@ def show(label: str, samples: list[float]) -> float:
 
 
 def make_site(
-    tmp: Path, received: bool, policy: bool = False, regex: bool = True, clamav: str = ""
+    tmp: Path,
+    received: bool,
+    policy: bool = False,
+    regex: bool = True,
+    clamav: str = "",
+    spam: str = "",
 ) -> dict[str, str]:
     """A site; with `policy`, per-domain rules (compiled by simscanmk) that
     turn on attachment blocking and (with `regex`) two regexes for every
@@ -78,11 +83,12 @@ def make_site(
     off)."""
     work = tmp / "work"
     work.mkdir(exist_ok=True)
-    config = tmp / f"simscan-{received}-{policy}-{regex}-{len(clamav)}.toml"
+    config = tmp / f"simscan-{received}-{policy}-{regex}-{len(clamav)}-{len(spam)}.toml"
     text = (
         f'user = ""\nworkdir = "{work}"\nqmail_queue = "/bin/true"\n'
         f"received = {'true' if received else 'false'}\n"
         + (f"clamav = true\n{clamav}" if clamav else "clamav = false\n")
+        + (f"spam = true\n{spam}" if spam else "")
     )
     if policy:
         control = tmp / f"control-{regex}"
@@ -204,6 +210,48 @@ def section_clamav(tmp: Path, clamd: Clamd, envelope: Path) -> None:
     print()
 
 
+def process_direct(spamd: Spamd, message: Path) -> float:
+    """One PROCESS of the message from this process, the answer read whole."""
+    import socket
+
+    data = message.read_bytes()
+    start = time.perf_counter()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(spamd.socket))
+        s.sendall(b"PROCESS SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(data) + data)
+        answer = b""
+        while got := s.recv(65536):
+            answer += got
+    assert answer.startswith(b"SPAMD/1.1 0 EX_OK"), answer[:100]
+    return time.perf_counter() - start
+
+
+def section_spam(tmp: Path, spamd: Spamd, envelope: Path) -> None:
+    print("2b. SpamAssassin (spamd, local unix socket, local tests only)")
+    plain = make_site(tmp, False)
+    direct = make_site(tmp, False, spam=f'spamd = "{spamd.socket}"\n')
+    compat = make_site(
+        tmp, False,
+        spam=f'spam_client = "spamc"\nspamc_args = "-U {spamd.socket}"\n',
+    )  # fmt: skip
+    for size, label in ((1024, "1 KB"), (100 << 10, "100 KB")):
+        msg = message_file(tmp, size)
+        d = show(f"{label}: PROCESS from a running process",
+                 [process_direct(spamd, msg) for _ in range(RUNS)])  # fmt: skip
+        b = show(f"{label}: simscan, no scanners", series([SIMSCAN], msg, envelope, plain))
+        s = show(f"{label}: simscan, spamd direct", series([SIMSCAN], msg, envelope, direct))
+        print(f"  {label}: SpamAssassin adds {(s - b) * 1000:.2f} ms to simscan; spamd "
+              f"{d * 1000:.2f} ms, simscan's client {(s - b - d) * 1000:.2f} ms")  # fmt: skip
+        c = show(f"{label}: bare `spamc -U` (one process)",
+                 series(["/usr/bin/spamc", "-U", str(spamd.socket)], msg, Path("/dev/null"),
+                        {"PATH": "/usr/bin:/bin"}))  # fmt: skip
+        k = show(f"{label}: simscan, spamc mode (as C)", series([SIMSCAN], msg, envelope, compat))
+        print(f"  {label}: spamc mode costs {(k - s) * 1000:.2f} ms more than direct "
+              f"(a spamc run alone: {c * 1000:.2f} ms)")  # fmt: skip
+        msg.unlink()
+    print()
+
+
 def main() -> int:
     interpreter = f"python {sys.version.split()[0]} ({os.path.realpath(sys.executable)})"
     print(f"simscan benchmark: {SIMSCAN}")
@@ -244,6 +292,11 @@ def main() -> int:
             section_clamav(tmp, clamd, envelope)
         finally:
             clamd.stop()
+        spamd = start_spamd()
+        try:
+            section_spam(tmp, spamd, envelope)
+        finally:
+            spamd.stop()
 
         print("4. peak memory (max RSS of simscan) and time by message size")
         for size, label in ((1024, "1 KB"), (1 << 20, "1 MB"), (10 << 20, "10 MB"),

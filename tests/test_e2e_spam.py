@@ -366,3 +366,21 @@ def test_virus_beats_spam(site: Site, spamd: Spamd, clamd) -> None:  # type: ign
     out = site.run(EICAR_MAIL.replace(b"See attached.", GTUBE), ENV)
     assert out.exit_code == 31
     assert only_log(out)["state"] == b"VIRUS"  # one line, no spam triple
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_no_final_newline_and_a_long_answer(site: Site, spamd: Spamd, client: str) -> None:
+    """spamd reads by lines: a message without a final newline must still be
+    answered at once (the request's end is signalled), and answers far
+    longer than one read come back whole."""
+    scanning(site, spamd, client, spamd_timeout=20)
+    out = site.run(SPAM.rstrip(b"\n"), ENV)
+    assert out.exit_code == 31
+    assert out.warnings == []
+    body = b"".join(b"paragraph %05d of the minutes, nothing to see\n" % i for i in range(4000))
+    long = CLEAN + body
+    out = site.run(long, ENV, env=site.env())
+    (record,) = out.records
+    assert record.message.endswith(body)
+    assert b"X-Spam-Status: " in record.message
+    assert out.warnings == []

@@ -133,12 +133,15 @@ class SpamcScanner(_SpamScanner):
         from . import proc
 
         settings = job.settings
+        argv = [settings.spamc]
+        if job.policy.spam_user:
+            # First: anything after an `-e command` in spamc_args is that
+            # command's.
+            argv += ["-u", job.policy.spam_user.decode("utf-8", "surrogateescape")]
         try:
-            argv = [settings.spamc, *spamd.split_args(settings.spamc_args)]
+            argv += spamd.split_args(settings.spamc_args)
         except ValueError as err:
             raise ScannerError("spamc", str(err)) from None
-        if job.policy.spam_user:
-            argv += ["-u", job.policy.spam_user.decode("utf-8", "surrogateescape")]
         with open(job.message.path, "rb") as f, open(processed, "wb") as out:
             try:
                 status, errors = proc.run(

@@ -24,12 +24,14 @@ No policy here: simscan.spam decides what a score means.
 
 from __future__ import annotations
 
-from .netio import Deadline, Endpoint, read_until, send_all
+from .netio import Deadline, Endpoint, send_all
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import socket as _socket
     from io import BufferedWriter, FileIO
+else:
+    import _socket
 
 DEFAULT_PORT = 783
 CHUNK = 256 * 1024
@@ -57,10 +59,15 @@ class Answer:
 
 def request_head(size: int, user: bytes | None) -> bytes:
     head = b"PROCESS SPAMC/1.5\r\nContent-length: %d\r\n" % size
+    # A header line: no line breaks may get through, and spamd refuses a
+    # User header with any other control byte (76 Bad header line).
+    user = user.translate(None, _CONTROLS) if user else b""
     if user:
-        # A header line: no line breaks may get through.
-        head += b"User: " + user.replace(b"\r", b"").replace(b"\n", b"") + b"\r\n"
+        head += b"User: " + user + b"\r\n"
     return head + b"\r\n"
+
+
+_CONTROLS = bytes(range(32))
 
 
 def process(
@@ -86,8 +93,10 @@ def process(
             raise ProtocolError("the message file is shorter than its size")
         send_all(sock, view[:n], deadline)
         sent += n
-    raw = read_until(sock, b"\r\n\r\n", deadline, MAX_HEAD)
-    head, _, body = raw.partition(b"\r\n\r\n")
+    # End of request, as spamc says it: spamd reads the message by lines,
+    # and without this waits (5 minutes) for a last line's newline.
+    sock.shutdown(_socket.SHUT_WR)
+    head, body = _read_head(sock, deadline)
     answer = parse_head(head)
     if len(body) > answer.length:
         raise ProtocolError("more body than its Content-length")
@@ -103,16 +112,40 @@ def process(
     return answer
 
 
-def parse_head(head: bytes) -> Answer:
-    """The status line and headers of a PROCESS answer."""
-    lines = head.split(b"\r\n")
-    status = lines[0].split(None, 2)
+def _read_head(sock: _socket.socket, deadline: Deadline) -> tuple[bytes, bytes]:
+    """The answer's head (up to the blank line) and the body bytes read
+    with it.  Not netio.read_until: spamd writes head and body in one
+    buffer, so the head is rarely at the end of what a recv gives."""
+    data = b""
+    while True:
+        at = data.find(b"\r\n\r\n")
+        if at >= 0:
+            return data[:at], data[at + 4 :]
+        if len(data) > MAX_HEAD:
+            raise ProtocolError(f"answer head longer than {MAX_HEAD} bytes")
+        sock.settimeout(deadline.left())
+        got = sock.recv(65536)
+        if not got:
+            # spamd's refusals are a status line and a hang-up
+            _check_status(data.partition(b"\r\n")[0])
+            raise ProtocolError("answer cut short in its head")
+        data += got
+
+
+def _check_status(line: bytes) -> None:
+    status = line.split(None, 2)
     if len(status) < 2 or not status[0].startswith(b"SPAMD/"):
-        shown = lines[0][:100].decode("ascii", "replace")
-        raise ProtocolError(f"unexpected answer {shown!r}" if lines[0] else "no answer")
+        shown = line[:100].decode("ascii", "replace")
+        raise ProtocolError(f"unexpected answer {shown!r}" if line else "no answer")
     if status[1] != b"0":
         text = b" ".join(status[1:])[:100].decode("ascii", "replace")
         raise ProtocolError(f"refused the request ({text})")
+
+
+def parse_head(head: bytes) -> Answer:
+    """The status line and headers of a PROCESS answer."""
+    lines = head.split(b"\r\n")
+    _check_status(lines[0])
     fields: dict[bytes, bytes] = {}
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
@@ -150,20 +183,21 @@ def status_from_headers(head: bytes) -> tuple[bool, float, float] | None:
     as it was)."""
     flag = False
     status = b""
-    current = b""
+    in_status = False  # on the lines of the (first) X-Spam-Status
     for line in head.split(b"\n"):
         line = line.rstrip(b"\r")
         if not line:
             break
         if line[:1] in (b" ", b"\t"):
-            if current == b"x-spam-status":
-                status += b" " + line.strip()
+            if in_status:
+                status = (status + b" " + line.strip()).lstrip()
             continue
         name, _, value = line.partition(b":")
-        current = name.strip().lower()
-        if current == b"x-spam-flag":
+        name = name.strip().lower()
+        in_status = name == b"x-spam-status" and not status
+        if name == b"x-spam-flag":
             flag = flag or value.strip().upper() == b"YES"
-        elif current == b"x-spam-status" and not status:
+        elif in_status:
             status = value.strip()
     if not status:
         return None
@@ -271,7 +305,7 @@ def spamc_options(args: str) -> SpamcOptions:
         elif name in ("-d", "--dest"):
             hosts = [h for h in value.split(",") if h]
         elif name in ("-p", "--port"):
-            if not value.isdigit() or not value.isascii():
+            if not value.isdigit() or not value.isascii() or not 0 < int(value) < 65536:
                 raise ValueError(f"bad port {value!r} in spamc_args")
             port = int(value)
         elif name in ("-x", "--no-safe-fallback"):
@@ -288,4 +322,4 @@ def spamc_options(args: str) -> SpamcOptions:
 
 
 # spamc's short options that take no value, which may be bundled (-xE).
-_BARE_FLAGS = "BcEhHKrRxyzS0"
+_BARE_FLAGS = "BcEfhHKlrRxXyzS0V46"
