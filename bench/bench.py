@@ -219,6 +219,7 @@ def process_direct(spamd: Spamd, message: Path) -> float:
     with socket.socket(socket.AF_UNIX) as s:
         s.connect(str(spamd.socket))
         s.sendall(b"PROCESS SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(data) + data)
+        s.shutdown(socket.SHUT_WR)  # as spamc does: spamd reads by lines
         answer = b""
         while got := s.recv(65536):
             answer += got
