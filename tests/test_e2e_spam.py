@@ -384,3 +384,95 @@ def test_no_final_newline_and_a_long_answer(site: Site, spamd: Spamd, client: st
     assert record.message.endswith(body)
     assert b"X-Spam-Status: " in record.message
     assert out.warnings == []
+
+
+# --- what the review of the spam change found -------------------------------------
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_full_disk_while_writing_the_processed_message_is_temporary(
+    site: Site, spamd: Spamd, client: str
+) -> None:
+    """RLIMIT_FSIZE (50 KB) stands in for a full work dir: the message fits,
+    spamd's processed version (the report around it) does not.  That must be
+    71, never the message queued cut short or unscanned."""
+    from harness import simscan_command
+
+    scanning(site, spamd, client)
+    big = SPAM + b"x" * 70 + b"\n" + b"filler line of the spam message\n" * 1570
+    assert 50_000 < len(big) < 50 * 1024
+    command = ["/bin/bash", "-c", 'ulimit -f 50; exec "$0"', *simscan_command()]
+    out = site.run(big, ENV, command=command)
+    assert out.exit_code == 71, out.stderr
+    assert out.records == []
+    assert b"cannot write" in only_log(out)["detail"]
+    assert out.workdirs_left == []
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_spamc_mode_never_takes_the_senders_x_spam_headers(
+    site: Site, spamd: Spamd, tmp_path: Path, strict: bool
+) -> None:
+    """spamd down: spamc's safe fallback would hand back the message as it
+    came, X-Spam-* headers and all; those are not a verdict."""
+    down = refused_socket(tmp_path / "down.sock")
+    forged = b"X-Spam-Flag: YES\nX-Spam-Status: Yes, score=12.0 required=5.0\n" + CLEAN
+    scanning(site, spamd, "spamc", spamc_args=f"-U {down}", spam_fail_tempfail=strict)
+    out = site.run(forged, ENV)
+    if strict:
+        assert out.exit_code == 71
+        assert out.records == []
+    else:
+        assert out.exit_code == 0
+        assert [r.message for r in out.records] == [forged]
+        assert only_log(out)["state"] == b"CLEAN"  # no triple: not scanned
+        assert b"queued without a spam scan" in out.warnings[0]
+
+
+def test_spamc_mode_scans_past_spamcs_own_size_cap(site: Site, spamd: Spamd) -> None:
+    """spamc passes anything over its -s (500 KB) unscanned; size_limit is
+    the one cap, so a 600 KB message under it is scanned."""
+    body = b"line of a long but innocent report\n" * 18000
+    message = CLEAN + body
+    assert 600_000 < len(message) < 700_000
+    scanning(site, spamd, "spamc", size_limit=2_000_000, spamd_timeout=60)
+    out = site.run(message, ENV)
+    assert out.exit_code == 0, out.stderr
+    (record,) = out.records
+    assert b"X-Spam-Status: " in record.message
+    assert record.message.endswith(body)
+
+
+def test_user_from_spamc_args_and_its_order(site: Site, spamd: Spamd) -> None:
+    """As in C: spamc_args' -u is the user unless spamc_user gives the
+    recipient (spamc takes the last -u); the direct mode does the same."""
+    for client in CLIENTS:
+        scanning(site, spamd, client, spamc_args=f"-u vpop-{client} -U {spamd.socket}")
+        site.run(CLEAN, ENV)
+        scanning(
+            site, spamd, client, spamc_args=f"-u vpop-{client} -U {spamd.socket}", spamc_user=True
+        )
+        site.run(CLEAN, envelope(b"s@example.com", f"rcpt-{client}@example.net".encode()))
+    deadline = time.monotonic() + 10
+    wanted = [f"for {who}:" for c in CLIENTS for who in (f"vpop-{c}", f"rcpt-{c}@example.net")]
+    while not all(w in spamd.log_text() for w in wanted) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = spamd.log_text()
+    assert all(w in log for w in wanted), [w for w in wanted if w not in log]
+
+
+@pytest.mark.parametrize("args", ["-c", "-R -U /tmp/s.sock", "-e /bin/cat"])
+def test_spamc_args_that_change_what_spamc_prints_are_a_config_error(site: Site, args: str) -> None:
+    site.configure(spam=True, spamc_args=args)
+    out = site.run(CLEAN, ENV)
+    assert out.exit_code == 71
+    assert b"setting spamc_args" in only_log(out)["detail"]
+
+
+def test_failover_is_reported(site: Site, spamd: Spamd, tmp_path: Path) -> None:
+    down = refused_socket(tmp_path / "down.sock")
+    scanning(site, spamd, spamd=[str(down), str(spamd.socket)])
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 31
+    (warning,) = out.warnings
+    assert warning == f"spamd {down} connection refused; {spamd.socket} answered instead".encode()

@@ -100,7 +100,7 @@ def test_interrupted_kills_and_reaps(pids: list[int], monkeypatch: pytest.Monkey
     class Interrupted(BaseException):
         pass
 
-    def collect(fd: int, deadline: object) -> bytes:
+    def collect(*args: object) -> bytes:
         raise Interrupted
 
     monkeypatch.setattr(proc, "_collect", collect)

@@ -367,7 +367,7 @@ def run(
     try:
         with open(source, "rb", buffering=0) as f, open(target, "wb") as out:
             size = len(message) if size is None else size
-            got = spamd.process(sock, f, size, user, out, Deadline(seconds))
+            got = spamd.process(sock, f, size, user, out.write, Deadline(seconds))
     finally:
         sock.close()
         assert server.finished.acquire(timeout=5)
@@ -901,7 +901,7 @@ def test_spamc_options_endpoints(args: str, endpoints: list[Endpoint]) -> None:
         ("-X -x", True),
         ("-lx", True),
         ("-xl", True),
-        ("-Rx", True),
+        ("-zx", True),
         ("-x -U /s.sock", True),
         ("-d 10.0.0.1 -x", True),
         ("-E", False),
@@ -943,3 +943,23 @@ def test_spamc_options_bad_port(port: str) -> None:
 def test_spamc_options_unclosed_quote() -> None:
     with pytest.raises(ValueError, match="unclosed"):
         spamc_options("-U '/run/spamd.sock")
+
+
+@pytest.mark.parametrize(
+    "args",
+    ["-c", "-R", "-r", "-y", "-K", "-e /bin/cat", "--check", "--full", "--full-spam",
+     "--tests", "-xc", "-Ex -R", "-L spam", "-C report", "--pipe-to=/bin/cat",
+     "--learntype=spam", "-U /s.sock -c"],
+)  # fmt: skip
+def test_spamc_options_that_change_the_output_are_refused(args: str) -> None:
+    with pytest.raises(ValueError, match="changes what spamc prints"):
+        spamc_options(args)
+
+
+@pytest.mark.parametrize(
+    ("args", "user"),
+    [("", ""), ("-u vpopmail", "vpopmail"), ("-uvpopmail -x", "vpopmail"),
+     ("--username=joe", "joe"), ("--username joe", "joe"), ("-u a -u b", "b")],
+)  # fmt: skip
+def test_spamc_options_user(args: str, user: str) -> None:
+    assert spamc_options(args).user == user

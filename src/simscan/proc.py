@@ -19,6 +19,7 @@ from .netio import Deadline
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import signal as _signal
+    from collections.abc import Callable
 else:
     import _signal
 
@@ -26,12 +27,18 @@ MAX_OUTPUT = 1 << 20  # output kept; the rest is read and dropped
 
 
 def run(
-    argv: list[str], timeout: float, stdin: int = -1, stdout: int = -1, close: int = -1
+    argv: list[str],
+    timeout: float,
+    stdin: int = -1,
+    out: Callable[[bytes], object] | None = None,
+    close: int = -1,
 ) -> tuple[int, bytes]:
     """(exit code or -signal, stdout and stderr).  OSError if it cannot be
     started; TimeoutError (after killing it) if it runs past `timeout`.
-    With `stdout` (an fd: spamc's processed message goes to a file) only
-    stderr is collected.
+    With `out`, stdout goes through a pipe of its own to `out` (spamc's
+    processed message, written to a file by simscan itself, so a full disk
+    is simscan's error and not a helper's silently short file) and only
+    stderr is returned.
 
     `close` is an inherited fd the child must not get (qmail-smtpd's
     custom-error pipe: a helper holding it would keep qmail-smtpd waiting).
@@ -39,7 +46,9 @@ def run(
     so a grandchild holding the output pipe cannot outlive the time limit.
     """
     deadline = Deadline(timeout)
-    read_end, write_end = os.pipe()
+    pipes = [os.pipe()] if out is None else [os.pipe(), os.pipe()]
+    err_read, err_write = pipes[0]
+    out_read, out_write = pipes[-1]
     null = -1
     pid = 0
     # No signal handler may run between the spawn and `pid` being known,
@@ -51,8 +60,8 @@ def run(
                 null = stdin = os.open(os.devnull, os.O_RDONLY)
             actions: list[tuple[int, ...]] = [
                 (os.POSIX_SPAWN_DUP2, stdin, 0),
-                (os.POSIX_SPAWN_DUP2, write_end if stdout < 0 else stdout, 1),
-                (os.POSIX_SPAWN_DUP2, write_end, 2),
+                (os.POSIX_SPAWN_DUP2, out_write, 1),
+                (os.POSIX_SPAWN_DUP2, err_write, 2),
             ]
             if close > 2:
                 actions.append((os.POSIX_SPAWN_CLOSE, close))
@@ -66,18 +75,20 @@ def run(
                 setsigmask=(),
             )
         finally:
-            os.close(write_end)
+            for _, write_end in pipes:
+                os.close(write_end)
             if null >= 0:
                 os.close(null)
             _signal.pthread_sigmask(_signal.SIG_SETMASK, held)
-        output = _collect(read_end, deadline)
+        output = _collect(err_read, deadline, out_read if out is not None else -1, out)
         return _reap(pid, deadline), output
     except BaseException:
         if pid:
             _kill(pid)
         raise
     finally:
-        os.close(read_end)
+        for read_end, _ in pipes:
+            os.close(read_end)
 
 
 def _kill(pid: int) -> None:
@@ -92,21 +103,32 @@ def _kill(pid: int) -> None:
         pass  # reaped already
 
 
-def _collect(fd: int, deadline: Deadline) -> bytes:
+def _collect(
+    fd: int, deadline: Deadline, out_fd: int = -1, out: Callable[[bytes], object] | None = None
+) -> bytes:
+    """Read the pipes to their ends: `fd` kept (up to MAX_OUTPUT), `out_fd`
+    handed to `out`."""
     poller = select.poll()
-    poller.register(fd, select.POLLIN)
+    open_fds = {fd, out_fd} - {-1}
+    for each in open_fds:
+        poller.register(each, select.POLLIN)
     chunks: list[bytes] = []
     kept = 0
-    while True:
-        if not poller.poll(deadline.left() * 1000 + 1):
-            continue  # the next left() raises TimeoutError once it is time
-        data = os.read(fd, 65536)
-        if not data:
-            return b"".join(chunks)
-        if kept < MAX_OUTPUT:
-            data = data[: MAX_OUTPUT - kept]
-            chunks.append(data)
-            kept += len(data)
+    while open_fds:
+        ready = poller.poll(deadline.left() * 1000 + 1)
+        # (nothing ready: the next left() raises TimeoutError once it is time)
+        for each, _ in ready:
+            data = os.read(each, 65536)
+            if not data:
+                poller.unregister(each)
+                open_fds.discard(each)
+            elif each == out_fd and out is not None:
+                out(data)
+            elif kept < MAX_OUTPUT:
+                data = data[: MAX_OUTPUT - kept]
+                chunks.append(data)
+                kept += len(data)
+    return b"".join(chunks)
 
 
 def _reap(pid: int, deadline: Deadline) -> int:

@@ -12,7 +12,7 @@ unscanned, with a warning line saying why; `spam_fail_tempfail = true`
 from __future__ import annotations
 
 from . import netio, report, spamd
-from .errors import ScannerError
+from .errors import ScannerError, WorkDirError
 from .pipeline import SKIPPED, Job, Result, Scanner, Skipped
 from .policy import recorded_version
 from .report import SpamScore
@@ -86,69 +86,105 @@ def _spamc_strict(args: str) -> bool:
         return False
 
 
+class _Processed:
+    """The file the processed message is written to.  A write that fails
+    (a full disk) is a WorkDirError, a temporary failure: not a spamd
+    failure, which would queue the message unscanned."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.f = open(path, "wb", buffering=0)  # noqa: SIM115 (closed by the with)
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[self.f.write(view) :]
+        except OSError as err:
+            raise WorkDirError(f"cannot write {self.path} ({err.strerror})") from None
+
+    def __enter__(self) -> _Processed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.f.close()
+
+
 class SpamdScanner(_SpamScanner):
     """PROCESS to spamd: the endpoints of the `spamd` setting, else those
-    spamc_args names (-U, -d, -p), else spamc's default 127.0.0.1:783."""
+    spamc_args names (-U, -d, -p), else spamc's default 127.0.0.1:783.  The
+    user is the policy's (spamuser, spamc_user), else spamc_args' -u."""
 
     def ask(self, job: Job, processed: str) -> tuple[bool, float, float]:
         settings = job.settings
+        try:
+            options = spamd.spamc_options(settings.spamc_args)
+        except ValueError as err:
+            raise ScannerError("spamd", f"spamc_args {err}") from None
         if settings.spamd:
             endpoints = netio.parse_endpoints(settings.spamd, spamd.DEFAULT_PORT)
         else:
-            try:
-                endpoints = spamd.spamc_options(settings.spamc_args).endpoints
-            except ValueError as err:
-                raise ScannerError("spamd", f"spamc_args {err}") from None
+            endpoints = options.endpoints
+        user = job.policy.spam_user or options.user.encode("utf-8", "surrogateescape") or None
         failures = []
         for endpoint in endpoints:
             try:
-                answer = self._process(job, endpoint, processed)
+                answer = self._process(job, endpoint, processed, user)
             except (OSError, ValueError, spamd.ProtocolError) as err:
                 failures.append(f"{endpoint.shown} {netio.describe(err)}")
                 job.debug(1, f"spamd {endpoint.shown}: {netio.describe(err)}")
                 continue
             job.debug(1, f"spamd {endpoint.shown}: {answer!r}")
+            if failures:
+                job.warn(f"spamd {'; '.join(failures)}; {endpoint.shown} answered instead")
             return answer.spam, answer.score, answer.required
         raise ScannerError("spamd", "; ".join(failures))
 
-    def _process(self, job: Job, endpoint: netio.Endpoint, processed: str) -> spamd.Answer:
+    def _process(
+        self, job: Job, endpoint: netio.Endpoint, processed: str, user: bytes | None
+    ) -> spamd.Answer:
         settings = job.settings
         deadline = netio.Deadline(settings.spamd_timeout)
         sock = netio.connect(endpoint, min(settings.spamd_connect_timeout, deadline.left()))
         try:
-            with open(job.message.path, "rb", buffering=0) as f, open(processed, "wb") as out:
+            with open(job.message.path, "rb", buffering=0) as f, _Processed(processed) as out:
                 size = job.message.size
-                return spamd.process(sock, f, size, job.policy.spam_user, out, deadline)
+                return spamd.process(sock, f, size, user, out.write, deadline)
         finally:
             sock.close()
 
 
 class SpamcScanner(_SpamScanner):
-    """`spamc SPAMC_ARGS [-u USER] < message`, as the C simscan ran it; the
-    scores are read from the X-Spam-* headers of what it prints.  A message
-    given back without X-Spam-Status (spamc's safe fallback: spamd was not
-    reached) counts as a failure, like spamd being down."""
+    """`spamc SPAMC_ARGS -x -s SIZE_LIMIT [-u USER] < message`, as the C
+    simscan ran it (plus -x and -s); the scores are read from the X-Spam-*
+    headers of what it prints, which simscan writes to the work dir itself.
+
+    -x: without it, spamc's safe fallback gives the message back unscanned
+    with exit 0, and headers the sender put there could pass for a verdict;
+    with it a failure is an exit code, and simscan's own fallback setting
+    decides.  -s: spamc's own size cap (500 KB) must not pass bigger
+    messages through unscanned; size_limit is the one cap."""
 
     def ask(self, job: Job, processed: str) -> tuple[bool, float, float]:
         from . import proc
 
         settings = job.settings
-        argv = [settings.spamc]
-        if job.policy.spam_user:
-            # First: anything after an `-e command` in spamc_args is that
-            # command's.
-            argv += ["-u", job.policy.spam_user.decode("utf-8", "surrogateescape")]
         try:
-            argv += spamd.split_args(settings.spamc_args)
+            argv = [settings.spamc, *spamd.split_args(settings.spamc_args)]
         except ValueError as err:
             raise ScannerError("spamc", str(err)) from None
-        with open(job.message.path, "rb") as f, open(processed, "wb") as out:
+        argv += ["-x", "-s", str(max(job.policy.size_limit, job.message.size + 1))]
+        if job.policy.spam_user:
+            # Last, as in C: spamc takes the last -u.  (spamc_args may not
+            # hold an -e command, which would take these as its own.)
+            argv += ["-u", job.policy.spam_user.decode("utf-8", "surrogateescape")]
+        with open(job.message.path, "rb") as f, _Processed(processed) as out:
             try:
                 status, errors = proc.run(
                     argv,
                     settings.spamd_timeout,
                     stdin=f.fileno(),
-                    stdout=out.fileno(),
+                    out=out.write,
                     close=settings.custom_error_fd,
                 )
             except TimeoutError:
@@ -159,12 +195,12 @@ class SpamcScanner(_SpamScanner):
                 raise ScannerError("spamc", problem) from None
         last = errors.strip().splitlines()[-1:] or [b""]
         said = last[0][:200].decode("utf-8", "replace")
-        if status not in (0, 1):  # 1: spam, with -E or -c
+        if status not in (0, 1):  # 1: spam, with -E
             why = f"killed by signal {-status}" if status < 0 else f"exited {status}"
             raise ScannerError("spamc", f"{why} {said}".strip())
         with open(processed, "rb") as f:
             found = spamd.status_from_headers(f.read(1 << 16))
         if found is None:
-            problem = "gave the message back unscanned (spamd not reached?)"
+            problem = "printed a message without X-Spam-Status"
             raise ScannerError("spamc", f"{problem} {said}".strip())
         return found

@@ -29,7 +29,8 @@ from .netio import Deadline, Endpoint, send_all
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import socket as _socket
-    from io import BufferedWriter, FileIO
+    from collections.abc import Callable
+    from io import FileIO
 else:
     import _socket
 
@@ -75,10 +76,10 @@ def process(
     message: FileIO,
     size: int,
     user: bytes | None,
-    out: BufferedWriter,
+    write: Callable[[bytes | memoryview], object],
     deadline: Deadline,
 ) -> Answer:
-    """Send the message with PROCESS; write the processed message to `out`.
+    """Send the message with PROCESS; the processed message goes to `write`.
 
     ProtocolError for an answer that is not right (spamd's own error codes
     included); OSError/TimeoutError from the socket.
@@ -100,14 +101,14 @@ def process(
     answer = parse_head(head)
     if len(body) > answer.length:
         raise ProtocolError("more body than its Content-length")
-    out.write(body)
+    write(body)
     got = len(body)
     while got < answer.length:
         sock.settimeout(deadline.left())
         n = sock.recv_into(view[: min(CHUNK, answer.length - got)])
         if not n:
             raise ProtocolError(f"answer cut short at {got} of {answer.length} bytes")
-        out.write(view[:n])
+        write(view[:n])
         got += n
     return answer
 
@@ -271,13 +272,24 @@ def split_args(args: str) -> list[str]:
 
 class SpamcOptions:
     """What simscan takes from spamc's own options: where spamd is
-    (`-U path`, `-d host[,host]`, `-p port`) and `-x` (no safe fallback)."""
+    (`-U path`, `-d host[,host]`, `-p port`), `-x` (no safe fallback) and
+    `-u user` (the default user for per-user preferences)."""
 
-    __slots__ = ("endpoints", "strict")
+    __slots__ = ("endpoints", "strict", "user")
 
-    def __init__(self, endpoints: list[Endpoint], strict: bool) -> None:
+    def __init__(self, endpoints: list[Endpoint], strict: bool, user: str = "") -> None:
         self.endpoints = endpoints
         self.strict = strict
+        self.user = user
+
+
+# Options that change what spamc prints (simscan needs the processed
+# message) or where it goes: refused in spamc_args.
+_REFUSED = {
+    "-c": "--check", "-r": "--full-spam", "-R": "--full", "-y": "--tests",
+    "-L": "--learntype", "-C": "--reporttype", "-e": "--pipe-to", "-K": "",
+}  # fmt: skip
+_REFUSED_LONG = {v: k for k, v in _REFUSED.items() if v}
 
 
 def spamc_options(args: str) -> SpamcOptions:
@@ -286,15 +298,22 @@ def spamc_options(args: str) -> SpamcOptions:
     hosts: list[str] = []
     port = DEFAULT_PORT
     strict = False
+    user = ""
     i = 0
     while i < len(words):
         word = words[i]
         name, value = word, ""
         if word.startswith("--") and "=" in word:
             name, _, value = word.partition("=")
-        elif word[:2] in ("-U", "-d", "-p") and len(word) > 2:
+        elif word[:2] in ("-U", "-d", "-p", "-u") and len(word) > 2:
             name, value = word[:2], word[2:]
-        takes = name in ("-U", "--socket", "-d", "--dest", "-p", "--port")
+        refused = _REFUSED_LONG.get(name) or (name if name in _REFUSED else "")
+        bundled = word[:1] == "-" and word[1:2] != "-" and not word.strip("-" + _BARE_FLAGS)
+        if not refused and bundled:  # bundled flags like -xc
+            refused = next((f"-{c}" for c in word[1:] if f"-{c}" in _REFUSED), "")
+        if refused:
+            raise ValueError(f"{refused} in spamc_args changes what spamc prints")
+        takes = name in ("-U", "--socket", "-d", "--dest", "-p", "--port", "-u", "--username")
         if takes and not value:
             i += 1
             if i >= len(words):
@@ -308,17 +327,19 @@ def spamc_options(args: str) -> SpamcOptions:
             if not value.isdigit() or not value.isascii() or not 0 < int(value) < 65536:
                 raise ValueError(f"bad port {value!r} in spamc_args")
             port = int(value)
+        elif name in ("-u", "--username"):
+            user = value
         elif name in ("-x", "--no-safe-fallback"):
             strict = True
         elif word[:1] == "-" and "x" in word and not word.strip("-" + _BARE_FLAGS):
             strict = True  # bundled short flags like -xE
         i += 1
     if socket_path:
-        return SpamcOptions([Endpoint(path=socket_path)], strict)
+        return SpamcOptions([Endpoint(path=socket_path)], strict, user)
     # Host names are allowed here, as spamc allows them (and as in
     # clamd.conf); the `spamd` setting takes addresses only.
     endpoints = [Endpoint(host=h.strip("[]"), port=port) for h in hosts or ["127.0.0.1"]]
-    return SpamcOptions(endpoints, strict)
+    return SpamcOptions(endpoints, strict, user)
 
 
 # spamc's short options that take no value, which may be bundled (-xE).

@@ -61,6 +61,8 @@ class ClamdScanner(_Recorded):
                 failures.append(f"{endpoint.shown} {netio.describe(err)}")
                 job.debug(1, f"clamd {endpoint.shown}: {netio.describe(err)}")
                 continue
+            if reply.kind in (clamd.FOUND, clamd.OK) and failures:
+                job.warn(f"clamd {'; '.join(failures)}; {endpoint.shown} answered instead")
             if reply.kind == clamd.FOUND:
                 return Verdict(VIRUS, reply.text)
             if reply.kind == clamd.OK:
