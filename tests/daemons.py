@@ -339,3 +339,20 @@ def start_spamd() -> Spamd:
         time.sleep(0.1)
     spamd.stop()
     raise RuntimeError("spamd did not answer PING within 120 s")
+
+
+class ResetServer(SocketServer):
+    """Reads the request, sends the first bytes of an answer, then resets
+    the connection (SO_LINGER 0): a daemon dying mid-reply."""
+
+    def __init__(self, path: Path, partial: bytes) -> None:
+        self.partial = partial
+        super().__init__(path)
+
+    def handle(self, conn: socket.socket) -> None:
+        import struct
+
+        conn.recv(65536)
+        conn.sendall(self.partial)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()

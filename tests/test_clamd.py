@@ -438,8 +438,8 @@ def test_instream_answer_before_the_terminator(serve: Serve) -> None:
 
 
 def test_instream_hang_up_without_answer(serve: Serve, tmp_path: Path) -> None:
-    """No answer at all is a failure: an empty reply (ProtocolError when
-    parsed) or, when the daemon left data unread, a connection reset."""
+    """No answer at all is a failure: ProtocolError (no reply) or, when
+    the daemon left data unread, a connection reset."""
 
     def rude(conn: socket.socket) -> None:
         recv_exact(conn, 10)
@@ -449,15 +449,11 @@ def test_instream_hang_up_without_answer(serve: Serve, tmp_path: Path) -> None:
     server = serve(rude)
     sock = server.connect()
     try:
-        with open(path, "rb", buffering=0) as f:
-            raw = clamd.instream(sock, f, Deadline(5))
-    except ConnectionResetError:
-        return
+        failed = (ProtocolError, ConnectionResetError)
+        with open(path, "rb", buffering=0) as f, pytest.raises(failed):
+            clamd.instream(sock, f, Deadline(5))
     finally:
         sock.close()
-    assert raw == b""
-    with pytest.raises(ProtocolError):
-        parse_reply(raw)
 
 
 def test_instream_timeout(serve: Serve, tmp_path: Path) -> None:

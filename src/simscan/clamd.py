@@ -96,7 +96,7 @@ def instream(sock: _socket.socket, f: FileIO, deadline: Deadline) -> bytes:
             break  # clamd hung up: its reason may still be there to read
         if not n or pending_reply(sock):
             break
-    return read_until(sock, b"\0", deadline)
+    return _terminated(read_until(sock, b"\0", deadline))
 
 
 def fildes(sock: _socket.socket, fd: int, deadline: Deadline) -> bytes:
@@ -107,7 +107,15 @@ def fildes(sock: _socket.socket, fd: int, deadline: Deadline) -> bytes:
     # --fdpass does.
     rights = fd.to_bytes(4, sys.byteorder)
     sock.sendmsg([b"\0"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
-    return read_until(sock, b"\0", deadline)
+    return _terminated(read_until(sock, b"\0", deadline))
+
+
+def _terminated(reply: bytes) -> bytes:
+    """A z-command reply ends with its NUL; one cut short (clamd died mid
+    reply) is not an answer, whatever its first bytes say."""
+    if not reply.endswith(b"\0"):
+        raise ProtocolError("reply cut short" if reply else "no reply")
+    return reply
 
 
 def version(sock: _socket.socket, deadline: Deadline) -> bytes:

@@ -31,7 +31,7 @@ def ask(socket_path: str, directory: str, deadline: Deadline) -> bytes:
 def parse_answer(raw: bytes) -> tuple[str, bytes]:
     """(CLEAN | FOUND | ERROR, virus name or error text)."""
     text = raw.strip()
-    if text.startswith((b"-1", b"-2")) or not text:
+    if text.startswith(b"-") or not text:  # -1, -2 (or one cut short)
         return ERROR, text or b"no answer"
     if text == b"1" or text.startswith(b"1:"):
         return FOUND, text.partition(b":")[2].strip() or b"unknown"

@@ -1,0 +1,100 @@
+"""End to end: faults around the scanners and the control files.
+
+Each one must end in a temporary failure (71) with a log line that says
+why, nothing queued and no work dir left; except a spamd fault, which by
+default queues the message unscanned with a warning (spamc's safe
+fallback; SPEC section 5).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from daemons import ResetServer
+from harness import Site, envelope
+from test_e2e_basic import parse_log
+
+ENV = envelope(b"sender@example.com", b"rcpt@example.net")
+MESSAGE = b"From: sender@example.com\nTo: rcpt@example.net\nSubject: hi\n\nhello\n"
+
+
+def only_log(out) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    (line,) = out.log_lines
+    return parse_log(line)
+
+
+def assert_temporary(out, words: bytes) -> None:  # type: ignore[no-untyped-def]
+    assert out.exit_code == 71, out.stderr
+    assert out.records == []
+    assert out.workdirs_left == []
+    fields = only_log(out)
+    assert fields["state"] == b"ERROR 71"
+    assert words in fields["detail"], fields["detail"]
+
+
+@pytest.mark.parametrize("partial", [b"", b"stream: Eic", b"stream: OK"])
+def test_clamd_reset_mid_reply(site: Site, tmp_path: Path, partial: bytes) -> None:
+    server = ResetServer(tmp_path / "clamd.sock", partial)
+    try:
+        site.configure(clamav=True, clamd=str(server.path))
+        out = site.run(MESSAGE, ENV)
+    finally:
+        server.close()
+    assert_temporary(out, f"clamd {server.path} ".encode())
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [b"", b"SPAMD/1.1 0 EX_OK\r\nContent-le", b"SPAMD/1.1 0 EX_OK\r\nContent-length: 100\r\n"
+     b"Spam: False ; 0.0 / 5.0\r\n\r\nX-Spam-"],
+)  # fmt: skip
+@pytest.mark.parametrize("strict", [False, True])
+def test_spamd_reset_mid_reply(site: Site, tmp_path: Path, partial: bytes, strict: bool) -> None:
+    server = ResetServer(tmp_path / "spamd.sock", partial)
+    try:
+        site.configure(spam=True, spamd=str(server.path), spam_fail_tempfail=strict)
+        out = site.run(MESSAGE, ENV)
+    finally:
+        server.close()
+    if strict:
+        assert_temporary(out, f"spamd {server.path} ".encode())
+    else:
+        assert out.exit_code == 0
+        assert [r.message for r in out.records] == [MESSAGE]  # the original
+        (warning,) = out.warnings
+        assert f"spamd {server.path} ".encode() in warning
+
+
+def test_unreadable_simcontrol_cdb(site: Site) -> None:
+    site.configure(per_domain=True)
+    (site.control / "simcontrol.cdb").mkdir()
+    assert_temporary(site.run(MESSAGE, ENV), b"simcontrol.cdb cannot read")
+
+
+def test_corrupt_simcontrol_cdb(site: Site) -> None:
+    site.configure(per_domain=True)
+    (site.control / "simcontrol.cdb").write_bytes(b"\xff" * 3000)
+    out = site.run(MESSAGE, ENV)
+    # Garbage either reads as no entries (no scanning: passed) or fails
+    # (71); never a crash, never a lost message.
+    assert out.exit_code in (0, 71), out.stderr
+    assert b"internal error" not in out.stderr
+    assert len(out.records) == (1 if out.exit_code == 0 else 0)
+    assert out.workdirs_left == []
+
+
+def test_unreadable_ssattach(site: Site) -> None:
+    site.configure(attach=True)
+    (site.control / "ssattach").mkdir()
+    assert_temporary(site.run(MESSAGE, ENV), b"ssattach cannot read")
+
+
+def test_unreadable_simversions_cdb_only_costs_the_version(site: Site) -> None:
+    (site.control / "ssattach").write_text(".exe\n")
+    site.configure(attach=True, received=True)
+    (site.control / "simversions.cdb").mkdir()
+    out = site.run(MESSAGE, ENV)
+    assert out.exit_code == 0
+    (record,) = out.records
+    assert b"(scanners: attach: " in record.message.split(b"\n")[1]
