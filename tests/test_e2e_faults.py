@@ -98,3 +98,30 @@ def test_unreadable_simversions_cdb_only_costs_the_version(site: Site) -> None:
     assert out.exit_code == 0
     (record,) = out.records
     assert b"(scanners: attach: " in record.message.split(b"\n")[1]
+
+
+def test_one_budget_for_all_scanners(site: Site, tmp_path: Path) -> None:
+    """Two hung clamds with their own 120 s each: scan_timeout (1 s) ends
+    the scan; and spamd, hung after that, gets no time at all (queued
+    unscanned by default, with the reason)."""
+    import time
+
+    from daemons import HungServer
+
+    a, b = HungServer(tmp_path / "a.sock"), HungServer(tmp_path / "b.sock")
+    try:
+        site.configure(clamav=True, clamd=[str(a.path), str(b.path)], scan_timeout=1)
+        began = time.monotonic()
+        out = site.run(MESSAGE, ENV)
+        took = time.monotonic() - began
+        site.configure(spam=True, spamd=str(a.path), scan_timeout=1)
+        spam = site.run(MESSAGE, ENV)
+    finally:
+        a.close()
+        b.close()
+    assert took < 10  # not 2 x 120 s
+    assert_temporary(out, b"scan_timeout (1 s) spent before the scanners answered")
+    assert spam.exit_code == 0
+    assert [r.message for r in spam.records] == [MESSAGE]
+    (warning,) = spam.warnings
+    assert f"spamd {a.path} timed out".encode() in warning

@@ -12,6 +12,9 @@ Received line.
 
 from __future__ import annotations
 
+import time
+
+from .errors import ScannerError
 from .policy import Policy
 from .qmailqueue import Envelope
 from .report import SpamScore
@@ -25,6 +28,7 @@ class Job:
 
     __slots__ = (
         "debug",
+        "end",
         "envelope",
         "message",
         "notes",
@@ -46,6 +50,7 @@ class Job:
         subject: bytes,
         debug: Debug,
         relayclient: bool = False,
+        started: float | None = None,
     ) -> None:
         self.message = message
         self.envelope = envelope
@@ -54,6 +59,8 @@ class Job:
         self.workdir = workdir
         self.subject = subject
         self.debug = debug
+        # scan_timeout counts from simscan's start (`started`, monotonic).
+        self.end = (time.monotonic() if started is None else started) + settings.scan_timeout
         # RELAYCLIENT was set: an authenticated or trusted sender.
         self.relayclient = relayclient
         # What was done differently for this message, by design (spam not
@@ -66,6 +73,16 @@ class Job:
     def warn(self, text: str) -> None:
         self.warnings.append(text)
         self.debug(1, f"warning: {text}")
+
+    def budget(self, seconds: float) -> float:
+        """A scanner's own time limit, cut to what is left of scan_timeout
+        (one budget for all scanners: the sending server waits about 10
+        minutes for its answer).  ScannerError when nothing is left."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            spent = f"({self.settings.scan_timeout:g} s) spent before the scanners answered"
+            raise ScannerError("scan_timeout", spent)
+        return min(seconds, left)
 
     def note(self, text: str) -> None:
         self.notes.append(text)

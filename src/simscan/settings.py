@@ -144,6 +144,7 @@ _SCHEMA: dict[str, tuple[object, object]] = {
     "trophie_path": (_path, ""),
     "trophie_socket": (_path, ""),
     "trophie_timeout": (_seconds, 60.0),
+    "scan_timeout": (_seconds, 300.0),
     "ripmime": (_path, ""),
     "received": (_bool, False),
     "spamassassin_path": (_path, "/usr/bin/spamassassin"),
@@ -199,6 +200,7 @@ class Settings:
     trophie_path: str
     trophie_socket: str
     trophie_timeout: float
+    scan_timeout: float
     ripmime: str
     received: bool
     spamassassin_path: str

@@ -144,7 +144,7 @@ class SpamdScanner(_SpamScanner):
         self, job: Job, endpoint: netio.Endpoint, processed: str, user: bytes | None
     ) -> spamd.Answer:
         settings = job.settings
-        deadline = netio.Deadline(settings.spamd_timeout)
+        deadline = netio.Deadline(job.budget(settings.spamd_timeout))
         sock = netio.connect(endpoint, min(settings.spamd_connect_timeout, deadline.left()))
         try:
             with open(job.message.path, "rb", buffering=0) as f, _Processed(processed) as out:
@@ -178,17 +178,18 @@ class SpamcScanner(_SpamScanner):
             # Last, as in C: spamc takes the last -u.  (spamc_args may not
             # hold an -e command, which would take these as its own.)
             argv += ["-u", job.policy.spam_user.decode("utf-8", "surrogateescape")]
+        limit = job.budget(settings.spamd_timeout)
         with open(job.message.path, "rb") as f, _Processed(processed) as out:
             try:
                 status, errors = proc.run(
                     argv,
-                    settings.spamd_timeout,
+                    limit,
                     stdin=f.fileno(),
                     out=out.write,
                     close=settings.custom_error_fd,
                 )
             except TimeoutError:
-                problem = f"did not finish in {settings.spamd_timeout:g} s (killed)"
+                problem = f"did not finish in {limit:g} s (killed)"
                 raise ScannerError("spamc", problem) from None
             except OSError as err:
                 problem = f"cannot run {argv[0]} ({netio.describe(err)})"

@@ -99,7 +99,7 @@ class ClamdScanner(_Recorded):
         socket (with clamd_over_limit = "fildes") the open file is passed
         instead; TOO_LONG when that cannot be done."""
         settings = job.settings
-        deadline = netio.Deadline(settings.clamd_timeout)
+        deadline = netio.Deadline(job.budget(settings.clamd_timeout))
         fildes = settings.clamd_over_limit == "fildes" and bool(endpoint.path)
         with open(job.message.path, "rb", buffering=0) as f:
             # The limit from clamd.conf saves streaming what clamd would
@@ -144,9 +144,10 @@ class ClamdscanScanner(_Recorded):
             job.workdir,
         ]
         try:
-            status, output = proc.run(argv, settings.clamd_timeout, close=settings.custom_error_fd)
+            limit = job.budget(settings.clamd_timeout)
+            status, output = proc.run(argv, limit, close=settings.custom_error_fd)
         except TimeoutError:
-            problem = f"did not finish in {settings.clamd_timeout:g} s (killed)"
+            problem = f"did not finish in {limit:g} s (killed)"
             raise ScannerError("clamdscan", problem) from None
         except OSError as err:
             raise ScannerError(
@@ -187,7 +188,9 @@ class TrophieScanner(_Recorded):
         settings = job.settings
         try:
             raw = trophie.ask(
-                settings.trophie_socket, job.workdir, netio.Deadline(settings.trophie_timeout)
+                settings.trophie_socket,
+                job.workdir,
+                netio.Deadline(job.budget(settings.trophie_timeout)),
             )
         except (OSError, ValueError) as err:
             raise ScannerError(
