@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from daemons import Clamd, Spamd
 from harness import Site, envelope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -151,3 +152,30 @@ def test_every_corpus_message_cut_at_every_tenth(site: Site, path: Path) -> None
     data = path.read_bytes()
     for cut in range(0, len(data), max(1, len(data) // 10)):
         check(site, data[:cut], envelope(b"s@example.com", b"joe-lists@example.org"))
+
+
+@settings(
+    max_examples=max(20, EXAMPLES // 5),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.data_too_large],
+)  # fmt: skip
+@given(message=messages())
+def test_garbage_through_clamd_and_spamd(
+    site: Site, clamd: Clamd, spamd: Spamd, message: bytes
+) -> None:
+    """The same inputs with the real daemons in the loop.  Their verdicts
+    may refuse (31/82) or rewrite (SpamAssassin's headers), so only the
+    outcome's shape is checked here."""
+    site.configure(
+        clamav=True, clamd=str(clamd.socket), spam=True, spamd=str(spamd.socket),
+        spam_fail_tempfail=True,
+    )  # fmt: skip
+    for d in site.queue.iterdir():
+        shutil.rmtree(d)
+    out = site.run(message, envelope(b"s@example.com", b"r@example.net"), timeout=120)
+    assert out.exit_code in EXIT_CODES, out
+    assert b"Traceback" not in out.stderr and b"internal error" not in out.stderr, out.stderr
+    assert len(out.log_lines) == 1, out.stderr
+    assert len(out.records) == (1 if out.exit_code == 0 else 0)
+    assert out.workdirs_left == []
