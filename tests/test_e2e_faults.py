@@ -125,3 +125,46 @@ def test_one_budget_for_all_scanners(site: Site, tmp_path: Path) -> None:
     assert [r.message for r in spam.records] == [MESSAGE]
     (warning,) = spam.warnings
     assert f"spamd {a.path} timed out".encode() in warning
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 1 MB tmpfs: a real full filesystem (ENOSPC), when we may mount."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("size", [2 << 20, 900 << 10])
+def test_work_dir_on_a_full_filesystem(
+    site: Site,
+    small_tmpfs: Path,
+    clamd,
+    spamd,
+    size: int,  # type: ignore[no-untyped-def]
+) -> None:
+    """2 MB cannot even be received; 900 KB is received but spamd's
+    processed copy does not fit.  Both are 71, nothing queued, and the work
+    dir is gone (the filesystem is empty again)."""
+    body = b"a line of a long message that fills the small filesystem\n"
+    message = MESSAGE + body * (size // len(body))
+    site.configure(
+        workdir=str(small_tmpfs), clamav=True, clamd=str(clamd.socket), spam=True,
+        spamd=str(spamd.socket), size_limit=10 << 20, spamd_timeout=60,
+    )  # fmt: skip
+    out = site.run(message, ENV)
+    assert out.exit_code == 71, out.stderr
+    assert out.records == []
+    detail = only_log(out)["detail"]
+    assert b"No space left on device" in detail
+    if size < (1 << 20):
+        assert b"msg.spam" in detail  # received, then spamd's copy did not fit
+    assert list(small_tmpfs.iterdir()) == []
