@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from daemons import ResetServer
+from daemons import Clamd, ResetServer, Spamd
 from harness import Site, envelope
 from test_e2e_basic import parse_log
 
@@ -145,11 +145,7 @@ def small_tmpfs(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("size", [2 << 20, 900 << 10])
 def test_work_dir_on_a_full_filesystem(
-    site: Site,
-    small_tmpfs: Path,
-    clamd,
-    spamd,
-    size: int,  # type: ignore[no-untyped-def]
+    site: Site, small_tmpfs: Path, clamd: Clamd, spamd: Spamd, size: int
 ) -> None:
     """2 MB cannot even be received; 900 KB is received but spamd's
     processed copy does not fit.  Both are 71, nothing queued, and the work
