@@ -476,3 +476,14 @@ def test_failover_is_reported(site: Site, spamd: Spamd, tmp_path: Path) -> None:
     assert out.exit_code == 31
     (warning,) = out.warnings
     assert warning == f"spamd {down} connection refused; {spamd.socket} answered instead".encode()
+
+
+def test_spamc_mode_fails_over_between_d_hosts(site: Site, spamd: Spamd) -> None:
+    """-x turns off spamc's own failover, so simscan runs spamc per host."""
+    hosts = f"-d 127.0.0.2,127.0.0.1 -p {spamd.port}"  # spamd is on 127.0.0.1 only
+    scanning(site, spamd, "spamc", spamc_args=hosts)
+    out = site.run(SPAM, ENV)
+    assert out.exit_code == 31
+    (warning,) = out.warnings
+    assert warning.startswith(f"spamc 127.0.0.2 port {spamd.port} exited ".encode())
+    assert warning.endswith(f"127.0.0.1 port {spamd.port} answered instead".encode())

@@ -185,7 +185,7 @@ def test_missing_cdb_is_a_config_error(tmp_path: Path) -> None:
 def test_garbage_cdb_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "simcontrol.cdb").write_bytes(b"not a cdb at all")
     settings = Settings(controldir=str(tmp_path), per_domain=True)
-    with pytest.raises(ConfigError, match=r"simcontrol\.cdb cannot read"):
+    with pytest.raises(ConfigError, match=r"simcontrol\.cdb corrupt"):
         resolve(settings, ONE)
 
 

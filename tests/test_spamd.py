@@ -963,3 +963,17 @@ def test_spamc_options_that_change_the_output_are_refused(args: str) -> None:
 )  # fmt: skip
 def test_spamc_options_user(args: str, user: str) -> None:
     assert spamc_options(args).user == user
+
+
+@pytest.mark.parametrize("args", ["-Lspam", "-Creport", "-e/bin/cat", "-xe cat", "-Ee cat"])
+def test_spamc_options_refused_with_attached_values_and_in_bundles(args: str) -> None:
+    with pytest.raises(ValueError, match="changes what spamc prints"):
+        spamc_options(args)
+
+
+def test_spamc_options_value_ends_a_bundle() -> None:
+    got = spamc_options("-xU /s.sock -t 10")
+    assert got.strict and got.endpoints == [Endpoint(path="/s.sock")]
+    got = spamc_options("-Ed 10.0.0.1,10.0.0.2 -p7830")
+    assert not got.strict
+    assert got.endpoints == [Endpoint(host=h, port=7830) for h in ("10.0.0.1", "10.0.0.2")]

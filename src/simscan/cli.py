@@ -115,9 +115,8 @@ class Run:
         scanners = scanners_for(rules, config) if self.scanners is None else self.scanners
         relayclient = b"RELAYCLIENT" in self.environ
         subject = report.subject(message.head)
-        job = Job(
-            message, envelope, config, rules, path, subject, self.debug, relayclient, self.started
-        )
+        # scan_timeout counts from here: the sender's wait starts at its final dot.
+        job = Job(message, envelope, config, rules, path, subject, self.debug, relayclient)
         self.warnings = job.warnings
         self.notes = job.notes
         result = run(job, scanners)

@@ -59,7 +59,8 @@ class Job:
         self.workdir = workdir
         self.subject = subject
         self.debug = debug
-        # scan_timeout counts from simscan's start (`started`, monotonic).
+        # scan_timeout counts from `started` (monotonic; default now: the
+        # message is in, and the sending server has begun to wait).
         self.end = (time.monotonic() if started is None else started) + settings.scan_timeout
         # RELAYCLIENT was set: an authenticated or trusted sender.
         self.relayclient = relayclient

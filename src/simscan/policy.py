@@ -16,6 +16,8 @@ The scanners read the Policy, never the cdb or the settings' switches.
 
 from __future__ import annotations
 
+import os
+
 from .errors import ConfigError
 from .qmailqueue import Envelope
 from .settings import Settings
@@ -169,6 +171,7 @@ def read_rules(path: str, keys: list[bytes]) -> list[tuple[bytes, bytes]]:
     import cdbx
 
     try:
+        _check_header(path)
         db = cdbx.CDB(path, mmap=False)
     except FileNotFoundError:
         raise ConfigError(path, 0, "", "not found (per_domain is on; run simscanmk)") from None
@@ -189,6 +192,23 @@ def read_rules(path: str, keys: list[bytes]) -> list[tuple[bytes, bytes]]:
         raise ConfigError(path, 0, "", f"cannot read ({err.strerror or err})") from None
     finally:
         db.close()
+
+
+def _check_header(path: str) -> None:
+    """A cdb has no checksum, and garbage can read as "no entries", which
+    would mean no scanning at all: its 256 hash-table pointers must at
+    least point inside the file.  (ConfigError if they do not.)"""
+    from _struct import unpack
+
+    with open(path, "rb") as f:
+        head = f.read(2048)
+        size = os.fstat(f.fileno()).st_size
+    if len(head) < 2048:
+        raise ConfigError(path, 0, "", "corrupt (shorter than a cdb header; run simscanmk)")
+    table = unpack("<512I", head)
+    for at, slots in zip(table[0::2], table[1::2], strict=True):
+        if at < 2048 or at + 8 * slots > size:
+            raise ConfigError(path, 0, "", "corrupt (not a cdb; run simscanmk)")
 
 
 def read_attach_list(path: str) -> tuple[bytes, ...]:

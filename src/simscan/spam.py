@@ -93,7 +93,10 @@ class _Processed:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.f = open(path, "wb", buffering=0)  # noqa: SIM115 (closed by the with)
+        try:
+            self.f = open(path, "wb", buffering=0)  # noqa: SIM115 (closed by the with)
+        except OSError as err:
+            raise WorkDirError(f"cannot write {path} ({err.strerror})") from None
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
@@ -126,10 +129,12 @@ class SpamdScanner(_SpamScanner):
         else:
             endpoints = options.endpoints
         user = job.policy.spam_user or options.user.encode("utf-8", "surrogateescape") or None
-        failures = []
+        failures: list[str] = []
         for endpoint in endpoints:
             try:
                 answer = self._process(job, endpoint, processed, user)
+            except ScannerError as err:  # scan_timeout spent: say what came before
+                raise ScannerError("spamd", "; ".join([*failures, str(err)])) from None
             except (OSError, ValueError, spamd.ProtocolError) as err:
                 failures.append(f"{endpoint.shown} {netio.describe(err)}")
                 job.debug(1, f"spamd {endpoint.shown}: {netio.describe(err)}")
@@ -154,30 +159,56 @@ class SpamdScanner(_SpamScanner):
             sock.close()
 
 
+# spamc refuses -s above this (SPAMC_MAX_MESSAGE_LEN).
+SPAMC_MAX_SIZE = 256 * 1024 * 1024
+
+
 class SpamcScanner(_SpamScanner):
-    """`spamc SPAMC_ARGS -x -s SIZE_LIMIT [-u USER] < message`, as the C
-    simscan ran it (plus -x and -s); the scores are read from the X-Spam-*
-    headers of what it prints, which simscan writes to the work dir itself.
+    """`spamc SPAMC_ARGS -x -s SIZE [-u USER] < message`, as the C simscan
+    ran it (plus -x and -s); the scores are read from the X-Spam-* headers
+    of what it prints, which simscan writes to the work dir itself.
 
     -x: without it, spamc's safe fallback gives the message back unscanned
     with exit 0, and headers the sender put there could pass for a verdict;
     with it a failure is an exit code, and simscan's own fallback setting
-    decides.  -s: spamc's own size cap (500 KB) must not pass bigger
-    messages through unscanned; size_limit is the one cap."""
+    decides.  -x also turns off spamc's own failover between `-d` hosts, so
+    with several hosts simscan runs spamc once per host (`-d HOST` last),
+    in order, as the direct mode does.  -s: spamc's own size cap (500 KB)
+    must not pass bigger messages through unscanned; size_limit is the one
+    cap."""
 
     def ask(self, job: Job, processed: str) -> tuple[bool, float, float]:
-        from . import proc
-
         settings = job.settings
         try:
             argv = [settings.spamc, *spamd.split_args(settings.spamc_args)]
+            hosts = spamd.spamc_options(settings.spamc_args).endpoints
         except ValueError as err:
             raise ScannerError("spamc", str(err)) from None
-        argv += ["-x", "-s", str(max(job.policy.size_limit, job.message.size + 1))]
+        if job.message.size >= SPAMC_MAX_SIZE:
+            raise ScannerError("spamc", f"cannot take {job.message.size} bytes")
+        argv += ["-x", "-s", str(job.message.size + 1)]
         if job.policy.spam_user:
             # Last, as in C: spamc takes the last -u.  (spamc_args may not
             # hold an -e command, which would take these as its own.)
             argv += ["-u", job.policy.spam_user.decode("utf-8", "surrogateescape")]
+        if len(hosts) < 2:
+            return self._run(job, argv, processed)
+        failures = []
+        for host in hosts:
+            try:
+                found = self._run(job, [*argv, "-d", host.host, "-p", str(host.port)], processed)
+            except ScannerError as err:
+                failures.append(f"{host.shown} {err.problem}")
+                continue
+            if failures:
+                job.warn(f"spamc {'; '.join(failures)}; {host.shown} answered instead")
+            return found
+        raise ScannerError("spamc", "; ".join(failures))
+
+    def _run(self, job: Job, argv: list[str], processed: str) -> tuple[bool, float, float]:
+        from . import proc
+
+        settings = job.settings
         limit = job.budget(settings.spamd_timeout)
         with open(job.message.path, "rb") as f, _Processed(processed) as out:
             try:

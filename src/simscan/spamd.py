@@ -293,6 +293,9 @@ _REFUSED_LONG = {v: k for k, v in _REFUSED.items() if v}
 
 
 def spamc_options(args: str) -> SpamcOptions:
+    """Read spamc_args as spamc's getopt would: short options may be
+    bundled (`-xE`), and the first one that takes a value takes the rest
+    of the word (`-U/path`, `-xU /path`) or the next word."""
     words = split_args(args)
     socket_path = ""
     hosts: list[str] = []
@@ -302,23 +305,36 @@ def spamc_options(args: str) -> SpamcOptions:
     i = 0
     while i < len(words):
         word = words[i]
+        i += 1
         name, value = word, ""
-        if word.startswith("--") and "=" in word:
-            name, _, value = word.partition("=")
-        elif word[:2] in ("-U", "-d", "-p", "-u") and len(word) > 2:
-            name, value = word[:2], word[2:]
-        refused = _REFUSED_LONG.get(name) or (name if name in _REFUSED else "")
-        bundled = word[:1] == "-" and word[1:2] != "-" and not word.strip("-" + _BARE_FLAGS)
-        if not refused and bundled:  # bundled flags like -xc
-            refused = next((f"-{c}" for c in word[1:] if f"-{c}" in _REFUSED), "")
+        if word.startswith("--"):
+            name, has_value, value = word.partition("=")
+            refused = _REFUSED_LONG.get(name, "")
+            takes = name in ("--socket", "--dest", "--port", "--username")
+            if takes and has_value and not value:
+                raise ValueError(f"{name} needs a value in spamc_args")
+            takes = takes and not has_value
+        elif word.startswith("-") and len(word) > 1:
+            refused, takes, name = "", False, ""
+            for at, c in enumerate(word[1:], 2):
+                if f"-{c}" in _REFUSED:
+                    refused = f"-{c}"
+                    break
+                if c == "x":
+                    strict = True
+                if c not in _BARE_FLAGS:  # takes a value: the rest, or the next word
+                    name, value = f"-{c}", word[at:]
+                    takes = not value
+                    break
+        else:
+            continue
         if refused:
             raise ValueError(f"{refused} in spamc_args changes what spamc prints")
-        takes = name in ("-U", "--socket", "-d", "--dest", "-p", "--port", "-u", "--username")
-        if takes and not value:
-            i += 1
+        if takes:
             if i >= len(words):
                 raise ValueError(f"{name} needs a value in spamc_args")
             value = words[i]
+            i += 1
         if name in ("-U", "--socket"):
             socket_path = value
         elif name in ("-d", "--dest"):
@@ -329,11 +345,8 @@ def spamc_options(args: str) -> SpamcOptions:
             port = int(value)
         elif name in ("-u", "--username"):
             user = value
-        elif name in ("-x", "--no-safe-fallback"):
+        elif name == "--no-safe-fallback":
             strict = True
-        elif word[:1] == "-" and "x" in word and not word.strip("-" + _BARE_FLAGS):
-            strict = True  # bundled short flags like -xE
-        i += 1
     if socket_path:
         return SpamcOptions([Endpoint(path=socket_path)], strict, user)
     # Host names are allowed here, as spamc allows them (and as in

@@ -50,12 +50,14 @@ class ClamdScanner(_Recorded):
                     "clamd", f"{settings.clamd_conf} names no LocalSocket or TCPSocket"
                 )
             endpoints, stream_max = conf.endpoints, conf.stream_max
-        failures = []
+        failures: list[str] = []
         too_long_at: netio.Endpoint | None = None
         unix_failed = False
         for endpoint in endpoints:
             try:
                 reply = self._ask(job, endpoint, stream_max)
+            except ScannerError as err:  # scan_timeout spent: say what came before
+                raise ScannerError("clamd", "; ".join([*failures, str(err)])) from None
             except (OSError, ValueError, clamd.ProtocolError) as err:
                 unix_failed = unix_failed or bool(endpoint.path)
                 failures.append(f"{endpoint.shown} {netio.describe(err)}")
