@@ -487,3 +487,11 @@ def test_spamc_mode_fails_over_between_d_hosts(site: Site, spamd: Spamd) -> None
     (warning,) = out.warnings
     assert warning.startswith(f"spamc 127.0.0.2 port {spamd.port} exited ".encode())
     assert warning.endswith(f"127.0.0.1 port {spamd.port} answered instead".encode())
+
+
+def test_an_error_line_has_no_spam_triple(site: Site, spamd: Spamd) -> None:
+    """qmail-queue failing after a spam scan: `ERROR 81`, not a spam state."""
+    scanning(site, spamd)
+    out = site.run(CLEAN, ENV, env=site.env(QQ_EXIT="81"))
+    assert out.exit_code == 81
+    assert only_log(out)["state"] == b"ERROR 81"

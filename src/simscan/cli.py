@@ -148,9 +148,9 @@ class Run:
             return EXIT_OK, out.log_state, result.verdict.detail, result.spam, True
         if status < 0:
             why = f"{queue} killed by signal {-status}"
-            return EXIT_TEMPFAIL, f"ERROR {EXIT_TEMPFAIL}", why.encode(), result.spam, False
+            return EXIT_TEMPFAIL, f"ERROR {EXIT_TEMPFAIL}", why.encode(), None, False
         why = f"{queue} exited {status}"
-        return status, f"ERROR {status}", why.encode(), result.spam, False
+        return status, f"ERROR {status}", why.encode(), None, False
 
     def _quarantine(self, directory: str, result: Result, state: str) -> None:
         """Keep a copy; a failure is a warning, never a change of verdict."""
