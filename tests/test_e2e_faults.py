@@ -161,3 +161,26 @@ def test_work_dir_on_a_full_filesystem(
     if size < (1 << 20):
         assert b"msg.spam" in detail  # received, then spamd's copy did not fit
     assert list(small_tmpfs.iterdir()) == []
+
+
+def test_a_backtracking_regex_is_stopped_by_scan_timeout(site: Site) -> None:
+    """Python's re has no backtracking limit (PCRE's match_limit stopped
+    the C program): the scan_timeout alarm ends it, 71, and the work dir
+    is cleaned up."""
+    import time
+
+    site.configure(per_domain=True, regex=True, scan_timeout=1)
+    site.simcontrol(":regex=(a|aa)+$\n")
+    message = MESSAGE + b"a" * 80 + b"b\n"
+    began = time.monotonic()
+    out = site.run(message, ENV)
+    assert time.monotonic() - began < 20
+    assert_temporary(out, b"scan_timeout (1 s) spent before the scanners answered")
+
+
+def test_the_alarm_is_off_once_the_scan_is_over(site: Site) -> None:
+    """A qmail-queue slower than scan_timeout is not cut short by it."""
+    site.configure(scan_timeout=1)
+    out = site.run(MESSAGE, ENV, env=site.env(QQ_SLEEP="3"))
+    assert out.exit_code == 0
+    assert [r.message for r in out.records] == [MESSAGE]

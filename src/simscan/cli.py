@@ -20,6 +20,7 @@ from .errors import (
     ConfigError,
     InputError,
     Interrupted,
+    ScanTimeout,
     SimscanError,
     exit_code_for,
 )
@@ -36,6 +37,7 @@ else:
     import _signal
 
 _SIGNALS = (_signal.SIGTERM, _signal.SIGALRM, _signal.SIGHUP, _signal.SIGINT)
+ALARM_GRACE = 1.0  # seconds past scan_timeout: the scanners' own limits go first
 
 
 def main(argv: list[str] | None = None, started: float | None = None) -> int:
@@ -65,6 +67,8 @@ class Run:
         self.debug = Debug(_int(environ.get(b"SIMSCAN_DEBUG")), _write_err)
         self.keep_files = _int(environ.get(b"SIMSCAN_DEBUG_FILES"))
         self.interruptible = False
+        self.alarm = ""  # "armed" while the scanners run, then "spent"
+        self._scan_timeout = 0.0
         self.workdir: str | None = None
         self.envelope: qmailqueue.Envelope | None = None
         self.warnings: list[str] = []
@@ -119,7 +123,17 @@ class Run:
         job = Job(message, envelope, config, rules, path, subject, self.debug, relayclient)
         self.warnings = job.warnings
         self.notes = job.notes
-        result = run(job, scanners)
+        # The scanners' own time limits are cut to scan_timeout; this alarm
+        # is the net for simscan's own work (a regex that backtracks for
+        # minutes): a little later, it ends the scan with the same error.
+        self._scan_timeout = config.scan_timeout
+        self.alarm = "armed"
+        _signal.setitimer(_signal.ITIMER_REAL, config.scan_timeout + ALARM_GRACE)
+        try:
+            result = run(job, scanners)
+        finally:
+            self.alarm = "spent"
+            _signal.setitimer(_signal.ITIMER_REAL, 0)
         out = outcome(result.verdict, config.dropmsg, config.custom_smtp_reject)
         if not out.queue and config.quarantinedir and result.verdict.kind in QUARANTINED:
             self._quarantine(config.quarantinedir, result, out.log_state)
@@ -173,6 +187,12 @@ class Run:
         self.workdir = path
 
     def _on_signal(self, signum: int, frame: object) -> None:
+        if signum == _signal.SIGALRM and self.alarm:
+            # Ours from the moment it was set: a late one is ignored.
+            if self.alarm == "armed" and self.interruptible:
+                self.alarm = "spent"
+                raise ScanTimeout(self._scan_timeout)
+            return
         if self.interruptible:
             self.interruptible = False
             raise Interrupted(signum)

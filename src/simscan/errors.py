@@ -89,3 +89,11 @@ class ScannerError(SimscanError):
         self.scanner = scanner
         self.problem = problem
         super().__init__(f"{scanner} {problem}")
+
+
+class ScanTimeout(ScannerError):
+    """scan_timeout is spent: what Job.budget() raises, and what the alarm
+    raises when simscan's own checks run past it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__("scan_timeout", f"({seconds:g} s) spent before the scanners answered")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from .errors import ScannerError
+from .errors import ScanTimeout
 from .policy import Policy
 from .qmailqueue import Envelope
 from .report import SpamScore
@@ -81,8 +81,7 @@ class Job:
         minutes for its answer).  ScannerError when nothing is left."""
         left = self.end - time.monotonic()
         if left <= 0:
-            spent = f"({self.settings.scan_timeout:g} s) spent before the scanners answered"
-            raise ScannerError("scan_timeout", spent)
+            raise ScanTimeout(self.settings.scan_timeout)
         return min(seconds, left)
 
     def note(self, text: str) -> None:
