@@ -15,6 +15,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,40 +132,85 @@ def start_clamd(root: Path, stream_max: int = STREAM_MAX) -> Clamd:
     raise RuntimeError("clamd did not answer PING within 120 s")
 
 
-class SocketServer:
-    """A unix-socket server on a thread; `handle(conn)` per connection."""
+def unix_listener(path: Path, backlog: int = 50) -> socket.socket:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(str(path))
+    s.listen(backlog)
+    return s
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.bind(str(path))
-        self.sock.listen(50)
-        self.connections: list[socket.socket] = []
+
+class ListenServer:
+    """A listener on a thread: `handler(conn)` (or the subclass's `handle`)
+    for each connection, one at a time, or each on a thread of its own with
+    `threaded`.  With `close_each` a connection is closed when its handler
+    returns, else at close().  What a handler raises, other than OSError
+    (the client hung up), is kept in `errors` for the test to raise."""
+
+    def __init__(
+        self,
+        listener: socket.socket,
+        handler: Callable[[socket.socket], None] | None = None,
+        *,
+        threaded: bool = False,
+        close_each: bool = False,
+    ) -> None:
+        self.listener = listener
+        self.handler = handler or self.handle
+        self.threaded = threaded
+        self.close_each = close_each
+        self.conns: list[socket.socket] = []
+        self.errors: list[BaseException] = []
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, _ = self.listener.accept()
             except OSError:
                 return
-            self.connections.append(conn)
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+            self.conns.append(conn)
+            if self.threaded:
+                threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+            else:
+                self._run(conn)
 
-    def _handle(self, conn: socket.socket) -> None:
+    def _run(self, conn: socket.socket) -> None:
         try:
-            self.handle(conn)
+            self.handler(conn)
         except OSError:
             pass
+        except BaseException as err:  # reported by the test
+            self.errors.append(err)
+        finally:
+            if self.close_each:
+                conn.close()
 
     def handle(self, conn: socket.socket) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
-        self.sock.close()
-        for conn in self.connections:
+        # shutdown() wakes the accept() the thread is blocked in (close does not)
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        for conn in self.conns:
             conn.close()
+        self.thread.join(5)
+
+
+class SocketServer(ListenServer):
+    """A unix-socket server for the end-to-end tests: every connection on
+    its own thread, held open until close()."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(unix_listener(path), threaded=True)
+
+    def close(self) -> None:
+        super().close()
         try:
             os.unlink(self.path)
         except OSError:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from daemons import ListenServer, unix_listener
 
 from simscan import clamd
 from simscan.clamd import (
@@ -233,42 +234,16 @@ def recv_exact(conn: socket.socket, n: int) -> bytes:
     return data
 
 
-class Server:
+class Server(ListenServer):
     """A unix socket server on a thread: `handler(conn)` for each
     connection; what it raises (other than OSError) fails the test."""
 
     def __init__(self, path: Path, handler: Callable[[socket.socket], None]) -> None:
         self.path = path
-        self.handler = handler
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(str(path))
-        self.listener.listen(5)
-        self.errors: list[BaseException] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with conn:
-                try:
-                    self.handler(conn)
-                except BaseException as err:
-                    self.errors.append(err)
+        super().__init__(unix_listener(path, 5), handler, close_each=True)
 
     def connect(self) -> socket.socket:
         return connect(Endpoint(path=str(self.path)), 5)
-
-    def close(self) -> None:
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept()
-        except OSError:
-            pass
-        self.listener.close()
-        self.thread.join(5)
 
 
 @pytest.fixture

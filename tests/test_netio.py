@@ -11,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from daemons import ListenServer, unix_listener
 
 from simscan import netio
 from simscan.netio import Deadline, Endpoint, parse_endpoint, parse_endpoints
@@ -124,48 +125,7 @@ def test_deadline() -> None:
 # --- servers -------------------------------------------------------------------
 
 
-class Server:
-    """A listener on a thread; `handler(conn)` runs for each connection."""
-
-    def __init__(self, listener: socket.socket, handler: Callable[[socket.socket], None]) -> None:
-        self.listener = listener
-        self.handler = handler
-        self.conns: list[socket.socket] = []
-        self.errors: list[BaseException] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            try:
-                self.handler(conn)
-            except OSError:
-                pass
-            except BaseException as err:  # reported by the test
-                self.errors.append(err)
-
-    def close(self) -> None:
-        # shutdown() wakes the accept() the thread is blocked in (close does not)
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        for conn in self.conns:
-            conn.close()
-        self.thread.join(5)
-
-
-def unix_listener(path: Path) -> socket.socket:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(str(path))
-    s.listen(5)
-    return s
+Server = ListenServer  # keeps each connection open until close()
 
 
 def tcp_listener() -> socket.socket:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from daemons import ListenServer, unix_listener
 
 from simscan import spamd
 from simscan.netio import Deadline, Endpoint, connect
@@ -237,7 +238,7 @@ class Request:
 Respond = Callable[[socket.socket, Request], None]
 
 
-class FakeSpamd:
+class FakeSpamd(ListenServer):
     """A spamd on a unix socket, on a thread: it reads a request as spamd
     does (head up to the blank line, then Content-length bytes), lets
     `respond` answer it, then reads to EOF (the client hanging up)."""
@@ -246,32 +247,17 @@ class FakeSpamd:
         self.path = path
         self.respond = respond
         self.requests: list[Request] = []
-        self.errors: list[BaseException] = []
         self.finished = threading.Semaphore(0)  # released per connection done
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(5)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(unix_listener(Path(path), 5), close_each=True)
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            request = Request()
-            self.requests.append(request)
-            with conn:
-                conn.settimeout(10)
-                try:
-                    self._handle(conn, request)
-                except OSError:
-                    pass
-                except BaseException as err:  # reported by the test
-                    self.errors.append(err)
-                finally:
-                    self.finished.release()
+    def handle(self, conn: socket.socket) -> None:
+        request = Request()
+        self.requests.append(request)
+        conn.settimeout(10)
+        try:
+            self._handle(conn, request)
+        finally:
+            self.finished.release()
 
     def _handle(self, conn: socket.socket, request: Request) -> None:
         head = b""
@@ -298,14 +284,6 @@ class FakeSpamd:
 
     def connect(self) -> socket.socket:
         return connect(Endpoint(path=self.path), 5)
-
-    def close(self) -> None:
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept()
-        except OSError:
-            pass
-        self.listener.close()
-        self.thread.join(5)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from daemons import ListenServer, unix_listener
 
 from simscan.netio import MAX_REPLY, Deadline
 from simscan.trophie import CLEAN, ERROR, FOUND, ask, parse_answer
@@ -39,7 +40,7 @@ def test_parse_answer(raw: bytes, kind: str, text: bytes) -> None:
     assert parse_answer(raw) == (kind, text)
 
 
-class Daemon:
+class Daemon(ListenServer):
     """A Trophie-like daemon on a unix socket: reads a path and a newline,
     records it, answers `answer(path)`."""
 
@@ -47,43 +48,19 @@ class Daemon:
         self.path = path
         self.answer = answer
         self.asked: list[bytes] = []
-        self.errors: list[BaseException] = []
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(str(path))
-        self.listener.listen(5)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(unix_listener(path, 5), close_each=True)
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while not data.endswith(b"\n"):
-                    got = conn.recv(4096)
-                    if not got:
-                        break
-                    data += got
-                self.asked.append(data)
-                try:
-                    reply = self.answer(data)
-                    if reply:
-                        conn.sendall(reply)
-                except OSError:
-                    pass  # the client hung up
-                except BaseException as err:  # fails the test at teardown
-                    self.errors.append(err)
-
-    def close(self) -> None:
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        self.thread.join(5)
+    def handle(self, conn: socket.socket) -> None:
+        data = b""
+        while not data.endswith(b"\n"):
+            got = conn.recv(4096)
+            if not got:
+                break
+            data += got
+        self.asked.append(data)
+        reply = self.answer(data)
+        if reply:
+            conn.sendall(reply)
 
 
 @pytest.fixture
