@@ -180,6 +180,20 @@ def read_conf(path: str) -> Conf:
     return Conf(endpoints, stream_max)
 
 
+def where(setting: tuple[str, ...], conf_path: str) -> Conf:
+    """Where clamd is: the `clamd` setting's endpoints (limit unknown), or
+    else clamd.conf's, as clamdscan finds them.  OSError when clamd.conf
+    cannot be read, ValueError when it is bad or names no endpoint."""
+    from .netio import parse_endpoints
+
+    if setting:
+        return Conf(parse_endpoints(setting, DEFAULT_PORT), 0)
+    conf = read_conf(conf_path)
+    if not conf.endpoints:
+        raise ValueError("names no LocalSocket or TCPSocket")
+    return conf
+
+
 def parse_size(value: str) -> int:
     """A clamd.conf size: bytes, or with a K, M or G suffix."""
     units = {"k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024}

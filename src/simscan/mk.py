@@ -139,10 +139,7 @@ def _clamd_version(config: settings.Settings) -> str:
     from . import clamd, netio
 
     try:
-        if config.clamd:
-            endpoints = netio.parse_endpoints(config.clamd, clamd.DEFAULT_PORT)
-        else:
-            endpoints = clamd.read_conf(config.clamd_conf).endpoints
+        endpoints = clamd.where(config.clamd, config.clamd_conf).endpoints
     except (OSError, ValueError):
         return ""
     for endpoint in endpoints:

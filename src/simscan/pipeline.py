@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 from .errors import ScanTimeout
-from .policy import Policy
+from .policy import Policy, recorded_version
 from .qmailqueue import Envelope
 from .report import SpamScore
 from .settings import Settings
@@ -124,6 +124,14 @@ class Scanner:
 
     def scan(self, job: Job, result: Result) -> Verdict | Skipped | None:
         raise NotImplementedError
+
+
+class RecordedScanner(Scanner):
+    """A scanner whose version `simscanmk -g` recorded in simversions.cdb
+    under its name (clamav, trophie, spam)."""
+
+    def version(self, job: Job) -> str:
+        return recorded_version(job.settings.controldir, self.name)
 
 
 class Debug:

@@ -12,11 +12,14 @@ unscanned, with a warning line saying why; `spam_fail_tempfail = true`
 from __future__ import annotations
 
 from . import netio, report, spamd
-from .errors import ScannerError, WorkDirError
-from .pipeline import SKIPPED, Job, Result, Scanner, Skipped
-from .policy import recorded_version
+from .errors import ScannerError, ScanTimeout, WorkDirError
+from .pipeline import SKIPPED, Job, RecordedScanner, Result, Skipped
 from .report import SpamScore
 from .verdict import CLEAN, PASSTHRU, RELAYCLIENT, SPAM, SPAM_PASS, Verdict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 PROCESSED_NAME = "msg.spam"  # the processed message, in the work dir
 
@@ -40,11 +43,8 @@ def decide(
     return Verdict(SPAM_PASS if flagged else CLEAN, subject)
 
 
-class _SpamScanner(Scanner):
+class _SpamScanner(RecordedScanner):
     name = "spam"
-
-    def version(self, job: Job) -> str:
-        return recorded_version(job.settings.controldir, "spam")
 
     def scan(self, job: Job, result: Result) -> Verdict | Skipped | None:
         settings, policy = job.settings, job.policy
@@ -73,7 +73,7 @@ class _SpamScanner(Scanner):
         result.spam = SpamScore(score, required, required if threshold is None else threshold)
         return decide(flagged, score, threshold, policy.spam_passthru, subject)
 
-    def ask(self, job: Job, processed: str) -> tuple[bool, float, float]:
+    def ask(self, job: Job, processed: str) -> Found:
         """(flagged, score, required), the processed message written to
         `processed`; ScannerError when SpamAssassin could not say."""
         raise NotImplementedError
@@ -113,12 +113,38 @@ class _Processed:
         self.f.close()
 
 
+Found = tuple[bool, float, float]  # SpamAssassin's flag, score, required
+
+
+def _in_order(
+    job: Job, name: str, endpoints: list[netio.Endpoint], ask: Callable[[netio.Endpoint], Found]
+) -> Found:
+    """The first endpoint's answer that comes; each one that fails is
+    logged (a warning when a later one answered), and all failing is a
+    ScannerError naming each.  A spent scan_timeout ends the search."""
+    failures: list[str] = []
+    for endpoint in endpoints:
+        try:
+            found = ask(endpoint)
+        except ScanTimeout as err:
+            raise ScannerError(name, "; ".join([*failures, str(err)])) from None
+        except (OSError, ValueError, spamd.ProtocolError, ScannerError) as err:
+            why = err.problem if isinstance(err, ScannerError) else netio.describe(err)
+            failures.append(f"{endpoint.shown} {why}")
+            job.debug(1, f"{name} {endpoint.shown}: {why}")
+            continue
+        if failures:
+            job.warn(f"{name} {'; '.join(failures)}; {endpoint.shown} answered instead")
+        return found
+    raise ScannerError(name, "; ".join(failures))
+
+
 class SpamdScanner(_SpamScanner):
     """PROCESS to spamd: the endpoints of the `spamd` setting, else those
     spamc_args names (-U, -d, -p), else spamc's default 127.0.0.1:783.  The
     user is the policy's (spamuser, spamc_user), else spamc_args' -u."""
 
-    def ask(self, job: Job, processed: str) -> tuple[bool, float, float]:
+    def ask(self, job: Job, processed: str) -> Found:
         settings = job.settings
         try:
             options = spamd.spamc_options(settings.spamc_args)
@@ -129,21 +155,13 @@ class SpamdScanner(_SpamScanner):
         else:
             endpoints = options.endpoints
         user = job.policy.spam_user or options.user.encode("utf-8", "surrogateescape") or None
-        failures: list[str] = []
-        for endpoint in endpoints:
-            try:
-                answer = self._process(job, endpoint, processed, user)
-            except ScannerError as err:  # scan_timeout spent: say what came before
-                raise ScannerError("spamd", "; ".join([*failures, str(err)])) from None
-            except (OSError, ValueError, spamd.ProtocolError) as err:
-                failures.append(f"{endpoint.shown} {netio.describe(err)}")
-                job.debug(1, f"spamd {endpoint.shown}: {netio.describe(err)}")
-                continue
+
+        def process(endpoint: netio.Endpoint) -> Found:
+            answer = self._process(job, endpoint, processed, user)
             job.debug(1, f"spamd {endpoint.shown}: {answer!r}")
-            if failures:
-                job.warn(f"spamd {'; '.join(failures)}; {endpoint.shown} answered instead")
             return answer.spam, answer.score, answer.required
-        raise ScannerError("spamd", "; ".join(failures))
+
+        return _in_order(job, "spamd", endpoints, process)
 
     def _process(
         self, job: Job, endpoint: netio.Endpoint, processed: str, user: bytes | None
@@ -177,7 +195,7 @@ class SpamcScanner(_SpamScanner):
     must not pass bigger messages through unscanned; size_limit is the one
     cap."""
 
-    def ask(self, job: Job, processed: str) -> tuple[bool, float, float]:
+    def ask(self, job: Job, processed: str) -> Found:
         settings = job.settings
         try:
             argv = [settings.spamc, *spamd.split_args(settings.spamc_args)]
@@ -193,19 +211,14 @@ class SpamcScanner(_SpamScanner):
             argv += ["-u", job.policy.spam_user.decode("utf-8", "surrogateescape")]
         if len(hosts) < 2:
             return self._run(job, argv, processed)
-        failures = []
-        for host in hosts:
-            try:
-                found = self._run(job, [*argv, "-d", host.host, "-p", str(host.port)], processed)
-            except ScannerError as err:
-                failures.append(f"{host.shown} {err.problem}")
-                continue
-            if failures:
-                job.warn(f"spamc {'; '.join(failures)}; {host.shown} answered instead")
-            return found
-        raise ScannerError("spamc", "; ".join(failures))
+        return _in_order(
+            job,
+            "spamc",
+            hosts,
+            lambda host: self._run(job, [*argv, "-d", host.host, "-p", str(host.port)], processed),
+        )
 
-    def _run(self, job: Job, argv: list[str], processed: str) -> tuple[bool, float, float]:
+    def _run(self, job: Job, argv: list[str], processed: str) -> Found:
         from . import proc
 
         settings = job.settings

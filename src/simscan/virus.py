@@ -14,19 +14,11 @@ from __future__ import annotations
 
 from . import clamd, netio
 from .errors import ScannerError, WorkDirError
-from .pipeline import SKIPPED, Job, Result, Scanner, Skipped
-from .policy import recorded_version
+from .pipeline import SKIPPED, Job, RecordedScanner, Result, Skipped
 from .verdict import VIRUS, Verdict
 
 
-class _Recorded(Scanner):
-    """A scanner whose version `simscanmk -g` recorded in simversions.cdb."""
-
-    def version(self, job: Job) -> str:
-        return recorded_version(job.settings.controldir, self.name)
-
-
-class ClamdScanner(_Recorded):
+class ClamdScanner(RecordedScanner):
     """INSTREAM to clamd: the endpoints of the `clamd` setting, or else
     those of clamd.conf, tried in order until one answers."""
 
@@ -34,22 +26,15 @@ class ClamdScanner(_Recorded):
 
     def scan(self, job: Job, result: Result) -> Verdict | Skipped | None:
         settings = job.settings
-        stream_max = 0  # unknown: clamd will say if the message is too long
-        if settings.clamd:
-            endpoints = netio.parse_endpoints(settings.clamd, clamd.DEFAULT_PORT)
-        else:
-            try:
-                conf = clamd.read_conf(settings.clamd_conf)
-            except OSError as err:
-                problem = f"cannot read {settings.clamd_conf} ({err.strerror}); set clamd"
-                raise ScannerError("clamd", problem) from None
-            except ValueError as err:
-                raise ScannerError("clamd", f"{settings.clamd_conf} {err}") from None
-            if not conf.endpoints:
-                raise ScannerError(
-                    "clamd", f"{settings.clamd_conf} names no LocalSocket or TCPSocket"
-                )
-            endpoints, stream_max = conf.endpoints, conf.stream_max
+        try:
+            # (stream_max 0: unknown, clamd will say if the message is too long)
+            conf = clamd.where(settings.clamd, settings.clamd_conf)
+        except OSError as err:
+            problem = f"cannot read {settings.clamd_conf} ({err.strerror}); set clamd"
+            raise ScannerError("clamd", problem) from None
+        except ValueError as err:
+            raise ScannerError("clamd", f"{settings.clamd_conf} {err}") from None
+        endpoints, stream_max = conf.endpoints, conf.stream_max
         failures: list[str] = []
         too_long_at: netio.Endpoint | None = None
         unix_failed = False
@@ -126,7 +111,7 @@ class ClamdScanner(_Recorded):
         return reply
 
 
-class ClamdscanScanner(_Recorded):
+class ClamdscanScanner(RecordedScanner):
     """`clamdscan --stdout` over the work dir, as the C simscan ran it:
     exit 1 and `PATH: NAME FOUND` is a virus, 0 clean, anything else (2, a
     signal, a time-out) a temporary failure.  clamd reads the files by
@@ -167,7 +152,7 @@ class ClamdscanScanner(_Recorded):
         raise ScannerError("clamdscan", f"{why} {last[0][:200].decode('utf-8', 'replace')}".strip())
 
 
-class TrophieScanner(_Recorded):
+class TrophieScanner(RecordedScanner):
     """Trophie/Sophie on the work dir, once the MIME parts are written
     there as files (the daemon scans files, not messages)."""
 
