@@ -136,10 +136,15 @@ class Site:
         env.update(extra)
         return env
 
+    def clear_queue(self) -> None:
+        """Forget what the recorder stored (records and its .done files)."""
+        shutil.rmtree(self.queue)
+        self.queue.mkdir()
+
     def records(self) -> list[Record]:
         out = []
         for d in sorted(self.queue.iterdir()):
-            if d.name.startswith(".tmp"):
+            if d.name.startswith("."):  # .tmp.PID (not whole), .done.PID
                 continue
             out.append(Record((d / "message").read_bytes(), (d / "envelope").read_bytes()))
         return out

@@ -47,12 +47,25 @@ def test_bytes_after_the_envelope_are_ignored(site: Site) -> None:
 
 
 def test_many_recipients_and_long_addresses(site: Site) -> None:
-    rcpts = [b"user%d@example.net" % i for i in range(10000)] + [b"x" * 5000 + b"@example.net"]
-    raw = envelope(b"S" * 3000 + b"@example.com", *rcpts)
+    # 1002 bytes is the longest address qmail-queue takes (its ADDR is 1003).
+    longest = b"x" * 990 + b"@example.net"
+    rcpts = [b"user%d@example.net" % i for i in range(10000)] + [longest]
+    raw = envelope(b"S" * 990 + b"@example.com", *rcpts)
     out = site.run(MESSAGE, raw)
     assert out.exit_code == 0
     assert [r.envelope for r in out.records] == [raw]
     assert only_log(out)["rcpts"].count(b",") == len(rcpts) - 1
+
+
+def test_an_address_too_long_for_qmail_queue_gets_its_11(site: Site) -> None:
+    """simscan hands long addresses on unchanged; qmail-queue's own 11
+    ("address too long") is what qmail-smtpd gets, as with the C simscan."""
+    raw = envelope(b"a@example.com", b"x" * 5000 + b"@example.net")
+    out = site.run(MESSAGE, raw)
+    assert out.exit_code == 11
+    assert only_log(out)["state"] == b"ERROR 11"
+    assert out.records == []
+    assert out.workdirs_left == []
 
 
 def test_unreadable_message_is_54(site: Site) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 CORPUS = sorted((Path(__file__).parent / "data" / "attachments").glob("*.eml"))
-EXIT_CODES = {0, 31, 54, 71, 82, 91}
+# 11: qmail-queue's own "address too long" (1003 bytes or more), passed on.
+EXIT_CODES = {0, 11, 31, 54, 71, 82, 91}
 EXAMPLES = int(os.environ.get("SIMSCAN_FUZZ_EXAMPLES", "150"))
 
 
@@ -38,8 +38,7 @@ def configure(site: Site) -> None:
 
 
 def check(site: Site, message: bytes, env: bytes) -> None:
-    for d in site.queue.iterdir():
-        shutil.rmtree(d)
+    site.clear_queue()
     out = site.run(message, env, timeout=60)
     assert out.exit_code in EXIT_CODES, out
     assert b"Traceback" not in out.stderr, out.stderr
@@ -171,8 +170,7 @@ def test_garbage_through_clamd_and_spamd(
         clamav=True, clamd=str(clamd.socket), spam=True, spamd=str(spamd.socket),
         spam_fail_tempfail=True,
     )  # fmt: skip
-    for d in site.queue.iterdir():
-        shutil.rmtree(d)
+    site.clear_queue()
     out = site.run(message, envelope(b"s@example.com", b"r@example.net"), timeout=120)
     assert out.exit_code in EXIT_CODES, out
     assert b"Traceback" not in out.stderr and b"internal error" not in out.stderr, out.stderr
