@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,10 +161,12 @@ class Site:
         hold_input: bool = False,
         kill_after: float | None = None,
         kill_signal: int = signal.SIGTERM,
+        during: Callable[[int], None] | None = None,
         timeout: float = 120,
     ) -> Outcome:
         """Run simscan on one message; hold_input keeps fd 0 open (a slow
-        client) so a signal can be sent while simscan reads."""
+        client) so a signal can be sent while simscan reads; `during` is
+        called with simscan's pid once it runs."""
         before = set(os.listdir(self.work))
         result = smtpd_run(
             command or simscan_command(),
@@ -174,6 +177,7 @@ class Site:
             hold_input=hold_input,
             kill_after=kill_after,
             kill_signal=kill_signal,
+            during=during,
             timeout=timeout,
         )
         result.records = self.records()
@@ -201,6 +205,7 @@ def smtpd_run(
     hold_input: bool = False,
     kill_after: float | None = None,
     kill_signal: int = signal.SIGTERM,
+    during: Callable[[int], None] | None = None,
     timeout: float = 120,
 ) -> Outcome:
     msg_r, msg_w = os.pipe()
@@ -233,6 +238,8 @@ def smtpd_run(
     if kill_after is not None:
         time.sleep(kill_after)
         os.kill(pid, kill_signal)
+    if during is not None:
+        during(pid)
     deadline = time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)

@@ -109,8 +109,8 @@ class Run:
         self.debug(1, f"work dir {path}")
         message = workdir.receive(0, f"{path}/{workdir.MESSAGE_NAME}")
         self.envelope = envelope = qmailqueue.read_envelope(1)
-        env_path = f"{path}/{workdir.ENVELOPE_NAME}"
-        workdir.write_file(env_path, envelope.raw)
+        if self.keep_files:  # for whoever reads a kept work dir; qmail-queue gets it from memory
+            workdir.write_file(f"{path}/{workdir.ENVELOPE_NAME}", envelope.raw)
         self.debug(1, f"message {message.size} bytes, {len(envelope.recipients)} recipients")
 
         rules = policy.resolve(config, envelope)
@@ -156,7 +156,7 @@ class Run:
                 self.start,
             )
         queue = rules.qmail_queue
-        status = qmailqueue.hand_off(queue, result.message_path, env_path, prefix, _SIGNALS)
+        status = qmailqueue.hand_off(queue, result.message_path, envelope.raw, prefix, _SIGNALS)
         self.debug(1, f"{queue} exited {status}")
         if status == 0:
             return EXIT_OK, out.log_state, result.verdict.detail, result.spam, True

@@ -137,7 +137,7 @@ def write_custom_error(fd: int, text: bytes) -> bool:
 def hand_off(
     program: str,
     message_path: str,
-    envelope_path: str,
+    envelope: bytes,
     prefix: bytes,
     stop_signals: tuple[int, ...] = (),
 ) -> int:
@@ -146,51 +146,68 @@ def hand_off(
     Returns its exit code, or -N when signal N killed it.  With no prefix
     the message file itself is its fd 0; with one (the Received line) a
     pipe is, fed by sendfile so the message never passes through Python.
-    The envelope is a file on fd 1.  fd 2 and the custom-error fd are
-    inherited, so a chained filter can still write its own text.
+    fd 2 and the custom-error fd are inherited, so a chained filter can
+    still write its own text.
+
+    The envelope goes through a pipe on fd 1, written only once the last
+    byte of the message is in qmail-queue's pipe.  qmail-queue reads fd 0
+    to EOF, then the envelope, and commits only a complete one: if we die
+    at any instant before that (SIGKILL, the OOM killer) it finds a cut or
+    empty envelope, exits 54 and queues nothing.  A copy is queued only
+    when qmail-queue had all of it.
 
     While qmail-queue runs, `stop_signals` (SIGTERM, ...) stop it and raise
     Interrupted, unless it had already finished with 0: the message is
     then queued, and reporting a failure would only make a duplicate.
+    That holds while we wait for it to read, too: the pipes are written
+    without blocking, so a qmail-queue that stops reading cannot hold us.
     """
     try:
         msg_fd = os.open(message_path, os.O_RDONLY)
     except OSError as err:
         raise QueueError(f"cannot open the message file ({err.strerror})") from err
-    env_fd = read_end = write_end = -1
+    fds = [msg_fd]
     try:
-        try:
-            env_fd = os.open(envelope_path, os.O_RDONLY)
-        except OSError as err:
-            raise QueueError(f"cannot open the envelope file ({err.strerror})") from err
+        # Our ends are close-on-exec (os.pipe's default): qmail-queue must
+        # never hold a write end, or our death would not be its EOF.
+        env_read, env_write = os.pipe()
+        fds += (env_read, env_write)
+        msg_read = msg_write = -1
         if prefix:
-            read_end, write_end = os.pipe()
+            msg_read, msg_write = os.pipe()
+            fds += (msg_read, msg_write)
         # From here on the stop signals are blocked and only polled, so no
         # signal handler can run between qmail-queue's start and its end:
         # it is always either stopped and reaped, or waited for.  (A signal
         # that came before the block raises here, before anything started.)
         waitset = {_signal.SIGCHLD, *stop_signals}
         _signal.pthread_sigmask(_signal.SIG_BLOCK, waitset)
-        pid = _spawn(program, read_end if prefix else msg_fd, env_fd)
-        if prefix:
-            os.close(read_end)
-            read_end = -1
-            try:
-                _feed(write_end, prefix, msg_fd, set(stop_signals))
-            except BaseException:
-                # Never let qmail-queue see EOF on a message we failed to
-                # feed: stop it first (it queues nothing unless it had
-                # already finished with 0).
-                if _stop(pid) != 0:
-                    raise
-                return 0
-            os.close(write_end)
-            write_end = -1
+        pid = _spawn(program, msg_read if prefix else msg_fd, env_read)
+        # Only qmail-queue may hold the read ends: with one still open here,
+        # a qmail-queue that quit would leave us writing into a full pipe.
+        _close_now(fds, env_read, *([msg_read] if prefix else []))
+        stop = set(stop_signals)
+        try:
+            # The order is the whole point: the message, its EOF, and only
+            # then the envelope.  If qmail-queue quit before reading it all,
+            # the rest is not written: its exit status says why.
+            fed = True
+            if prefix:
+                fed = _feed(msg_write, prefix, msg_fd, stop)
+                _close_now(fds, msg_write)  # the message's EOF
+            if fed:
+                _feed(env_write, envelope, -1, stop)
+            _close_now(fds, env_write)
+        except BaseException:
+            # Never let qmail-queue read on after a feed we failed: stop it
+            # first (it queues nothing unless it had already finished with 0).
+            if _stop(pid) != 0:
+                raise
+            return 0
         return _wait(pid, waitset)
     finally:
-        for fd in (msg_fd, env_fd, read_end, write_end):
-            if fd >= 0:
-                _close_quietly(fd)
+        for fd in fds:
+            _close_quietly(fd)
 
 
 def _spawn(program: str, stdin: int, envelope: int) -> int:
@@ -212,17 +229,64 @@ def _spawn(program: str, stdin: int, envelope: int) -> int:
         raise QueueError(f"cannot run {program} ({err.strerror})") from err
 
 
-def _feed(pipe_fd: int, prefix: bytes, msg_fd: int, stop: set[int]) -> None:
+def _feed(pipe_fd: int, data: bytes, msg_fd: int, stop: set[int]) -> bool:
+    """Write `data`, then the whole file `msg_fd` if it is not -1, into the
+    pipe; False when qmail-queue closed its end first.
+
+    The pipe is non-blocking: while it is full we poll it, and look at
+    the pending stop signals between polls and between 1 MiB chunks.
+    """
+    os.set_blocking(pipe_fd, False)
     try:
-        _write_all(pipe_fd, prefix)
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(pipe_fd, view) :]
+            except BlockingIOError:
+                _writable(pipe_fd, stop)
         offset = 0
-        while sent := os.sendfile(pipe_fd, msg_fd, offset, 1 << 20):
+        while msg_fd >= 0:
+            try:
+                sent = os.sendfile(pipe_fd, msg_fd, offset, 1 << 20)
+            except BlockingIOError:
+                _writable(pipe_fd, stop)
+                continue
+            if not sent:
+                break
             offset += sent
-            pending = stop & _signal.sigpending()
-            if pending:
-                raise Interrupted(min(pending))
+            _check(stop)
     except BrokenPipeError:
-        pass  # qmail-queue quit early; its exit status says why
+        return False
+    return True
+
+
+_POLL_MS = 250  # how soon a stop signal is seen while qmail-queue does not read
+
+
+def _writable(fd: int, stop: set[int]) -> None:
+    """Wait until the pipe takes more (or its reader is gone), or raise
+    Interrupted for a pending stop signal."""
+    import select  # only when qmail-queue reads slower than we write
+
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    while True:
+        _check(stop)
+        if poller.poll(_POLL_MS):
+            return
+
+
+def _check(stop: set[int]) -> None:
+    pending = stop & _signal.sigpending()
+    if pending:
+        raise Interrupted(min(pending))
+
+
+def _close_now(fds: list[int], *which: int) -> None:
+    """Close these fds now (not in the final cleanup)."""
+    for fd in which:
+        fds.remove(fd)
+        os.close(fd)
 
 
 def _wait(pid: int, waitset: set[int]) -> int:
@@ -249,12 +313,6 @@ def _stop(pid: int) -> int:
     except ChildProcessError:
         return -1
     return status
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _close_quietly(fd: int) -> None:

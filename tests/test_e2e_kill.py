@@ -1,0 +1,190 @@
+"""End to end: simscan killed (SIGKILL, as the OOM killer does) or stopped
+at any instant of the hand-off never leaves a cut copy in the queue.
+
+qmail-smtpd answers 451 when its qmail-queue (simscan) dies, so the sender
+retries.  The stand-in qmail-queue reads exactly as qmail-queue.c does: the
+message to EOF, then the envelope, committing only a complete one.  So
+the promise checked here is: whatever is recorded is the whole message,
+and a copy is recorded only when simscan had handed qmail-queue all of it
+(message and envelope) before it died.  The recorder pauses at a chosen
+point of its reading (QQ_PAUSE_AT) and the kill lands there.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from harness import Outcome, Site
+from test_e2e_basic import ENV
+
+# 3 MiB and a bit: many times any pipe's buffer (64 KiB by default, 1 MiB
+# at most for an unprivileged F_SETPIPE_SZ), so a kill while qmail-queue
+# has read less than SIZE - 1 MiB lands while simscan is still feeding.
+BIG = b"Subject: big\n\n" + b"".join(
+    b"line %07d of a large message, with some text to make it long enough\n" % i
+    for i in range(45_000)
+)
+SIZE = len(BIG)
+PIPE_MAX = 1 << 20
+RECEIVED = re.compile(rb"Received: \(simscan [^\n]*\n [^\n]*\n\Z")
+
+
+def wait_for(path: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.002)
+
+
+def wait_exit(pid: int, seconds: float) -> bool:
+    """Wait until pid has exited, without reaping it (the harness does)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def queue_exits(site: Site) -> list[int]:
+    """The stand-in qmail-queue's exit code for each run that read input."""
+    return [int(p.read_text()) for p in site.queue.glob(".done.*")]
+
+
+def assert_whole(out: Outcome, received: bool) -> None:
+    """Every recorded copy is the whole message and the whole envelope."""
+    for rec in out.records:
+        assert rec.envelope == ENV
+        assert rec.message.endswith(BIG), f"cut copy queued: {len(rec.message)} of {SIZE} bytes"
+        prefix = rec.message[: len(rec.message) - SIZE]
+        if received:
+            assert RECEIVED.match(prefix), prefix
+        else:
+            assert prefix == b""
+
+
+def paused_run(site: Site, point: str, received: bool, act: Callable[[int], None]) -> Outcome:
+    """Run simscan on BIG; when qmail-queue reaches `point`, call act(pid),
+    then let qmail-queue go on."""
+    site.configure(received=received)
+    site.clear_queue()
+    pause = site.root / f"pause-{point}-{received}"
+    pause.mkdir()
+
+    def during(pid: int) -> None:
+        try:
+            wait_for(pause / "paused")
+            act(pid)
+        finally:
+            (pause / "go").touch()
+
+    return site.run(BIG, ENV, env=site.env(QQ_PAUSE_AT=point, QQ_PAUSE_DIR=str(pause)), during=during)
+
+
+def sigkill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    assert wait_exit(pid, 10)  # dead before qmail-queue reads on
+
+
+FEEDING = ["0", "1", "65535", "65536", "1048576", str(SIZE - PIPE_MAX - 1)]
+
+
+@pytest.mark.parametrize("point", FEEDING)
+def test_sigkill_while_feeding_the_received_line_and_message(site: Site, point: str) -> None:
+    """The message goes through a pipe: a kill here must leave nothing."""
+    out = paused_run(site, point, True, sigkill)
+    assert out.exit_code == -signal.SIGKILL
+    assert out.records == [], f"queued after a kill at {point} bytes"
+    # qmail-queue saw the cut message end, then an empty envelope: 54.
+    assert queue_exits(site) == [54]
+    assert out.log_lines == []
+
+
+@pytest.mark.parametrize("point", [*FEEDING, str(SIZE - 1000), "eof"])
+@pytest.mark.parametrize("received", [True, False], ids=["received", "plain"])
+def test_sigkill_anywhere_never_queues_a_cut_copy(site: Site, point: str, received: bool) -> None:
+    """Near the end (the rest may sit in the pipe) or with the message file
+    itself as fd 0, a whole copy may be queued; a cut one never."""
+    out = paused_run(site, point, received, sigkill)
+    assert out.exit_code == -signal.SIGKILL
+    assert_whole(out, received)
+    exits = queue_exits(site)
+    assert exits == ([0] if out.records else [54])
+    # SIGKILL gives simscan no chance to clean up: its work dir stays.
+    assert len(out.workdirs_left) == 1
+
+
+@pytest.mark.parametrize("received", [True, False], ids=["received", "plain"])
+def test_sigkill_after_qmail_queue_had_everything_queues_one_whole_copy(
+    site: Site, received: bool
+) -> None:
+    """qmail-queue had all of it: it commits, as the real one would (qmail-smtpd
+    says 451 and the retry is a duplicate, as with any qmail-queue)."""
+    out = paused_run(site, "envelope", received, sigkill)
+    assert out.exit_code == -signal.SIGKILL
+    assert len(out.records) == 1
+    assert_whole(out, received)
+    assert queue_exits(site) == [0]
+
+
+def test_sigkill_at_random_moments(site: Site) -> None:
+    """Kills spread over the whole hand-off of a slowly read message, so
+    some land between the message's last byte and the envelope."""
+    rng = random.Random(1800)
+    site.configure(received=True)
+    outcomes = {"none": 0, "whole": 0}
+    for _ in range(30):
+        site.clear_queue()
+        pause = site.root / "pause-random"
+        pause.mkdir(exist_ok=True)
+        for f in pause.iterdir():
+            f.unlink()
+        delay = rng.uniform(0, 0.12)
+
+        def during(pid: int, delay: float = delay, pause: Path = pause) -> None:
+            wait_for(pause / "paused")
+            (pause / "go").touch()
+            time.sleep(delay)
+            os.kill(pid, signal.SIGKILL)
+
+        env = site.env(QQ_PAUSE_AT="0", QQ_PAUSE_DIR=str(pause), QQ_READ_DELAY="0.0015")
+        out = site.run(BIG, ENV, env=env, during=during)
+        assert_whole(out, True)
+        exits = queue_exits(site)
+        if out.exit_code == 0:  # finished before the kill
+            assert exits == [0] and len(out.records) == 1
+            continue
+        assert out.exit_code == -signal.SIGKILL
+        assert exits == ([0] if out.records else [54])
+        outcomes["whole" if out.records else "none"] += 1
+    assert outcomes["none"] > 0  # the kills did land mid-feed
+
+
+@pytest.mark.parametrize("point", ["0", "1048576", "eof"])
+@pytest.mark.parametrize("received", [True, False], ids=["received", "plain"])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_stop_signal_while_qmail_queue_stalls(
+    site: Site, point: str, received: bool, signum: int
+) -> None:
+    """A qmail-queue that stops reading does not hold simscan past a stop
+    signal: qmail-queue is stopped (nothing queued) and the sender gets 71."""
+    stopped: list[bool] = []
+
+    def stop(pid: int) -> None:
+        os.kill(pid, signum)
+        stopped.append(wait_exit(pid, 10))
+
+    out = paused_run(site, point, received, stop)
+    assert stopped == [True], "simscan waited for a stalled qmail-queue"
+    assert out.exit_code == 71
+    (line,) = out.log_lines
+    assert f"interrupted by signal {signum}".encode() in line
+    assert out.records == []
+    assert out.workdirs_left == []
