@@ -85,7 +85,9 @@ def paused_run(site: Site, point: str, received: bool, act: Callable[[int], None
         finally:
             (pause / "go").touch()
 
-    return site.run(BIG, ENV, env=site.env(QQ_PAUSE_AT=point, QQ_PAUSE_DIR=str(pause)), during=during)
+    return site.run(
+        BIG, ENV, env=site.env(QQ_PAUSE_AT=point, QQ_PAUSE_DIR=str(pause)), during=during
+    )
 
 
 def sigkill(pid: int) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import termios
 import threading
 import time
 from collections.abc import Iterator
@@ -85,30 +87,38 @@ def test_incomplete_envelope(data: bytes) -> None:
     assert parse_envelope(data, complete=False) is None
     with pytest.raises(EnvelopeTruncated) as info:
         parse_envelope(data, complete=True)
+    assert str(info.value) == "envelope ended before its terminating NUL"
     assert exit_code_for(info.value) == EXIT_READ
 
 
+NO_F = "envelope does not start with a sender (F) line"
 BAD = {
-    "no recipient": b"Fa@b\0\0",
-    "no recipient, empty sender": b"F\0\0",
-    "empty envelope": b"\0",
-    "two F lines": b"Fa@b\0Fc@d\0Te@f\0\0",
-    "F after T": b"Fa@b\0Tc@d\0Fe@f\0\0",
-    "garbage first byte": b"Xa@b\0Tc@d\0\0",
-    "lower-case f": b"fa@b\0Tc@d\0\0",
-    "T before F": b"Ta@b\0Fc@d\0\0",
-    "T only": b"Tc@d\0\0",
-    "garbage later": b"Fa@b\0Tc@d\0Xe@f\0\0",
-    "garbage right after sender": b"Fa@b\0 Tc@d\0\0",
-    "nul in first position after sender is the end": b"Fa@b\0\0Tc@d\0\0",
-}
+    "no recipient": (b"Fa@b\0\0", "envelope has no recipient"),
+    "no recipient, empty sender": (b"F\0\0", "envelope has no recipient"),
+    "empty envelope": (b"\0", "envelope has no sender (F) line"),
+    "two F lines": (b"Fa@b\0Fc@d\0Te@f\0\0", "envelope has two sender (F) lines"),
+    "F after T": (b"Fa@b\0Tc@d\0Fe@f\0\0", "envelope has two sender (F) lines"),
+    "garbage first byte": (b"Xa@b\0Tc@d\0\0", "envelope line starts with b'X', not F or T"),
+    "lower-case f": (b"fa@b\0Tc@d\0\0", "envelope line starts with b'f', not F or T"),
+    "T before F": (b"Ta@b\0Fc@d\0\0", NO_F),
+    "T only": (b"Tc@d\0\0", NO_F),
+    # Two T lines and no F: without the check the first would pass as a sender.
+    "T, T and no F": (b"Ta@b\0Tc@d\0\0", NO_F),
+    "T unterminated": (b"Ta@b", NO_F),
+    "garbage later": (b"Fa@b\0Tc@d\0Xe@f\0\0", "envelope line starts with b'X', not F or T"),
+    "garbage right after sender": (b"Fa@b\0 Tc@d\0\0",
+                                   "envelope line starts with b' ', not F or T"),
+    "nul in first position after sender is the end": (b"Fa@b\0\0Tc@d\0\0",
+                                                      "envelope has no recipient"),
+}  # fmt: skip
 
 
-@pytest.mark.parametrize("data", BAD.values(), ids=BAD.keys())
+@pytest.mark.parametrize("data,text", BAD.values(), ids=BAD.keys())
 @pytest.mark.parametrize("complete", [False, True])
-def test_format_error(data: bytes, complete: bool) -> None:
+def test_format_error(data: bytes, text: str, complete: bool) -> None:
     with pytest.raises(EnvelopeFormatError) as info:
         parse_envelope(data, complete=complete)
+    assert str(info.value) == text
     assert exit_code_for(info.value) == EXIT_ENVELOPE_FORMAT
 
 
@@ -161,11 +171,11 @@ def check_prefixes(data: bytes) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [*VALID.values(), *BAD.values(), *INCOMPLETE.values()],
+    [*(v[0] for v in VALID.values()), *(v[0] for v in BAD.values()), *INCOMPLETE.values()],
     ids=[*VALID.keys(), *BAD.keys(), *INCOMPLETE.keys()],
 )
-def test_every_split_point(data: bytes | tuple[bytes, bytes, list[bytes]]) -> None:
-    check_prefixes(data[0] if isinstance(data, tuple) else data)
+def test_every_split_point(data: bytes) -> None:
+    check_prefixes(data)
 
 
 @settings(max_examples=300, deadline=None)
@@ -193,30 +203,44 @@ def test_any_addresses_round_trip(sender: bytes, rcpts: list[bytes], tail: bytes
 # --- read_envelope ------------------------------------------------------------
 
 
-class Writer:
-    """Write bytes into a pipe from a thread, then keep it open until told."""
+def pieces_of(data: bytes, size: int) -> list[bytes]:
+    return [data[at : at + size] for at in range(0, len(data), size)]
 
-    def __init__(self, data: bytes, piece: int = 1, close_at_end: bool = False) -> None:
+
+class Writer:
+    """Feed a pipe piece by piece from a thread, each piece only once the
+    reader has taken the one before (so every read returns exactly one
+    piece), then keep the pipe open until released: a reader that waits
+    for EOF shows as `released_in_time` False (the writer gave up)."""
+
+    def __init__(self, pieces: list[bytes], close_at_end: bool = False) -> None:
         self.read_fd, self.write_fd = os.pipe()
-        self.data = data
-        self.piece = piece
+        self.pieces = pieces
         self.close_at_end = close_at_end
         self.release = threading.Event()
         self.released_in_time = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
+    def _unread(self) -> int:
+        return int.from_bytes(fcntl.ioctl(self.read_fd, termios.FIONREAD, b"\0" * 4), "little")
+
     def _run(self) -> None:
-        for at in range(0, len(self.data), self.piece):
-            os.write(self.write_fd, self.data[at : at + self.piece])
-            time.sleep(0.0005)
+        for piece in self.pieces:
+            os.write(self.write_fd, piece)
+            while self._unread() and not self.release.is_set():
+                time.sleep(0.0002)
         if not self.close_at_end:
             self.released_in_time = self.release.wait(5)
         os.close(self.write_fd)
 
-    def finish(self) -> None:
+    def stop(self) -> None:
+        """The reader is done: let the writer close and finish."""
         self.release.set()
         self.thread.join(10)
+
+    def finish(self) -> None:
+        self.stop()
         os.close(self.read_fd)
 
 
@@ -228,57 +252,109 @@ def writers() -> Iterator[list[Writer]]:
         w.finish()
 
 
-def test_read_envelope_in_one_byte_pieces(writers: list[Writer]) -> None:
-    data = b"FSender@Example.com\0Ta@x.y\0Tb@x.y\0TC@x.y\0\0"
-    w = Writer(data, piece=1)
+def read_before_eof(writers: list[Writer], pieces: list[bytes]) -> Envelope:
+    """read_envelope on these pieces; it must return without waiting for EOF."""
+    w = Writer(pieces)
     writers.append(w)
     env = read_envelope(w.read_fd)
-    # It returned at the terminating NUL, without waiting for EOF.
-    w.release.set()
-    w.thread.join(10)
-    assert w.released_in_time
+    w.stop()
+    assert w.released_in_time, "read_envelope waited for EOF"
+    return env
+
+
+def test_read_envelope_in_one_byte_pieces(writers: list[Writer]) -> None:
+    data = b"FSender@Example.com\0Ta@x.y\0Tb@x.y\0TC@x.y\0\0"
+    env = read_before_eof(writers, pieces_of(data, 1))
     assert (env.raw, env.sender, env.recipients) == (
         data, b"Sender@Example.com", [b"a@x.y", b"b@x.y", b"C@x.y"],
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("tail", [b"", b"\0", b"x", b"Tafter@x\0\0"])
+def test_read_envelope_end_found_across_any_read_boundary(
+    writers: list[Writer], tail: bytes
+) -> None:
+    """The final NUL pair may be split between two reads of any size, the
+    terminator in the first byte of a longer read (bytes after it follow in
+    the same read)."""
+    data = b"Fa@b\0Tc@d\0Te@f\0\0"
+    whole = data + tail
+    for cut in range(1, len(whole)):
+        env = read_before_eof(writers, [whole[:cut], whole[cut:]])
+        assert (env.raw, env.recipients) == (data, [b"c@d", b"e@f"]), cut
+    for size in range(2, len(whole)):
+        env = read_before_eof(writers, pieces_of(whole, size))
+        assert env.raw == data, size
+
+
+def test_read_envelope_that_starts_with_its_end(writers: list[Writer]) -> None:
+    with pytest.raises(EnvelopeFormatError) as info:
+        read_before_eof(writers, [b"\0", b"Fa@b\0Tc@d\0\0"])
+    assert str(info.value) == "envelope has no sender (F) line"
+
+
 def test_read_envelope_in_larger_pieces(writers: list[Writer]) -> None:
     data = b"Fs@x\0" + b"".join(b"Trecipient%04d@example.com\0" % i for i in range(3000)) + b"\0"
-    w = Writer(data, piece=4096, close_at_end=True)
-    writers.append(w)
-    env = read_envelope(w.read_fd)
+    env = read_before_eof(writers, pieces_of(data, 4096))
     assert env.raw == data and len(env.recipients) == 3000
 
 
 def test_read_envelope_eof_before_the_end(writers: list[Writer]) -> None:
-    w = Writer(b"Fa@b\0Tc@d\0", piece=1, close_at_end=True)
+    w = Writer(pieces_of(b"Fa@b\0Tc@d\0", 1), close_at_end=True)
     writers.append(w)
-    with pytest.raises(EnvelopeTruncated):
+    with pytest.raises(EnvelopeTruncated) as info:
         read_envelope(w.read_fd)
+    assert str(info.value) == "envelope ended before its terminating NUL"
 
 
 def test_read_envelope_empty_input(writers: list[Writer]) -> None:
-    w = Writer(b"", close_at_end=True)
+    w = Writer([], close_at_end=True)
     writers.append(w)
-    with pytest.raises(EnvelopeTruncated):
+    with pytest.raises(EnvelopeTruncated) as info:
         read_envelope(w.read_fd)
+    assert str(info.value) == "envelope ended before its terminating NUL"
 
 
-def test_read_envelope_format_error_before_eof(writers: list[Writer]) -> None:
-    w = Writer(b"Fa@b\0Fc@d\0", piece=1)
+@pytest.mark.parametrize(
+    "data,text",
+    [
+        (b"Fa@b\0Fc@d\0", "envelope has two sender (F) lines"),
+        (b"Fa@b\0Xc", "envelope line starts with b'X', not F or T"),
+        (b"T", "envelope does not start with a sender (F) line"),
+        (b"Fa@b\0\0", "envelope has no recipient"),
+    ],
+)
+def test_read_envelope_format_error_before_eof(
+    writers: list[Writer], data: bytes, text: str
+) -> None:
+    """A bad envelope is refused as soon as it is seen, not at EOF."""
+    w = Writer(pieces_of(data, 1))
     writers.append(w)
-    with pytest.raises(EnvelopeFormatError):
+    with pytest.raises(EnvelopeFormatError) as info:
         read_envelope(w.read_fd)
-    w.release.set()
+    w.stop()
+    assert w.released_in_time, "the error waited for EOF"
+    assert str(info.value) == text
 
 
 def test_read_envelope_too_large(writers: list[Writer], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(qmailqueue, "MAX_ENVELOPE", 100)
-    w = Writer(b"Fa@b\0" + b"T" + b"x" * 200 + b"\0\0", piece=50)
+    w = Writer(pieces_of(b"Fa@b\0" + b"T" + b"x" * 200 + b"\0\0", 50))
     writers.append(w)
-    with pytest.raises(EnvelopeFormatError):
+    with pytest.raises(EnvelopeFormatError) as info:
         read_envelope(w.read_fd)
-    w.release.set()
+    w.stop()
+    assert w.released_in_time  # refused before EOF
+    assert str(info.value) == "envelope larger than 100 bytes"
+
+
+def test_read_envelope_at_exactly_the_size_limit(
+    writers: list[Writer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b"Fa@b\0T" + b"x" * 92 + b"\0\0"
+    assert len(data) == 100
+    monkeypatch.setattr(qmailqueue, "MAX_ENVELOPE", 100)
+    assert read_before_eof(writers, [data]).raw == data
 
 
 def test_read_envelope_bad_fd() -> None:
@@ -288,6 +364,7 @@ def test_read_envelope_bad_fd() -> None:
     with pytest.raises(InputError) as info:
         read_envelope(r)
     assert not isinstance(info.value, EnvelopeTruncated)
+    assert str(info.value) == "cannot read the envelope (Bad file descriptor)"
     assert exit_code_for(info.value) == EXIT_READ
 
 

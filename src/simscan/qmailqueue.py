@@ -61,35 +61,51 @@ def parse_envelope(data: bytes, complete: bool) -> Envelope | None:
     come (EOF).  Problems are reported in the order they occur in the
     input, as qmail-queue itself would meet them.
     """
-    sender: bytes | None = None
-    recipients: list[bytes] = []
-    pos = 0
-    while True:
-        end = data.find(b"\0", pos)
-        if end < 0:
-            # An unterminated field: only its first byte can be judged yet.
-            if pos < len(data):
-                _check_field(data[pos : pos + 1], sender is not None)
-            if complete:
-                raise EnvelopeTruncated("envelope ended before its terminating NUL")
-            return None
-        field = data[pos:end]
-        if not field:
-            if sender is None:
-                raise EnvelopeFormatError("envelope has no sender (F) line")
-            if not recipients:
-                raise EnvelopeFormatError("envelope has no recipient")
-            return Envelope(data[: end + 1], sender, recipients)
-        _check_field(field, sender is not None)
-        if sender is None:
-            sender = field[1:]
-        else:
-            recipients.append(field[1:])
-        pos = end + 1
+    return _Parser().parse(data, complete)
 
 
-def _check_field(field: bytes, have_sender: bool) -> None:
-    kind = field[:1]
+class _Parser:
+    """parse_envelope, resumable: fed the same growing buffer again, it
+    starts at the first field it has not yet seen whole, so reading an
+    envelope in pieces costs one pass however it arrives, and an error is
+    found in the piece that shows it, not at EOF."""
+
+    __slots__ = ("pos", "recipients", "sender")
+
+    def __init__(self) -> None:
+        self.sender: bytes | None = None
+        self.recipients: list[bytes] = []
+        self.pos = 0  # where the first field not yet parsed starts
+
+    def parse(self, data: bytes | bytearray, complete: bool) -> Envelope | None:
+        pos = self.pos
+        while True:
+            end = data.find(b"\0", pos)
+            if end < 0:
+                # An unterminated field: only its first byte can be judged yet.
+                if pos < len(data):
+                    _check_field(data[pos : pos + 1], self.sender is not None)
+                if complete:
+                    raise EnvelopeTruncated("envelope ended before its terminating NUL")
+                self.pos = pos
+                return None
+            field = bytes(data[pos:end])
+            if not field:
+                if self.sender is None:
+                    raise EnvelopeFormatError("envelope has no sender (F) line")
+                if not self.recipients:
+                    raise EnvelopeFormatError("envelope has no recipient")
+                return Envelope(bytes(data[: end + 1]), self.sender, self.recipients)
+            _check_field(field, self.sender is not None)
+            if self.sender is None:
+                self.sender = field[1:]
+            else:
+                self.recipients.append(field[1:])
+            pos = end + 1
+
+
+def _check_field(field: bytes | bytearray, have_sender: bool) -> None:
+    kind = bytes(field[:1])
     if kind == b"F":
         if have_sender:
             raise EnvelopeFormatError("envelope has two sender (F) lines")
@@ -101,21 +117,19 @@ def _check_field(field: bytes, have_sender: bool) -> None:
 
 
 def read_envelope(fd: int) -> Envelope:
-    """Read fd until the envelope's terminating NUL (never beyond a read)."""
+    """Read fd until the envelope's terminating NUL (never waiting for EOF
+    once it is there), and refuse a bad one as soon as a read shows it."""
     data = bytearray()
+    parser = _Parser()
     while True:
         try:
             chunk = os.read(fd, _CHUNK)
         except OSError as err:
             raise InputError(f"cannot read the envelope ({err.strerror})") from err
         data += chunk
-        if len(data) > MAX_ENVELOPE:
+        envelope = parser.parse(data, complete=not chunk)
+        if len(data) > MAX_ENVELOPE and (envelope is None or len(envelope.raw) > MAX_ENVELOPE):
             raise EnvelopeFormatError(f"envelope larger than {MAX_ENVELOPE} bytes")
-        # Parse only once the end may be here (an empty field: a leading
-        # NUL or two NULs in a row), so a big envelope costs one pass.
-        if chunk and data[:1] != b"\0" and b"\0\0" not in data[-len(chunk) - 1 :]:
-            continue
-        envelope = parse_envelope(bytes(data), complete=not chunk)
         if envelope is not None:
             return envelope
 
