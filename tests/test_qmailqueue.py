@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import signal
 import termios
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,6 +23,7 @@ from simscan.errors import (
     EnvelopeFormatError,
     EnvelopeTruncated,
     InputError,
+    QueueError,
     exit_code_for,
 )
 from simscan.qmailqueue import Envelope, parse_envelope, read_envelope, write_custom_error
@@ -348,6 +352,11 @@ def test_read_envelope_too_large(writers: list[Writer], monkeypatch: pytest.Monk
     assert str(info.value) == "envelope larger than 100 bytes"
 
 
+def test_the_envelope_limit() -> None:
+    """32 MiB: 10,000 recipients of 500 bytes fit with room to spare."""
+    assert qmailqueue.MAX_ENVELOPE == 32 * 1024 * 1024
+
+
 def test_read_envelope_at_exactly_the_size_limit(
     writers: list[Writer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -419,3 +428,109 @@ def test_custom_error_to_a_pipe_nobody_reads() -> None:
         assert write_custom_error(w, b"Dno one listens") is False
     finally:
         os.close(w)
+
+
+# --- hand_off ---------------------------------------------------------------------
+# End to end (test_e2e_kill, test_e2e_failures) it runs inside the installed
+# simscan; here the same stand-in qmail-queue is run from the test process.
+
+RECORDER = Path(__file__).parent / "bin" / "recording-qmail-queue"
+MESSAGE = b"Subject: hand-off\n\n" + b"0123456789abcdef" * 40_000  # 640 KB: fills a pipe
+ENVELOPE = b"Fa@b\0Tc@d\0Te@f\0\0"
+
+
+@pytest.fixture
+def queue_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A record dir for the stand-in qmail-queue; hand_off blocks signals in
+    the calling process, so the test process's mask is put back after."""
+    record = tmp_path / "queue"
+    record.mkdir()
+    monkeypatch.setenv("QQ_RECORD_DIR", str(record))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    yield record
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def recorded(record: Path) -> list[tuple[bytes, bytes]]:
+    return [
+        ((d / "message").read_bytes(), (d / "envelope").read_bytes())
+        for d in sorted(record.iterdir())
+        if not d.name.startswith(".")
+    ]
+
+
+@pytest.mark.parametrize("prefix", [b"", b"Received: (simscan test)\n"])
+def test_hand_off(queue_dir: Path, tmp_path: Path, prefix: bytes) -> None:
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    status = qmailqueue.hand_off(str(RECORDER), str(path), ENVELOPE, prefix, (signal.SIGTERM,))
+    assert status == 0
+    assert recorded(queue_dir) == [(prefix + MESSAGE, ENVELOPE)]
+
+
+@pytest.mark.parametrize("errno_", [errno.EINVAL, errno.ENOSYS])
+def test_hand_off_where_sendfile_cannot_read_the_file(
+    queue_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, errno_: int
+) -> None:
+    """Some file systems' files cannot be sendfile's source: copied by hand."""
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+
+    def no_sendfile(*args: object) -> int:
+        raise OSError(errno_, os.strerror(errno_))
+
+    monkeypatch.setattr(os, "sendfile", no_sendfile)
+    status = qmailqueue.hand_off(str(RECORDER), str(path), ENVELOPE, b"Received: x\n")
+    assert status == 0
+    assert recorded(queue_dir) == [(b"Received: x\n" + MESSAGE, ENVELOPE)]
+
+
+def test_hand_off_write_error_stops_qmail_queue(
+    queue_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    real = os.sendfile
+    calls: list[int] = []
+
+    def failing(out: int, src: int, offset: int, count: int) -> int:
+        calls.append(offset)
+        if offset:  # the second chunk fails
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(out, src, offset, min(count, 1000))
+
+    monkeypatch.setattr(os, "sendfile", failing)
+    with pytest.raises(QueueError) as info:
+        qmailqueue.hand_off(str(RECORDER), str(path), ENVELOPE, b"Received: x\n")
+    assert str(info.value) == "cannot write the message to qmail-queue (Input/output error)"
+    assert exit_code_for(info.value) == 71
+    assert len(calls) == 2
+    assert recorded(queue_dir) == []  # stopped (SIGTERM) before it read on
+    assert list(queue_dir.glob(".done.*")) == []
+
+
+@pytest.mark.parametrize("prefix", [b"", b"Received: x\n"])
+def test_hand_off_to_a_qmail_queue_that_quits_early(
+    queue_dir: Path, tmp_path: Path, prefix: bytes
+) -> None:
+    """Its status is the answer; we neither hang on a full pipe nor fail."""
+    quitter = tmp_path / "quitter"
+    quitter.write_text("#!/bin/sh\nexit 81\n")
+    quitter.chmod(0o755)
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    assert qmailqueue.hand_off(str(quitter), str(path), ENVELOPE, prefix) == 81
+
+
+def test_hand_off_cannot_run_qmail_queue(queue_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    with pytest.raises(QueueError) as info:
+        qmailqueue.hand_off(str(tmp_path / "missing"), str(path), ENVELOPE, b"")
+    assert str(info.value) == f"cannot run {tmp_path / 'missing'} (No such file or directory)"
+
+
+def test_hand_off_cannot_open_the_message(queue_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(QueueError) as info:
+        qmailqueue.hand_off(str(RECORDER), str(tmp_path / "gone"), ENVELOPE, b"")
+    assert str(info.value) == "cannot open the message file (No such file or directory)"

@@ -259,11 +259,18 @@ def _feed(pipe_fd: int, data: bytes, msg_fd: int, stop: set[int]) -> bool:
             except BlockingIOError:
                 _writable(pipe_fd, stop)
         offset = 0
+        copy = _sendfile
         while msg_fd >= 0:
             try:
-                sent = os.sendfile(pipe_fd, msg_fd, offset, 1 << 20)
+                sent = copy(pipe_fd, msg_fd, offset)
             except BlockingIOError:
                 _writable(pipe_fd, stop)
+                continue
+            except OSError as err:
+                # A file system whose files sendfile cannot read: copy by hand.
+                if copy is _copy or err.errno not in _NO_SENDFILE:
+                    raise
+                copy = _copy
                 continue
             if not sent:
                 break
@@ -271,7 +278,22 @@ def _feed(pipe_fd: int, data: bytes, msg_fd: int, stop: set[int]) -> bool:
             _check(stop)
     except BrokenPipeError:
         return False
+    except OSError as err:
+        what = "message" if msg_fd >= 0 else "envelope"
+        raise QueueError(f"cannot write the {what} to qmail-queue ({err.strerror})") from err
     return True
+
+
+_NO_SENDFILE = (22, 38)  # EINVAL, ENOSYS (no errno import per message)
+
+
+def _sendfile(pipe_fd: int, msg_fd: int, offset: int) -> int:
+    return os.sendfile(pipe_fd, msg_fd, offset, 1 << 20)
+
+
+def _copy(pipe_fd: int, msg_fd: int, offset: int) -> int:
+    data = os.pread(msg_fd, 1 << 16, offset)
+    return os.write(pipe_fd, data) if data else 0
 
 
 _POLL_MS = 250  # how soon a stop signal is seen while qmail-queue does not read
