@@ -12,6 +12,7 @@ point of its reading (QQ_PAUSE_AT) and the kill lands there.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import re
@@ -21,18 +22,31 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from daemons import Spamd
 from harness import Outcome, Site
 from test_e2e_basic import ENV
+from test_e2e_spam import CLEAN
 
-# 3 MiB and a bit: many times any pipe's buffer (64 KiB by default, 1 MiB
-# at most for an unprivileged F_SETPIPE_SZ), so a kill while qmail-queue
-# has read less than SIZE - 1 MiB lands while simscan is still feeding.
+
+def pipe_size() -> int:
+    """What a new pipe holds here (64 KiB with 4 KiB pages): simscan never
+    resizes its pipes, so while qmail-queue has read less than SIZE - PIPE
+    bytes, simscan cannot have written the message's end, nor the envelope."""
+    r, w = os.pipe()
+    try:
+        return fcntl.fcntl(w, fcntl.F_GETPIPE_SZ)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+PIPE = pipe_size()
+# 3 MiB and a bit: many times a pipe's buffer.
 BIG = b"Subject: big\n\n" + b"".join(
     b"line %07d of a large message, with some text to make it long enough\n" % i
     for i in range(45_000)
 )
 SIZE = len(BIG)
-PIPE_MAX = 1 << 20
 RECEIVED = re.compile(rb"Received: \(simscan [^\n]*\n [^\n]*\n\Z")
 
 
@@ -58,22 +72,31 @@ def queue_exits(site: Site) -> list[int]:
     return [int(p.read_text()) for p in site.queue.glob(".done.*")]
 
 
-def assert_whole(out: Outcome, received: bool) -> None:
+def assert_whole(out: Outcome, received: bool, message: bytes = BIG) -> None:
     """Every recorded copy is the whole message and the whole envelope."""
     for rec in out.records:
         assert rec.envelope == ENV
-        assert rec.message.endswith(BIG), f"cut copy queued: {len(rec.message)} of {SIZE} bytes"
-        prefix = rec.message[: len(rec.message) - SIZE]
+        assert rec.message.endswith(message), (
+            f"cut copy queued: {len(rec.message)} of {len(message)} bytes"
+        )
+        prefix = rec.message[: len(rec.message) - len(message)]
         if received:
             assert RECEIVED.match(prefix), prefix
         else:
             assert prefix == b""
 
 
-def paused_run(site: Site, point: str, received: bool, act: Callable[[int], None]) -> Outcome:
-    """Run simscan on BIG; when qmail-queue reaches `point`, call act(pid),
-    then let qmail-queue go on."""
-    site.configure(received=received)
+def paused_run(
+    site: Site,
+    point: str,
+    received: bool,
+    act: Callable[[int], None],
+    message: bytes = BIG,
+    **settings: object,
+) -> Outcome:
+    """Run simscan on `message`; when qmail-queue reaches `point`, call
+    act(pid), then let qmail-queue go on."""
+    site.configure(received=received, **settings)
     site.clear_queue()
     pause = site.root / f"pause-{point}-{received}"
     pause.mkdir()
@@ -86,7 +109,7 @@ def paused_run(site: Site, point: str, received: bool, act: Callable[[int], None
             (pause / "go").touch()
 
     return site.run(
-        BIG, ENV, env=site.env(QQ_PAUSE_AT=point, QQ_PAUSE_DIR=str(pause)), during=during
+        message, ENV, env=site.env(QQ_PAUSE_AT=point, QQ_PAUSE_DIR=str(pause)), during=during
     )
 
 
@@ -95,7 +118,7 @@ def sigkill(pid: int) -> None:
     assert wait_exit(pid, 10)  # dead before qmail-queue reads on
 
 
-FEEDING = ["0", "1", "65535", "65536", "1048576", str(SIZE - PIPE_MAX - 1)]
+FEEDING = ["0", "1", "65535", "65536", "1048576", str(SIZE - PIPE - 1)]
 
 
 @pytest.mark.parametrize("point", FEEDING)
@@ -109,7 +132,7 @@ def test_sigkill_while_feeding_the_received_line_and_message(site: Site, point: 
     assert out.log_lines == []
 
 
-@pytest.mark.parametrize("point", [*FEEDING, str(SIZE - 1000), "eof"])
+@pytest.mark.parametrize("point", [*FEEDING, str(SIZE - PIPE // 2), str(SIZE - 1000), "eof"])
 @pytest.mark.parametrize("received", [True, False], ids=["received", "plain"])
 def test_sigkill_anywhere_never_queues_a_cut_copy(site: Site, point: str, received: bool) -> None:
     """Near the end (the rest may sit in the pipe) or with the message file
@@ -190,3 +213,26 @@ def test_stop_signal_while_qmail_queue_stalls(
     assert f"interrupted by signal {signum}".encode() in line
     assert out.records == []
     assert out.workdirs_left == []
+
+
+SPAM_BODY = b"line of a long but innocent report\n" * 6000  # 210 KB
+
+
+@pytest.mark.parametrize("point", ["0", "envelope"])
+def test_sigkill_while_queueing_spamassassins_copy(site: Site, spamd: Spamd, point: str) -> None:
+    """The copy spamd returned (msg.spam in the work dir) goes the same way."""
+    message = CLEAN + SPAM_BODY
+    out = paused_run(
+        site, point, True, sigkill, message,
+        spam=True, spamd=str(spamd.socket), size_limit=2_000_000, spamd_timeout=60,
+    )  # fmt: skip
+    assert out.exit_code == -signal.SIGKILL
+    for rec in out.records:
+        assert rec.envelope == ENV
+        assert b"X-Spam-Status: " in rec.message
+        assert rec.message.endswith(SPAM_BODY)
+    if point == "envelope":
+        assert len(out.records) == 1
+    elif len(SPAM_BODY) > PIPE:
+        assert out.records == []
+        assert queue_exits(site) == [54]
