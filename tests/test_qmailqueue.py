@@ -23,6 +23,7 @@ from simscan.errors import (
     EnvelopeFormatError,
     EnvelopeTruncated,
     InputError,
+    Interrupted,
     QueueError,
     exit_code_for,
 )
@@ -364,6 +365,21 @@ def test_read_envelope_at_exactly_the_size_limit(
     assert len(data) == 100
     monkeypatch.setattr(qmailqueue, "MAX_ENVELOPE", 100)
     assert read_before_eof(writers, [data]).raw == data
+    # Bytes after the terminator, in the same read, do not count.
+    assert read_before_eof(writers, [data + b"after"]).raw == data
+
+
+def test_read_envelope_cut_at_exactly_the_size_limit(
+    writers: list[Writer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the limit but not over it, an envelope that then ends is cut (54),
+    not too large (91)."""
+    monkeypatch.setattr(qmailqueue, "MAX_ENVELOPE", 100)
+    w = Writer([b"Fa@b\0T" + b"x" * 94], close_at_end=True)
+    writers.append(w)
+    with pytest.raises(EnvelopeTruncated) as info:
+        read_envelope(w.read_fd)
+    assert str(info.value) == "envelope ended before its terminating NUL"
 
 
 def test_read_envelope_bad_fd() -> None:
@@ -435,6 +451,7 @@ def test_custom_error_to_a_pipe_nobody_reads() -> None:
 # simscan; here the same stand-in qmail-queue is run from the test process.
 
 RECORDER = Path(__file__).parent / "bin" / "recording-qmail-queue"
+STOP = (signal.SIGTERM, signal.SIGHUP)
 MESSAGE = b"Subject: hand-off\n\n" + b"0123456789abcdef" * 40_000  # 640 KB: fills a pipe
 ENVELOPE = b"Fa@b\0Tc@d\0Te@f\0\0"
 
@@ -448,6 +465,8 @@ def queue_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("QQ_RECORD_DIR", str(record))
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     yield record
+    while signal.sigtimedwait(STOP, 0):  # a stop signal a test sent itself
+        pass
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
@@ -534,3 +553,68 @@ def test_hand_off_cannot_open_the_message(queue_dir: Path, tmp_path: Path) -> No
     with pytest.raises(QueueError) as info:
         qmailqueue.hand_off(str(RECORDER), str(tmp_path / "gone"), ENVELOPE, b"")
     assert str(info.value) == "cannot open the message file (No such file or directory)"
+
+
+def script(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + text)
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.mark.parametrize("prefix", [b"", b"Received: x\n"])
+def test_hand_off_stop_signal_after_qmail_queue_finished_with_0(
+    queue_dir: Path, tmp_path: Path, prefix: bytes
+) -> None:
+    """A stop signal that comes once qmail-queue has queued the message
+    must not turn it into a failure (the retry would be a duplicate):
+    qmail-queue is told to stop, finishes with 0, and 0 is the answer.
+    With the Received line the signal is seen while feeding (this one
+    does not read), without it while waiting."""
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    done = script(tmp_path, "done", "trap '' TERM\nkill -TERM $PPID\nsleep 0.5\nexit 0\n")
+    assert qmailqueue.hand_off(done, str(path), ENVELOPE, prefix, STOP) == 0
+
+
+def test_hand_off_stop_signal_stops_qmail_queue(queue_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    busy = script(tmp_path, "busy", "kill -HUP $PPID\nexec sleep 30\n")
+    with pytest.raises(Interrupted) as info:
+        qmailqueue.hand_off(busy, str(path), ENVELOPE, b"Received: x\n", STOP)
+    assert str(info.value) == f"interrupted by signal {signal.SIGHUP}"
+
+
+def test_hand_off_no_envelope_for_a_qmail_queue_that_stopped_reading_the_message(
+    queue_dir: Path, tmp_path: Path
+) -> None:
+    """A qmail-queue (or a chained filter) that closes fd 0 early and then
+    reads fd 1 gets no envelope: it must never commit part of a message."""
+    seen = tmp_path / "envelope-seen"
+    early = script(
+        tmp_path, "early", f"head -c 100 >/dev/null\nexec 0<&-\ncat <&1 >{seen}\nexit 54\n"
+    )
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    assert qmailqueue.hand_off(early, str(path), ENVELOPE, b"Received: x\n") == 54
+    assert seen.read_bytes() == b""
+
+
+def test_hand_off_envelope_write_error(
+    queue_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    real = os.write
+
+    def failing(fd: int, data: bytes) -> int:
+        if bytes(data[:1]) == b"F":
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", failing)
+    with pytest.raises(QueueError) as info:
+        qmailqueue.hand_off(str(RECORDER), str(path), ENVELOPE, b"")
+    assert str(info.value) == "cannot write the envelope to qmail-queue (Input/output error)"
+    assert recorded(queue_dir) == []
