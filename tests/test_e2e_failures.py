@@ -179,6 +179,9 @@ def test_signal_while_reading_cleans_up(site: Site, signum: int) -> None:
 
 
 def test_sigterm_while_qmail_queue_runs_stops_it(site: Site) -> None:
+    """It has read everything and sleeps (committing, as far as we know):
+    it gets STOP_GRACE (5 s) to finish, then it is stopped, before its
+    record is made whole."""
     out = site.run(
         MESSAGE, ENV, env=site.env(QQ_SLEEP="30"), kill_after=1.0, kill_signal=signal.SIGTERM
     )

@@ -92,6 +92,7 @@ def paused_run(
     received: bool,
     act: Callable[[int], None],
     message: bytes = BIG,
+    envelope: bytes = ENV,
     **settings: object,
 ) -> Outcome:
     """Run simscan on `message`; when qmail-queue reaches `point`, call
@@ -109,7 +110,7 @@ def paused_run(
             (pause / "go").touch()
 
     return site.run(
-        message, ENV, env=site.env(QQ_PAUSE_AT=point, QQ_PAUSE_DIR=str(pause)), during=during
+        message, envelope, env=site.env(QQ_PAUSE_AT=point, QQ_PAUSE_DIR=str(pause)), during=during
     )
 
 
@@ -236,3 +237,23 @@ def test_sigkill_while_queueing_spamassassins_copy(site: Site, spamd: Spamd, poi
     elif len(SPAM_BODY) > PIPE:
         assert out.records == []
         assert queue_exits(site) == [54]
+
+
+# An envelope bigger than a pipe: while qmail-queue waits, simscan cannot
+# have written all of it.
+LONG_ENV = (
+    b"Fs@example.com\0" + b"".join(b"Trecipient%05d@example.net\0" % i for i in range(6000)) + b"\0"
+)
+
+
+@pytest.mark.parametrize(
+    ("received", "point"), [(True, "eof"), (False, "0"), (False, "eof")], ids=str
+)
+def test_sigkill_while_the_envelope_is_half_written(site: Site, received: bool, point: str) -> None:
+    """The message is all in, its EOF too; the envelope is not: 54, nothing."""
+    assert len(LONG_ENV) > PIPE
+    message = b"Subject: many recipients\n\nhello\n"
+    out = paused_run(site, point, received, sigkill, message, LONG_ENV)
+    assert out.exit_code == -signal.SIGKILL
+    assert out.records == []
+    assert queue_exits(site) == [54]

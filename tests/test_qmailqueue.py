@@ -618,3 +618,70 @@ def test_hand_off_envelope_write_error(
         qmailqueue.hand_off(str(RECORDER), str(path), ENVELOPE, b"")
     assert str(info.value) == "cannot write the envelope to qmail-queue (Input/output error)"
     assert recorded(queue_dir) == []
+
+
+def test_hand_off_qmail_queue_quits_while_a_child_holds_its_input(
+    queue_dir: Path, tmp_path: Path
+) -> None:
+    """No EPIPE comes (the child holds the pipe), but qmail-queue's exit is
+    seen: its status is the answer, and we do not wait for the child."""
+    pid_file = tmp_path / "child"
+    quitter = script(tmp_path, "quitter", f"sleep 30 &\necho $! >{pid_file}\nexit 81\n")
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    big_envelope = b"Fa@b\0" + b"".join(b"Tr%06d@example.net\0" % i for i in range(8000)) + b"\0"
+    try:
+        for prefix, envelope in ((b"Received: x\n", ENVELOPE), (b"", big_envelope)):
+            started = time.monotonic()
+            assert qmailqueue.hand_off(quitter, str(path), envelope, prefix, STOP) == 81
+            assert time.monotonic() - started < 5
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    finally:
+        if pid_file.exists():
+            try:
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_hand_off_stop_escalates_to_sigkill(
+    queue_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A qmail-queue that ignores SIGTERM is killed after STOP_GRACE."""
+    monkeypatch.setattr(qmailqueue, "STOP_GRACE", 0.3)
+    stubborn = script(tmp_path, "stubborn", "trap '' TERM\nkill -TERM $PPID\nexec sleep 30\n")
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    started = time.monotonic()
+    with pytest.raises(Interrupted) as info:
+        qmailqueue.hand_off(stubborn, str(path), ENVELOPE, b"Received: x\n", STOP)
+    assert time.monotonic() - started < 3
+    assert str(info.value) == f"interrupted by signal {signal.SIGTERM}"
+
+
+@pytest.mark.parametrize("status", [0, 31])
+def test_hand_off_stop_signal_once_qmail_queue_has_everything(
+    queue_dir: Path, tmp_path: Path, status: int
+) -> None:
+    """It may be committing: it is given time to finish, and its status
+    stands (a 0 is queued; a 31 stays a refusal, not a 71)."""
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    late = script(
+        tmp_path, "late", f"cat >/dev/null\ncat <&1 >/dev/null\nkill -TERM $PPID\n"
+        f"sleep 0.3\nexit {status}\n",
+    )  # fmt: skip
+    assert qmailqueue.hand_off(late, str(path), ENVELOPE, b"Received: x\n", STOP) == status
+
+
+def test_hand_off_stop_signal_before_qmail_queue_read_the_envelope(
+    queue_dir: Path, tmp_path: Path
+) -> None:
+    """Without the whole envelope it cannot have queued: stopped at once."""
+    path = tmp_path / "msg"
+    path.write_bytes(b"Subject: small\n\nhi\n")
+    reader = script(tmp_path, "reader", "cat >/dev/null\nkill -TERM $PPID\nexec sleep 30\n")
+    started = time.monotonic()
+    with pytest.raises(Interrupted):
+        qmailqueue.hand_off(reader, str(path), ENVELOPE, b"", STOP)
+    assert time.monotonic() - started < qmailqueue.STOP_GRACE

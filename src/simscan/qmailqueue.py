@@ -9,6 +9,7 @@ return its exit status.
 from __future__ import annotations
 
 import os
+import time
 
 from .errors import (
     EnvelopeFormatError,
@@ -70,17 +71,18 @@ class _Parser:
     envelope in pieces costs one pass however it arrives, and an error is
     found in the piece that shows it, not at EOF."""
 
-    __slots__ = ("pos", "recipients", "sender")
+    __slots__ = ("pos", "recipients", "searched", "sender")
 
     def __init__(self) -> None:
         self.sender: bytes | None = None
         self.recipients: list[bytes] = []
         self.pos = 0  # where the first field not yet parsed starts
+        self.searched = 0  # no NUL from pos up to here: a long field is searched once
 
     def parse(self, data: bytes | bytearray, complete: bool) -> Envelope | None:
         pos = self.pos
         while True:
-            end = data.find(b"\0", pos)
+            end = data.find(b"\0", max(pos, self.searched))
             if end < 0:
                 # An unterminated field: only its first byte can be judged yet.
                 if pos < len(data):
@@ -88,6 +90,7 @@ class _Parser:
                 if complete:
                     raise EnvelopeTruncated("envelope ended before its terminating NUL")
                 self.pos = pos
+                self.searched = len(data)
                 return None
             field = bytes(data[pos:end])
             if not field:
@@ -170,11 +173,13 @@ def hand_off(
     empty envelope, exits 54 and queues nothing.  A copy is queued only
     when qmail-queue had all of it.
 
-    While qmail-queue runs, `stop_signals` (SIGTERM, ...) stop it and raise
-    Interrupted, unless it had already finished with 0: the message is
-    then queued, and reporting a failure would only make a duplicate.
-    That holds while we wait for it to read, too: the pipes are written
-    without blocking, so a qmail-queue that stops reading cannot hold us.
+    `stop_signals` (SIGTERM, ...) stop qmail-queue and raise Interrupted
+    while it cannot have queued the message (the envelope not all read);
+    once it may have, it gets STOP_GRACE seconds to finish, and its own
+    status is the answer: reporting a failure for a queued message would
+    only make a duplicate.  The pipes are written without blocking, so a
+    qmail-queue that stops reading, or quits while a child of its holds
+    its input, cannot hold us.
     """
     try:
         msg_fd = os.open(message_path, os.O_RDONLY)
@@ -196,29 +201,32 @@ def hand_off(
         # that came before the block raises here, before anything started.)
         waitset = {_signal.SIGCHLD, *stop_signals}
         _signal.pthread_sigmask(_signal.SIG_BLOCK, waitset)
-        pid = _spawn(program, msg_read if prefix else msg_fd, env_read)
-        # Only qmail-queue may hold the read ends: with one still open here,
-        # a qmail-queue that quit would leave us writing into a full pipe.
-        _close_now(fds, env_read, *([msg_read] if prefix else []))
-        stop = set(stop_signals)
+        queue = _Queue(_spawn(program, msg_read if prefix else msg_fd, env_read), stop_signals)
+        if prefix:
+            # Only qmail-queue may hold the message pipe's read end: so a
+            # qmail-queue that closed it is our EPIPE.  (We keep the
+            # envelope pipe's, to see whether qmail-queue has read it all.)
+            _close_now(fds, msg_read)
         try:
             # The order is the whole point: the message, its EOF, and only
-            # then the envelope.  If qmail-queue quit before reading it all,
-            # the rest is not written: its exit status says why.
+            # then the envelope.  If qmail-queue closed its input before
+            # reading it all, it gets no envelope: it must not commit.
             fed = True
             if prefix:
-                fed = _feed(msg_write, prefix, msg_fd, stop)
+                fed = queue.feed(msg_write, prefix, msg_fd)
                 _close_now(fds, msg_write)  # the message's EOF
             if fed:
-                _feed(env_write, envelope, -1, stop)
+                queue.feed(env_write, envelope, -1)
             _close_now(fds, env_write)
+        except _Exited as exited:
+            return exited.code
         except BaseException:
             # Never let qmail-queue read on after a feed we failed: stop it
             # first (it queues nothing unless it had already finished with 0).
-            if _stop(pid) != 0:
+            if queue.stop() != 0:
                 raise
             return 0
-        return _wait(pid, waitset)
+        return queue.wait(env_read)
     finally:
         for fd in fds:
             _close_quietly(fd)
@@ -243,48 +251,156 @@ def _spawn(program: str, stdin: int, envelope: int) -> int:
         raise QueueError(f"cannot run {program} ({err.strerror})") from err
 
 
-def _feed(pipe_fd: int, data: bytes, msg_fd: int, stop: set[int]) -> bool:
-    """Write `data`, then the whole file `msg_fd` if it is not -1, into the
-    pipe; False when qmail-queue closed its end first.
-
-    The pipe is non-blocking: while it is full we poll it, and look at
-    the pending stop signals between polls and between 1 MiB chunks.
-    """
-    os.set_blocking(pipe_fd, False)
-    try:
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(pipe_fd, view) :]
-            except BlockingIOError:
-                _writable(pipe_fd, stop)
-        offset = 0
-        copy = _sendfile
-        while msg_fd >= 0:
-            try:
-                sent = copy(pipe_fd, msg_fd, offset)
-            except BlockingIOError:
-                _writable(pipe_fd, stop)
-                continue
-            except OSError as err:
-                # A file system whose files sendfile cannot read: copy by hand.
-                if copy is _copy or err.errno not in _NO_SENDFILE:
-                    raise
-                copy = _copy
-                continue
-            if not sent:
-                break
-            offset += sent
-            _check(stop)
-    except BrokenPipeError:
-        return False
-    except OSError as err:
-        what = "message" if msg_fd >= 0 else "envelope"
-        raise QueueError(f"cannot write the {what} to qmail-queue ({err.strerror})") from err
-    return True
-
-
+# How long qmail-queue may take to finish after a stop signal once it may
+# have the whole envelope (the real one commits in milliseconds), and to
+# die after SIGTERM before it gets SIGKILL.
+STOP_GRACE = 5.0
+_POLL = 0.25  # seconds: how soon a stop signal is seen while qmail-queue does not read
 _NO_SENDFILE = (22, 38)  # EINVAL, ENOSYS (no errno import per message)
+
+
+class _Exited(Exception):
+    """qmail-queue ended while we were still feeding it."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class _Queue:
+    """The running qmail-queue: feeding it, watching it, stopping it.
+
+    The stop signals and SIGCHLD are blocked while it lives; they are
+    looked at with sigpending/sigtimedwait, never handled."""
+
+    __slots__ = ("pid", "stop_signals")
+
+    def __init__(self, pid: int, stop_signals: tuple[int, ...]) -> None:
+        self.pid = pid
+        self.stop_signals = set(stop_signals)
+
+    def feed(self, pipe_fd: int, data: bytes, msg_fd: int) -> bool:
+        """Write `data`, then the whole file `msg_fd` if it is not -1, into
+        the pipe; False when qmail-queue closed its end first.
+
+        The pipe is non-blocking: while it is full we poll it, and look at
+        the pending signals between polls and between 1 MiB chunks.
+        """
+        os.set_blocking(pipe_fd, False)
+        try:
+            view = memoryview(data)
+            while view:
+                try:
+                    view = view[os.write(pipe_fd, view) :]
+                except BlockingIOError:
+                    self._writable(pipe_fd)
+            offset = 0
+            copy = _sendfile
+            while msg_fd >= 0:
+                try:
+                    sent = copy(pipe_fd, msg_fd, offset)
+                except BlockingIOError:
+                    self._writable(pipe_fd)
+                    continue
+                except OSError as err:
+                    # A file system whose files sendfile cannot read: copy by hand.
+                    if copy is _copy or err.errno not in _NO_SENDFILE:
+                        raise
+                    copy = _copy
+                    continue
+                if not sent:
+                    break
+                offset += sent
+                self._check()
+        except BrokenPipeError:
+            return False
+        except OSError as err:
+            what = "message" if msg_fd >= 0 else "envelope"
+            raise QueueError(f"cannot write the {what} to qmail-queue ({err.strerror})") from err
+        return True
+
+    def _writable(self, fd: int) -> None:
+        """Wait until the pipe takes more (or its reader is gone); raise
+        Interrupted for a pending stop signal, _Exited when qmail-queue
+        ended (a child of its may still hold the pipe: no EPIPE then)."""
+        import select  # only when qmail-queue reads slower than we write
+
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        while True:
+            self._check()
+            if poller.poll(_POLL * 1000):
+                return
+
+    def _check(self) -> None:
+        pending = _signal.sigpending()
+        stop = self.stop_signals & pending
+        if stop:
+            raise Interrupted(min(stop))
+        if _signal.SIGCHLD in pending:
+            _signal.sigtimedwait({_signal.SIGCHLD}, 0)
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.pid = 0  # reaped
+                raise _Exited(os.waitstatus_to_exitcode(status))
+
+    def wait(self, env_read: int) -> int:
+        """Wait for qmail-queue to finish, now that it has everything."""
+        waitset = {_signal.SIGCHLD, *self.stop_signals}
+        signum = 0
+        deadline = 0.0
+        while True:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                # Even after a stop signal: it finished, its status is the answer.
+                return os.waitstatus_to_exitcode(status)
+            timeout = _POLL * 4
+            if signum:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    break
+            got = _signal.sigtimedwait(waitset, timeout)
+            if got is None or got.si_signo == _signal.SIGCHLD or signum:
+                continue
+            signum = got.si_signo
+            if _unread(env_read):
+                break  # it has not read the whole envelope: it cannot have queued
+            deadline = time.monotonic() + STOP_GRACE
+        if self.stop() != 0:
+            raise Interrupted(signum)
+        return 0
+
+    def stop(self) -> int:
+        """SIGTERM qmail-queue, SIGKILL it after STOP_GRACE s, reap it;
+        its raw wait status (0: it had finished with 0)."""
+        if not self.pid:
+            return -1
+        try:
+            os.kill(self.pid, _signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + STOP_GRACE
+        while True:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return -1
+            if done:
+                return status
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(self.pid, _signal.SIGKILL)
+                _, status = os.waitpid(self.pid, 0)
+                return status
+            _signal.sigtimedwait({_signal.SIGCHLD}, min(left, _POLL))
+
+
+def _unread(fd: int) -> int:
+    """Bytes written into a pipe and not yet read (a stop signal's path only)."""
+    import fcntl
+    import sys
+    import termios
+
+    return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
 
 
 def _sendfile(pipe_fd: int, msg_fd: int, offset: int) -> int:
@@ -296,59 +412,11 @@ def _copy(pipe_fd: int, msg_fd: int, offset: int) -> int:
     return os.write(pipe_fd, data) if data else 0
 
 
-_POLL_MS = 250  # how soon a stop signal is seen while qmail-queue does not read
-
-
-def _writable(fd: int, stop: set[int]) -> None:
-    """Wait until the pipe takes more (or its reader is gone), or raise
-    Interrupted for a pending stop signal."""
-    import select  # only when qmail-queue reads slower than we write
-
-    poller = select.poll()
-    poller.register(fd, select.POLLOUT)
-    while True:
-        _check(stop)
-        if poller.poll(_POLL_MS):
-            return
-
-
-def _check(stop: set[int]) -> None:
-    pending = stop & _signal.sigpending()
-    if pending:
-        raise Interrupted(min(pending))
-
-
 def _close_now(fds: list[int], *which: int) -> None:
     """Close these fds now (not in the final cleanup)."""
     for fd in which:
         fds.remove(fd)
         os.close(fd)
-
-
-def _wait(pid: int, waitset: set[int]) -> int:
-    """Wait for qmail-queue, taking the (blocked) stop signals in turn."""
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        signum = _signal.sigtimedwait(waitset, 1.0)
-        if signum is not None and signum.si_signo != _signal.SIGCHLD:
-            if _stop(pid) != 0:
-                raise Interrupted(signum.si_signo)
-            return 0
-
-
-def _stop(pid: int) -> int:
-    """Terminate qmail-queue and reap it; its raw wait status."""
-    try:
-        os.kill(pid, _signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:
-        return -1
-    return status
 
 
 def _close_quietly(fd: int) -> None:
