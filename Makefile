@@ -3,7 +3,7 @@ PYTHON ?= /usr/bin/python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SOURCES := pyproject.toml $(wildcard bin/* src/simscan/*.py)
+SOURCES := pyproject.toml $(wildcard bin/* src/simscan/*.py src/simscan/*/*.py)
 
 .PHONY: all deps test lint demo bench clean
 
@@ -16,6 +16,9 @@ deps:
 # tests and the benchmark run exactly what `pip install` gives a site.
 $(STAMP): $(SOURCES)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# setuptools copies into build/ and never forgets: a moved module would
+	@# still be installed from there.
+	rm -rf build
 	$(BIN)/pip install -q --disable-pip-version-check '.[test]'
 	@# As the README advises a site: setuptools' .pth costs ~0.8 ms per start.
 	-$(BIN)/pip uninstall -q -y setuptools 2>/dev/null

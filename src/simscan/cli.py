@@ -12,7 +12,8 @@ import os
 import sys
 import time
 
-from . import __version__, policy, qmailqueue, report, settings, workdir
+from . import __version__, report
+from .config import policy, settings
 from .errors import (
     EXIT_OK,
     EXIT_REJECT,
@@ -24,7 +25,9 @@ from .errors import (
     SimscanError,
     exit_code_for,
 )
-from .pipeline import Debug, Job, Result, Scanner, run, scanners_for
+from .qmail import queue as qmailqueue
+from .qmail import workdir
+from .scan.pipeline import Debug, Job, Result, Scanner, run, scanners_for
 from .verdict import QUARANTINED, outcome
 
 # _signal, not signal: the signal module imports enum (~3 ms per message)
@@ -168,7 +171,7 @@ class Run:
 
     def _quarantine(self, directory: str, result: Result, state: str) -> None:
         """Keep a copy; a failure is a warning, never a change of verdict."""
-        from . import quarantine
+        from .qmail import quarantine
 
         assert self.workdir is not None and self.envelope is not None
         line = self._line(state, result.spam, result.verdict.detail)

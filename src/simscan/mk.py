@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import sys
 
-from . import __version__, settings
+from . import __version__
+from .config import settings
+from .config.policy import CDB_NAME, VERSIONS_NAME
+from .config.simcontrol import SourceError, parse_rule, records
 from .errors import ConfigError
-from .policy import CDB_NAME, VERSIONS_NAME
-from .simcontrol import SourceError, parse_rule, records
 
 SOURCE_NAME = "simcontrol"
 
@@ -136,7 +137,7 @@ def clamav_version(config: settings.Settings) -> str:
 
 
 def _clamd_version(config: settings.Settings) -> str:
-    from . import clamd, netio
+    from .wire import clamd, netio
 
     try:
         endpoints = clamd.where(config.clamd, config.clamd_conf).endpoints
@@ -185,7 +186,7 @@ def trophie_version(program: str) -> str:
 
 def _output(argv: list[str]) -> str:
     """What a program prints (stdout and stderr), "" if it cannot run."""
-    from . import proc
+    from .wire import proc
 
     try:
         _status, out = proc.run(argv, 30)

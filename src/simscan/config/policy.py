@@ -1,0 +1,253 @@
+"""Policy: which checks apply to one message, and with what parameters.
+
+`resolve()` turns the settings and the envelope into a Policy.  With
+per_domain on, it looks the envelope up in `CONTROLDIR/simcontrol.cdb`
+exactly as the C simscan did (SPEC section 4): everything starts off, the
+default entry (key "") applies, then the sender's and then each recipient's
+entries, domain first and then each qmail-extension prefix of the local
+part; every entry found overrides what it names, attach lists are replaced
+and regexes add up.  The global settings stay the master switches (they were
+compile-time options in C): per-domain `clam=yes` scans only when `clamav`
+is on.  Without per_domain the global settings apply, and the attachment
+list comes from `CONTROLDIR/ssattach`.
+
+The scanners read the Policy, never the cdb or the settings' switches.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ConfigError
+from ..qmail.queue import Envelope
+from .settings import Settings
+
+# simcontrol is imported where per_domain needs it: sites without per-domain
+# rules do not load it for every message.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .simcontrol import Rule
+
+CDB_NAME = "simcontrol.cdb"
+ATTACH_NAME = "ssattach"
+_MAX_ATTACH = 1000
+
+
+class Policy:
+    """The checks for one message.  Built by resolve(); read-only by habit."""
+
+    __slots__ = (
+        "attach",
+        "clam",
+        "notes",
+        "qmail_queue",
+        "regex",
+        "size_limit",
+        "spam",
+        "spam_hits",
+        "spam_passthru",
+        "spam_user",
+        "trophie",
+    )
+
+    def __init__(
+        self,
+        *,
+        clam: bool = False,
+        spam: bool = False,
+        trophie: bool = False,
+        attach: tuple[bytes, ...] = (),
+        regex: tuple[bytes, ...] = (),
+        spam_hits: float | None = None,
+        spam_passthru: bool = False,
+        spam_user: bytes | None = None,
+        size_limit: int = 250000,
+        qmail_queue: str = "",
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        self.clam = clam
+        self.spam = spam
+        self.trophie = trophie
+        # Lower-case file name endings that are refused (".exe").
+        self.attach = attach
+        # Patterns matched against each line of the raw message, in order.
+        self.regex = regex
+        self.spam_hits = spam_hits
+        self.spam_passthru = spam_passthru
+        # The SpamAssassin user for per-user preferences, if any.
+        self.spam_user = spam_user
+        self.size_limit = size_limit
+        self.qmail_queue = qmail_queue
+        # What the lookup found odd (bad pairs in a cdb the C simscanmk
+        # made, say): skipped, and reported as warnings.
+        self.notes = notes
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"Policy({fields})"
+
+
+def resolve(settings: Settings, envelope: Envelope) -> Policy:
+    """The Policy for this message (reads the cdb or ssattach)."""
+    if settings.per_domain:
+        return _per_domain(settings, envelope)
+    attach: tuple[bytes, ...] = ()
+    if settings.attach:
+        attach = read_attach_list(f"{settings.controldir}/{ATTACH_NAME}")
+    return Policy(
+        clam=settings.clamav,
+        spam=settings.spam,
+        trophie=bool(settings.trophie_socket),
+        attach=attach,
+        spam_hits=settings.spam_hits,
+        spam_passthru=settings.spam_passthru,
+        spam_user=_spam_user(settings, envelope, None),
+        size_limit=settings.size_limit,
+        qmail_queue=settings.qmail_queue,
+    )
+
+
+def _per_domain(settings: Settings, envelope: Envelope) -> Policy:
+    from .simcontrol import Rule, lookup_keys, parse_rule
+
+    path = f"{settings.controldir}/{CDB_NAME}"
+    keys = [b""]
+    for address in (envelope.sender, *envelope.recipients):
+        keys += lookup_keys(address)
+    values = read_rules(path, keys)
+    merged = Rule()
+    notes: list[str] = []
+    for key, value in values:
+        problems: list[str] = []
+        rule = parse_rule(value, problems)
+        notes += (f"{CDB_NAME} entry {key.decode(errors='replace')!r}: {p}" for p in problems)
+        _merge(merged, rule)
+    return Policy(
+        clam=settings.clamav and bool(merged.clam),
+        spam=settings.spam and bool(merged.spam),
+        trophie=bool(settings.trophie_socket) and bool(merged.trophie),
+        attach=(merged.attach or ()) if settings.attach else (),
+        regex=merged.regex if settings.regex else (),
+        spam_hits=settings.spam_hits if merged.spam_hits is None else merged.spam_hits,
+        spam_passthru=settings.spam_passthru and bool(merged.spam_passthru),
+        spam_user=_spam_user(settings, envelope, merged.spamuser),
+        size_limit=settings.size_limit if merged.size_limit is None else merged.size_limit,
+        qmail_queue=(
+            settings.qmail_queue
+            if merged.qmailqueue is None
+            else merged.qmailqueue.decode("utf-8", "surrogateescape")
+        ),
+        notes=tuple(notes),
+    )
+
+
+def _merge(into: Rule, rule: Rule) -> None:
+    """Apply a later (more specific) entry over what came before."""
+    for name in into.__slots__:
+        value = getattr(rule, name)
+        if name == "regex":
+            into.regex = into.regex + value
+        elif value is not None:
+            setattr(into, name, value)
+
+
+def _spam_user(settings: Settings, envelope: Envelope, spamuser: bytes | None) -> bytes | None:
+    """spamuser (per-domain) with exactly one recipient, else with
+    spamc_user on the first recipient (SPEC section 5)."""
+    if spamuser and len(envelope.recipients) == 1:
+        return spamuser
+    if settings.spamc_user and envelope.recipients:
+        return envelope.recipients_lower[0]
+    return None
+
+
+def read_rules(path: str, keys: list[bytes]) -> list[tuple[bytes, bytes]]:
+    """(key, value) for each key found in the cdb, in the order asked.
+
+    A missing or unreadable cdb is a ConfigError (a temporary failure):
+    with per_domain on, a missing cdb would otherwise mean no scanning at
+    all, silently, as in the C simscan.
+    """
+    import cdbx
+
+    try:
+        _check_header(path)
+        db = cdbx.CDB(path, mmap=False)
+    except FileNotFoundError:
+        raise ConfigError(path, 0, "", "not found (per_domain is on; run simscanmk)") from None
+    except OSError as err:
+        raise ConfigError(path, 0, "", f"cannot read ({err.strerror or err})") from None
+    try:
+        seen: dict[bytes, bytes | None] = {}  # many recipients share keys
+        found = []
+        for key in keys:
+            if key in seen:
+                value = seen[key]
+            else:
+                value = seen[key] = db.get(key)
+            if value is not None:
+                found.append((key, value))
+        return found
+    except OSError as err:
+        raise ConfigError(path, 0, "", f"cannot read ({err.strerror or err})") from None
+    finally:
+        db.close()
+
+
+def _check_header(path: str) -> None:
+    """A cdb has no checksum, and garbage can read as "no entries", which
+    would mean no scanning at all: its 256 hash-table pointers must at
+    least point inside the file.  (ConfigError if they do not.)"""
+    from _struct import unpack
+
+    with open(path, "rb") as f:
+        head = f.read(2048)
+        size = os.fstat(f.fileno()).st_size
+    if len(head) < 2048:
+        raise ConfigError(path, 0, "", "corrupt (shorter than a cdb header; run simscanmk)")
+    table = unpack("<512I", head)
+    for at, slots in zip(table[0::2], table[1::2], strict=True):
+        if at < 2048 or at + 8 * slots > size:
+            raise ConfigError(path, 0, "", "corrupt (not a cdb; run simscanmk)")
+
+
+def read_attach_list(path: str) -> tuple[bytes, ...]:
+    """The extensions in ssattach: first word of each line, lower-cased.
+
+    A missing file is an empty list (attachment blocking with nothing to
+    block), as in the C simscan; an unreadable one is a ConfigError.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1 << 20)
+    except FileNotFoundError:
+        return ()
+    except OSError as err:
+        raise ConfigError(path, 0, "", f"cannot read ({err.strerror})") from None
+    out = []
+    for line in data.splitlines():
+        words = line.replace(b":", b" ").split()
+        if words and not words[0].startswith(b"#"):
+            out.append(words[0].lower())
+    return tuple(out[:_MAX_ATTACH])
+
+
+VERSIONS_NAME = "simversions.cdb"
+
+
+def recorded_version(controldir: str, key: str) -> str:
+    """A scanner's version as `simscanmk -g` recorded it in simversions.cdb
+    (for the Received line); `unknown` when the file or key is missing."""
+    import cdbx
+
+    try:
+        db = cdbx.CDB(f"{controldir}/{VERSIONS_NAME}", mmap=False)
+    except OSError:
+        return "unknown"
+    try:
+        value = db.get(key.encode())
+    except OSError:
+        value = None
+    finally:
+        db.close()
+    return "unknown" if value is None else value.decode("utf-8", "replace")

@@ -1,0 +1,426 @@
+"""The qmail-queue contract: the envelope, the custom error text, the hand-off.
+
+qmail-smtpd (or anything that speaks qmail-queue) gives us the message on
+fd 0 and the envelope on fd 1: `F<sender>\\0`, one or more `T<rcpt>\\0`, and
+a final `\\0`.  We hand both on, unchanged, to the real qmail-queue and
+return its exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ..errors import (
+    EnvelopeFormatError,
+    EnvelopeTruncated,
+    InputError,
+    Interrupted,
+    QueueError,
+)
+
+# _signal rather than signal: see cli.py
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal as _signal
+else:
+    import _signal
+
+# An envelope this large is not from qmail-smtpd; refuse it as malformed
+# rather than grow without bound.  (10,000 recipients of 500 bytes fit.)
+MAX_ENVELOPE = 32 * 1024 * 1024
+# qmail-smtpd's custom-error patch reads at most this many bytes.
+MAX_CUSTOM_ERROR = 255
+_CHUNK = 1 << 16
+
+
+class Envelope:
+    """Sender and recipients as given (raw) and lower-cased (for policy)."""
+
+    __slots__ = ("raw", "recipients", "sender")
+
+    def __init__(self, raw: bytes, sender: bytes, recipients: list[bytes]) -> None:
+        self.raw = raw
+        self.sender = sender
+        self.recipients = recipients
+
+    @property
+    def sender_lower(self) -> bytes:
+        return self.sender.lower()
+
+    @property
+    def recipients_lower(self) -> list[bytes]:
+        return [r.lower() for r in self.recipients]
+
+
+def parse_envelope(data: bytes, complete: bool) -> Envelope | None:
+    """Parse envelope bytes read so far.
+
+    Returns the Envelope once its terminating NUL has been seen, None when
+    more input is needed (complete=False), and raises when the bytes can
+    never become a valid envelope.  `complete` means no more input will
+    come (EOF).  Problems are reported in the order they occur in the
+    input, as qmail-queue itself would meet them.
+    """
+    return _Parser().parse(data, complete)
+
+
+class _Parser:
+    """parse_envelope, resumable: fed the same growing buffer again, it
+    starts at the first field it has not yet seen whole, so reading an
+    envelope in pieces costs one pass however it arrives, and an error is
+    found in the piece that shows it, not at EOF."""
+
+    __slots__ = ("pos", "recipients", "searched", "sender")
+
+    def __init__(self) -> None:
+        self.sender: bytes | None = None
+        self.recipients: list[bytes] = []
+        self.pos = 0  # where the first field not yet parsed starts
+        self.searched = 0  # no NUL from pos up to here: a long field is searched once
+
+    def parse(self, data: bytes | bytearray, complete: bool) -> Envelope | None:
+        pos = self.pos
+        while True:
+            end = data.find(b"\0", max(pos, self.searched))
+            if end < 0:
+                # An unterminated field: only its first byte can be judged yet.
+                if pos < len(data):
+                    _check_field(data[pos : pos + 1], self.sender is not None)
+                if complete:
+                    raise EnvelopeTruncated("envelope ended before its terminating NUL")
+                self.pos = pos
+                self.searched = len(data)
+                return None
+            field = bytes(data[pos:end])
+            if not field:
+                if self.sender is None:
+                    raise EnvelopeFormatError("envelope has no sender (F) line")
+                if not self.recipients:
+                    raise EnvelopeFormatError("envelope has no recipient")
+                return Envelope(bytes(data[: end + 1]), self.sender, self.recipients)
+            _check_field(field, self.sender is not None)
+            if self.sender is None:
+                self.sender = field[1:]
+            else:
+                self.recipients.append(field[1:])
+            pos = end + 1
+
+
+def _check_field(field: bytes | bytearray, have_sender: bool) -> None:
+    kind = bytes(field[:1])
+    if kind == b"F":
+        if have_sender:
+            raise EnvelopeFormatError("envelope has two sender (F) lines")
+    elif kind == b"T":
+        if not have_sender:
+            raise EnvelopeFormatError("envelope does not start with a sender (F) line")
+    else:
+        raise EnvelopeFormatError(f"envelope line starts with {kind!r}, not F or T")
+
+
+def read_envelope(fd: int) -> Envelope:
+    """Read fd until the envelope's terminating NUL (never waiting for EOF
+    once it is there), and refuse a bad one as soon as a read shows it."""
+    data = bytearray()
+    parser = _Parser()
+    while True:
+        try:
+            chunk = os.read(fd, _CHUNK)
+        except OSError as err:
+            raise InputError(f"cannot read the envelope ({err.strerror})") from err
+        data += chunk
+        envelope = parser.parse(data, complete=not chunk)
+        if len(data) > MAX_ENVELOPE and (envelope is None or len(envelope.raw) > MAX_ENVELOPE):
+            raise EnvelopeFormatError(f"envelope larger than {MAX_ENVELOPE} bytes")
+        if envelope is not None:
+            return envelope
+
+
+def write_custom_error(fd: int, text: bytes) -> bool:
+    """Write a custom-error text (`D...` or `Z...`) for qmail-smtpd's patch.
+
+    No trailing newline, at most 255 bytes.  Returns False when the fd is
+    not open (an unpatched qmail-smtpd): the caller then refuses with the
+    plain permanent code rather than an 82 that would read as temporary.
+    """
+    try:
+        os.write(fd, text[:MAX_CUSTOM_ERROR])
+    except OSError:
+        return False
+    return True
+
+
+def hand_off(
+    program: str,
+    message_path: str,
+    envelope: bytes,
+    prefix: bytes,
+    stop_signals: tuple[int, ...] = (),
+) -> int:
+    """Run qmail-queue on the message (after `prefix`) and the envelope.
+
+    Returns its exit code, or -N when signal N killed it.  With no prefix
+    the message file itself is its fd 0; with one (the Received line) a
+    pipe is, fed by sendfile so the message never passes through Python.
+    fd 2 and the custom-error fd are inherited, so a chained filter can
+    still write its own text.
+
+    The envelope goes through a pipe on fd 1, written only once the last
+    byte of the message is in qmail-queue's pipe.  qmail-queue reads fd 0
+    to EOF, then the envelope, and commits only a complete one: if we die
+    at any instant before that (SIGKILL, the OOM killer) it finds a cut or
+    empty envelope, exits 54 and queues nothing.  A copy is queued only
+    when qmail-queue had all of it.
+
+    `stop_signals` (SIGTERM, ...) stop qmail-queue and raise Interrupted
+    while it cannot have queued the message (the envelope not all read);
+    once it may have, it gets STOP_GRACE seconds to finish, and its own
+    status is the answer: reporting a failure for a queued message would
+    only make a duplicate.  The pipes are written without blocking, so a
+    qmail-queue that stops reading, or quits while a child of its holds
+    its input, cannot hold us.
+    """
+    try:
+        msg_fd = os.open(message_path, os.O_RDONLY)
+    except OSError as err:
+        raise QueueError(f"cannot open the message file ({err.strerror})") from err
+    fds = [msg_fd]
+    try:
+        # Our ends are close-on-exec (os.pipe's default): qmail-queue must
+        # never hold a write end, or our death would not be its EOF.
+        env_read, env_write = os.pipe()
+        fds += (env_read, env_write)
+        msg_read = msg_write = -1
+        if prefix:
+            msg_read, msg_write = os.pipe()
+            fds += (msg_read, msg_write)
+        # From here on the stop signals are blocked and only polled, so no
+        # signal handler can run between qmail-queue's start and its end:
+        # it is always either stopped and reaped, or waited for.  (A signal
+        # that came before the block raises here, before anything started.)
+        waitset = {_signal.SIGCHLD, *stop_signals}
+        _signal.pthread_sigmask(_signal.SIG_BLOCK, waitset)
+        queue = _Queue(_spawn(program, msg_read if prefix else msg_fd, env_read), stop_signals)
+        if prefix:
+            # Only qmail-queue may hold the message pipe's read end: so a
+            # qmail-queue that closed it is our EPIPE.  (We keep the
+            # envelope pipe's, to see whether qmail-queue has read it all.)
+            _close_now(fds, msg_read)
+        try:
+            # The order is the whole point: the message, its EOF, and only
+            # then the envelope.  If qmail-queue closed its input before
+            # reading it all, it gets no envelope: it must not commit.
+            fed = True
+            if prefix:
+                fed = queue.feed(msg_write, prefix, msg_fd)
+                _close_now(fds, msg_write)  # the message's EOF
+            if fed:
+                queue.feed(env_write, envelope, -1)
+            _close_now(fds, env_write)
+        except _Exited as exited:
+            return exited.code
+        except BaseException:
+            # Never let qmail-queue read on after a feed we failed: stop it
+            # first (it queues nothing unless it had already finished with 0).
+            if queue.stop() != 0:
+                raise
+            return 0
+        return queue.wait(env_read)
+    finally:
+        for fd in fds:
+            _close_quietly(fd)
+
+
+def _spawn(program: str, stdin: int, envelope: int) -> int:
+    try:
+        return os.posix_spawn(
+            program,
+            [program],
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, stdin, 0),
+                (os.POSIX_SPAWN_DUP2, envelope, 1),
+            ],
+            # Python ignores these; qmail-queue must get the defaults, and
+            # none of the signals we block.
+            setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ),
+            setsigmask=(),
+        )
+    except OSError as err:
+        raise QueueError(f"cannot run {program} ({err.strerror})") from err
+
+
+# How long qmail-queue may take to finish after a stop signal once it may
+# have the whole envelope (the real one commits in milliseconds), and to
+# die after SIGTERM before it gets SIGKILL.
+STOP_GRACE = 5.0
+_POLL = 0.25  # seconds: how soon a stop signal is seen while qmail-queue does not read
+_NO_SENDFILE = (22, 38)  # EINVAL, ENOSYS (no errno import per message)
+
+
+class _Exited(Exception):
+    """qmail-queue ended while we were still feeding it."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class _Queue:
+    """The running qmail-queue: feeding it, watching it, stopping it.
+
+    The stop signals and SIGCHLD are blocked while it lives; they are
+    looked at with sigpending/sigtimedwait, never handled."""
+
+    __slots__ = ("pid", "stop_signals")
+
+    def __init__(self, pid: int, stop_signals: tuple[int, ...]) -> None:
+        self.pid = pid
+        self.stop_signals = set(stop_signals)
+
+    def feed(self, pipe_fd: int, data: bytes, msg_fd: int) -> bool:
+        """Write `data`, then the whole file `msg_fd` if it is not -1, into
+        the pipe; False when qmail-queue closed its end first.
+
+        The pipe is non-blocking: while it is full we poll it, and look at
+        the pending signals between polls and between 1 MiB chunks.
+        """
+        os.set_blocking(pipe_fd, False)
+        try:
+            view = memoryview(data)
+            while view:
+                try:
+                    view = view[os.write(pipe_fd, view) :]
+                except BlockingIOError:
+                    self._writable(pipe_fd)
+            offset = 0
+            copy = _sendfile
+            while msg_fd >= 0:
+                try:
+                    sent = copy(pipe_fd, msg_fd, offset)
+                except BlockingIOError:
+                    self._writable(pipe_fd)
+                    continue
+                except OSError as err:
+                    # A file system whose files sendfile cannot read: copy by hand.
+                    if copy is _copy or err.errno not in _NO_SENDFILE:
+                        raise
+                    copy = _copy
+                    continue
+                if not sent:
+                    break
+                offset += sent
+                self._check()
+        except BrokenPipeError:
+            return False
+        except OSError as err:
+            what = "message" if msg_fd >= 0 else "envelope"
+            raise QueueError(f"cannot write the {what} to qmail-queue ({err.strerror})") from err
+        return True
+
+    def _writable(self, fd: int) -> None:
+        """Wait until the pipe takes more (or its reader is gone); raise
+        Interrupted for a pending stop signal, _Exited when qmail-queue
+        ended (a child of its may still hold the pipe: no EPIPE then)."""
+        import select  # only when qmail-queue reads slower than we write
+
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        while True:
+            self._check()
+            if poller.poll(_POLL * 1000):
+                return
+
+    def _check(self) -> None:
+        pending = _signal.sigpending()
+        stop = self.stop_signals & pending
+        if stop:
+            raise Interrupted(min(stop))
+        if _signal.SIGCHLD in pending:
+            _signal.sigtimedwait({_signal.SIGCHLD}, 0)
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.pid = 0  # reaped
+                raise _Exited(os.waitstatus_to_exitcode(status))
+
+    def wait(self, env_read: int) -> int:
+        """Wait for qmail-queue to finish, now that it has everything."""
+        waitset = {_signal.SIGCHLD, *self.stop_signals}
+        signum = 0
+        deadline = 0.0
+        while True:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                # Even after a stop signal: it finished, its status is the answer.
+                return os.waitstatus_to_exitcode(status)
+            timeout = _POLL * 4
+            if signum:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    break
+            got = _signal.sigtimedwait(waitset, timeout)
+            if got is None or got.si_signo == _signal.SIGCHLD or signum:
+                continue
+            signum = got.si_signo
+            if _unread(env_read):
+                break  # it has not read the whole envelope: it cannot have queued
+            deadline = time.monotonic() + STOP_GRACE
+        if self.stop() != 0:
+            raise Interrupted(signum)
+        return 0
+
+    def stop(self) -> int:
+        """SIGTERM qmail-queue, SIGKILL it after STOP_GRACE s, reap it;
+        its raw wait status (0: it had finished with 0)."""
+        if not self.pid:
+            return -1
+        try:
+            os.kill(self.pid, _signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + STOP_GRACE
+        while True:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return -1
+            if done:
+                return status
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(self.pid, _signal.SIGKILL)
+                _, status = os.waitpid(self.pid, 0)
+                return status
+            _signal.sigtimedwait({_signal.SIGCHLD}, min(left, _POLL))
+
+
+def _unread(fd: int) -> int:
+    """Bytes written into a pipe and not yet read (a stop signal's path only)."""
+    import fcntl
+    import sys
+    import termios
+
+    return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
+
+
+def _sendfile(pipe_fd: int, msg_fd: int, offset: int) -> int:
+    return os.sendfile(pipe_fd, msg_fd, offset, 1 << 20)
+
+
+def _copy(pipe_fd: int, msg_fd: int, offset: int) -> int:
+    data = os.pread(msg_fd, 1 << 16, offset)
+    return os.write(pipe_fd, data) if data else 0
+
+
+def _close_now(fds: list[int], *which: int) -> None:
+    """Close these fds now (not in the final cleanup)."""
+    for fd in which:
+        fds.remove(fd)
+        os.close(fd)
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass

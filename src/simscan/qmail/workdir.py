@@ -1,0 +1,131 @@
+"""The per-message work dir: created fresh, filled by streaming, always removed."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ..errors import InputError, WorkDirError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+CHUNK = 1 << 16
+# The start of the message kept in memory for header checks (Subject, ...).
+HEAD_LIMIT = 1 << 16
+MESSAGE_NAME = "msg"
+ENVELOPE_NAME = "addr"
+
+
+def create(base: str, remember: Callable[[str], None] | None = None) -> str:
+    """Make WORKDIR/<seconds>.<microseconds>.<pid>, mode 0750.
+
+    `remember` gets each path before it is made, so whoever cleans up knows
+    it even if the mkdir is interrupted (removing a missing dir is fine).
+    """
+    pid = os.getpid()
+    for _ in range(5):
+        now = time.time_ns() // 1000
+        path = f"{base}/{now // 1_000_000}.{now % 1_000_000:06d}.{pid}"
+        if remember is not None:
+            remember(path)
+        try:
+            os.mkdir(path, 0o750)
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise WorkDirError(f"cannot create work dir {path} ({err.strerror})") from err
+        os.chmod(path, 0o750)
+        return path
+    raise WorkDirError(f"cannot create a unique work dir under {base}")
+
+
+class Message:
+    """The message as stored in the work dir."""
+
+    __slots__ = ("head", "path", "size")
+
+    def __init__(self, path: str, size: int, head: bytes) -> None:
+        self.path = path
+        self.size = size
+        self.head = head
+
+
+def receive(fd: int, path: str) -> Message:
+    """Stream fd (the message from qmail-smtpd) into a new file at path.
+
+    The message is never held whole in memory: fixed-size chunks go
+    straight to the file; only the first HEAD_LIMIT bytes are kept.
+    """
+    try:
+        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    except OSError as err:
+        raise WorkDirError(f"cannot create {path} ({err.strerror})") from err
+    size = 0
+    head = b""
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    try:
+        while True:
+            try:
+                n = os.readv(fd, [buf])
+            except OSError as err:
+                raise InputError(f"cannot read the message ({err.strerror})") from err
+            if n == 0:
+                break
+            if size < HEAD_LIMIT:
+                head += view[: min(n, HEAD_LIMIT - size)]
+            size += n
+            _write_all(out, view[:n], path)
+    finally:
+        os.close(out)
+    return Message(path, size, head)
+
+
+def write_file(path: str, data: bytes) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    except OSError as err:
+        raise WorkDirError(f"cannot create {path} ({err.strerror})") from err
+    try:
+        _write_all(fd, memoryview(data), path)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, view: memoryview, path: str) -> None:
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as err:
+        raise WorkDirError(f"cannot write {path} ({err.strerror})") from err
+
+
+def remove(path: str) -> bool:
+    """Remove the work dir and everything under it; True if it is gone.
+
+    Errors are swallowed: a leftover dir must never turn a delivered
+    message into a failure.  The caller logs a False.
+    """
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        entries = []
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                remove(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,920 @@
+"""Attachment names: the corpus, the stdlib as a reference for header
+decoding, malformed input, big input, and blocked_name().
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email
+import email.header
+import email.message
+import email.policy
+import io
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from simscan.mail.lines import CHUNK
+from simscan.mail.mime import (
+    HEADER_LIMIT,
+    MAX_BOUNDARIES,
+    MAX_DEPTH,
+    MAX_NAMES,
+    _param,
+    _rfc2047,
+    _rfc2231,
+    _split_params,
+    attachment_names,
+    blocked_name,
+    walk,
+)
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "attachments"
+EXPECTED: dict[str, list[str]] = {
+    file: entry["names"]
+    for file, entry in tomllib.loads((DATA / "expected.toml").read_text("utf-8")).items()
+}
+CORPUS: dict[str, bytes] = {file: (DATA / file).read_bytes() for file in sorted(EXPECTED)}
+
+
+def names_of(raw: bytes, chunk: int = CHUNK) -> list[str]:
+    return attachment_names(io.BytesIO(raw), chunk=chunk)
+
+
+def stdlib_names(raw: bytes, policy: email.policy.Policy) -> list[str]:
+    msg = email.message_from_bytes(raw, policy=policy)
+    return [name for part in msg.walk() if (name := part.get_filename())]
+
+
+def message(part_headers: str | bytes, nl: bytes = b"\n", body: bytes = b"ZGF0YQ==") -> bytes:
+    """A two-part message: a text part, then a part with `part_headers`
+    (lines joined by "\\n"; folded lines allowed)."""
+    if isinstance(part_headers, str):
+        part_headers = part_headers.encode("ascii")
+    lines = [
+        b"From: a@example.org",
+        b"To: b@example.net",
+        b"MIME-Version: 1.0",
+        b'Content-Type: multipart/mixed; boundary="=_b"',
+        b"",
+        b"--=_b",
+        b"Content-Type: text/plain",
+        b"",
+        b"hello",
+        b"--=_b",
+        *part_headers.split(b"\n"),
+        b"",
+        body,
+        b"--=_b--",
+        b"",
+    ]
+    return nl.join(lines)
+
+
+def multipart(boundary: bytes, parts: list[bytes], top: bytes = b"multipart/mixed") -> bytes:
+    """Content-Type header, blank line and body of a multipart entity;
+    each part is its own headers, blank line and body."""
+    out = [b"Content-Type: " + top + b'; boundary="' + boundary + b'"\n\n']
+    for part in parts:
+        out.append(b"--" + boundary + b"\n" + part + b"\n")
+    out.append(b"--" + boundary + b"--\n")
+    return b"".join(out)
+
+
+def b64_lines(data: bytes) -> bytes:
+    return base64.encodebytes(data)
+
+
+# -- the corpus ---------------------------------------------------------------
+
+
+def test_corpus_manifest_lists_every_message() -> None:
+    assert {p.name for p in DATA.glob("*.eml")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("chunk", [CHUNK, 7, 64, 1000])
+@pytest.mark.parametrize("file", sorted(EXPECTED))
+def test_corpus_names(file: str, chunk: int) -> None:
+    got = names_of(CORPUS[file], chunk)
+    assert all(type(name) is str for name in got)
+    assert sorted(set(got)) == sorted(set(EXPECTED[file]))
+
+
+@pytest.mark.parametrize("file", sorted(EXPECTED))
+def test_corpus_names_do_not_depend_on_the_read_size(file: str) -> None:
+    want = names_of(CORPUS[file])
+    for chunk in [*range(1, 17), 31, 77, 128, 4093]:
+        assert names_of(CORPUS[file], chunk) == want, chunk
+
+
+def test_corpus_from_a_real_file() -> None:
+    with open(DATA / "14-nested-multipart.eml", "rb") as f:
+        assert sorted(attachment_names(f)) == sorted(EXPECTED["14-nested-multipart.eml"])
+
+
+# -- header decoding against the email package ---------------------------------
+
+_SPECIALS = list(" \"\\;='%*?.()<>,:/\t")
+
+
+# What str.splitlines() splits on; email.header.Header turns these into folds.
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def file_names(controls: bool, line_breaks: bool = True) -> st.SearchStrategy[str]:
+    """Names with non-ASCII, spaces, quotes, semicolons, backslashes...;
+    ASCII control characters only when `controls`."""
+    blacklist = ("Cs",) if controls else ("Cs", "Cc")
+    chars = st.one_of(
+        st.characters(blacklist_categories=blacklist),
+        st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+        st.sampled_from(_SPECIALS if controls else _SPECIALS[:-1]),
+    )
+    if not line_breaks:
+        chars = chars.filter(lambda c: c not in _LINE_BREAKS)
+    return st.text(chars, min_size=1, max_size=40)
+
+
+_UNQUOTED = {('"', '"'), ("<", ">")}
+
+
+def assert_stdlib_agrees(raw: bytes, name: str, policies: tuple[str, ...]) -> None:
+    """The email package strips the name; otherwise it must see the same.
+    (Not for names in quotes or angle brackets: its unquote() takes those
+    off a second time, so `""` comes back empty.)"""
+    stripped = name.strip()
+    if not stripped or (len(stripped) > 1 and (stripped[0], stripped[-1]) in _UNQUOTED):
+        return
+    for policy in policies:
+        assert stdlib_names(raw, getattr(email.policy, policy)) == [name.strip()], policy
+
+
+def add_header_value(header: str, name: str | tuple[str, str, str]) -> str:
+    m = email.message.Message()
+    if header == "Content-Disposition":
+        m.add_header(header, "attachment", filename=name)
+    else:
+        m.add_header(header, "application/octet-stream", name=name)
+    value = m[header]
+    assert isinstance(value, str)
+    return value
+
+
+def part_with(header: str, value: str) -> str:
+    if header == "Content-Disposition":
+        return (
+            "Content-Type: application/octet-stream\n"
+            "Content-Transfer-Encoding: base64\n"
+            f"Content-Disposition: {value}"
+        )
+    return f"Content-Type: {value}\nContent-Transfer-Encoding: base64"
+
+
+headers = st.sampled_from(["Content-Disposition", "Content-Type"])
+newlines = st.sampled_from([b"\n", b"\r\n"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=file_names(controls=False), header=headers, nl=newlines)
+def test_add_header_plain_or_rfc2231(name: str, header: str, nl: bytes) -> None:
+    # ASCII names come out quoted (backslash escapes), others as RFC 2231.
+    # A quoted ASCII value holding "=?" is RFC 2047-decoded on purpose.
+    assume(not (name.isascii() and "=?" in name))
+    raw = message(part_with(header, add_header_value(header, name)), nl)
+    assert names_of(raw) == [name]
+    assert names_of(raw, chunk=7) == [name]
+    assert_stdlib_agrees(raw, name, ("compat32", "default"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=file_names(controls=True), header=headers, nl=newlines)
+def test_add_header_rfc2231_utf8(name: str, header: str, nl: bytes) -> None:
+    value = add_header_value(header, ("utf-8", "", name))
+    assert "*=utf-8''" in value
+    raw = message(part_with(header, value), nl)
+    assert names_of(raw) == [name]
+    assert_stdlib_agrees(raw, name, ("compat32", "default"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=file_names(controls=False), nl=newlines)
+def test_stdlib_generator_rfc2231_continuations(name: str, nl: bytes) -> None:
+    # EmailMessage folds long or non-ASCII names into filename*0*=, *1*= ...
+    assume(not (name.isascii() and "=?" in name))
+    m = email.message.EmailMessage()
+    m["From"] = "a@example.org"
+    m.set_content("hello\n")
+    m.add_attachment(b"data", maintype="application", subtype="octet-stream", filename=name)
+    raw = m.as_bytes(policy=email.policy.default.clone(linesep=nl.decode()))
+    assert names_of(raw) == [name]
+    assert names_of(raw, chunk=5) == [name]
+    assert_stdlib_agrees(raw, name, ("default",))
+
+
+def test_stdlib_generator_really_folds_long_names() -> None:
+    name = "é" * 60 + " long name.exe"
+    m = email.message.EmailMessage()
+    m.add_attachment(b"data", maintype="application", subtype="octet-stream", filename=name)
+    raw = m.as_bytes()
+    assert b"filename*1*=" in raw
+    assert names_of(raw) == [name]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=file_names(controls=True, line_breaks=False),
+    charset=st.sampled_from(["utf-8", "iso-8859-1"]),
+    header=headers,
+    nl=newlines,
+)
+def test_rfc2047_words_in_a_quoted_name(name: str, charset: str, header: str, nl: bytes) -> None:
+    try:
+        name.encode(charset)
+    except UnicodeEncodeError:
+        assume(False)
+    # Long names give several encoded words on folded lines.
+    words = email.header.Header(name, charset).encode()
+    assert words.startswith("=?")
+    if header == "Content-Disposition":
+        value = f'attachment; filename="{words}"'
+    else:
+        value = f'application/octet-stream; name="{words}"'
+    raw = message(part_with(header, value), nl)
+    assert names_of(raw) == [name]
+    assert names_of(raw, chunk=3) == [name]
+    assert _rfc2047(words.replace("\n", "")) == name
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=file_names(controls=False), nl=newlines)
+def test_raw_utf8_quoted_name(name: str, nl: bytes) -> None:
+    # RFC 6532: UTF-8 straight in the header.
+    assume("=?" not in name)
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    value = f'attachment; filename="{quoted}"'.encode()
+    raw = message(b"Content-Type: application/octet-stream\nContent-Disposition: " + value, nl)
+    assert names_of(raw) == [name]
+
+
+def test_raw_latin1_name_is_read_as_latin1() -> None:
+    raw = message(b'Content-Disposition: attachment; filename="caf\xe9.exe"')
+    assert names_of(raw) == ["café.exe"]
+
+
+# -- the private helpers ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ("", ("", [])),
+        ("text/plain", ("text/plain", [])),
+        (
+            'Multipart/Mixed; Boundary="a;b"; X=1',
+            ("Multipart/Mixed", [("boundary", "a;b"), ("x", "1")]),
+        ),
+        (
+            r'attachment; filename="a \"b\" c\\d;e.txt"',
+            ("attachment", [("filename", r'a "b" c\d;e.txt')]),
+        ),
+        ("attachment ;  filename = x.exe ; junk; ;", ("attachment", [("filename", "x.exe")])),
+        ('a; name="unterminated;x=y', ("a", [("name", "unterminated;x=y")])),
+        ('a; name="x" trailing', ("a", [("name", "x")])),
+        ("a; name=", ("a", [("name", "")])),
+        ("a; b=c=d", ("a", [("b", "c=d")])),
+    ],
+)
+def test_split_params(value: str, want: tuple[str, list[tuple[str, str]]]) -> None:
+    assert _split_params(value) == want
+
+
+@pytest.mark.parametrize(
+    ("params", "want"),
+    [
+        ([], ""),
+        ([("name", "a.exe")], "a.exe"),
+        ([("filename", "a.exe")], ""),  # "filename" is not "name"
+        ([("name", "a"), ("name", "b")], "a"),  # the first one counts
+        ([("name*", "utf-8''%E2%82%AC.exe")], "€.exe"),
+        ([("name*", "iso-8859-1'fr'caf%E9.exe")], "café.exe"),
+        ([("name*", "''plain%20name")], "plain name"),
+        ([("name", "plain.txt"), ("name*", "utf-8''x.exe")], "x.exe"),  # extended wins
+        ([("name*1", "b"), ("name*0", "a"), ("name*2", "c")], "abc"),
+        ([("name*0*", "utf-8''%C3%A9"), ("name*1", "%41"), ("name*2*", "%42")], "é%41B"),
+        ([("name*0", "a"), ("name*2", "c")], "a"),  # a gap ends the value
+        ([("name*1", "b"), ("name", "fallback")], "fallback"),  # no *0
+        ([("name", "=?utf-8?q?caf=C3=A9.exe?=")], "café.exe"),
+        ([("name*", "unknown-charset''caf%E9")], "café"),  # falls back to Latin-1
+    ],
+)
+def test_param(params: list[tuple[str, str]], want: str) -> None:
+    assert _param(params, "name") == want
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ("plain", "plain"),
+        ("=?utf-8?B?w6k=?=", "é"),
+        ("=?utf-8?b?w6k?=", "é"),  # missing padding
+        ("=?UTF-8?Q?caf=C3=A9_au_lait?=", "café au lait"),
+        ("=?iso-8859-1?q?f=E4ctura.zip?=", "fäctura.zip"),
+        ("=?utf-8*en?Q?lang?=", "lang"),  # RFC 2231 language suffix
+        ("=?utf-8?Q?a?= =?utf-8?Q?b?=", "ab"),  # space between words goes
+        ("=?utf-8?Q?a?=\r\n\t=?utf-8?Q?b?=", "ab"),
+        ("x =?utf-8?Q?a?= y", "x a y"),  # next to text it stays
+        ("=?utf-8?Q?a?= x =?utf-8?Q?b?=", "a x b"),
+        ("=?x-unknown?Q?caf=E9?=", "café"),
+        ("=?utf-8?Q?no end", "=?utf-8?Q?no end"),
+        ("a=?b", "a=?b"),
+        ("", ""),
+    ],
+)
+def test_rfc2047(value: str, want: str) -> None:
+    assert _rfc2047(value) == want
+
+
+@pytest.mark.parametrize(
+    ("pieces", "want"),
+    [
+        ([("utf-8''%E2%82%AC%20rates.exe", True)], "€ rates.exe"),
+        ([("utf-8'en'a%zzb", True)], "a%zzb"),  # a bad escape stays
+        ([("utf-8''100%", True)], "100%"),
+        ([("us-ascii''%E9", True)], "\ufffd"),
+        ([("plain'with'quotes", False)], "plain'with'quotes"),
+        ([("utf-8''%C3", True), ("%A9", True)], "é"),  # a character split over pieces
+        ([("utf-8''a", True), ("x'y'%41", True)], "ax'y'A"),  # only the first names a charset
+    ],
+)
+def test_rfc2231(pieces: list[tuple[str, bool]], want: str) -> None:
+    assert _rfc2231(pieces) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=file_names(controls=True, line_breaks=False), before=st.sampled_from(["", "x ", "x"]))
+def test_rfc2047_against_header_encode(name: str, before: str) -> None:
+    words = email.header.Header(name, "utf-8").encode(linesep="\r\n")
+    assert _rfc2047(before + words) == before + name
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["=?x?Z?abc?=", "=?utf-8?B?A?=", "=?utf-8?B?A?= tail", "=?utf-8?Z?a?= =?utf-8?Q?b?="],
+)
+def test_rfc2047_undecodable_word_is_kept_whole(value: str) -> None:
+    assert _rfc2047(value).startswith("=?")
+
+
+def test_rfc2047_stray_marker_before_an_encoded_word() -> None:
+    value = "=?junk =?utf-8?Q?evil.exe?="
+    decoded = "".join(
+        part.decode(charset or "ascii") if isinstance(part, bytes) else part
+        for part, charset in email.header.decode_header(value)
+    )
+    assert decoded == "=?junk evil.exe"
+    assert _rfc2047(value) == decoded
+    raw = message(f'Content-Disposition: attachment; filename="{value}"')
+    assert blocked_name(names_of(raw), (b".exe",)) is not None
+
+
+@pytest.mark.parametrize("charset", ["idna", "undefined", "punycode", "utf-8\0"])
+@pytest.mark.parametrize("form", ["rfc2231", "rfc2047"])
+def test_odd_charsets_never_raise(charset: str, form: str) -> None:
+    if form == "rfc2231":
+        value = f"attachment; filename*={charset}''evil%FF.exe"
+    else:
+        value = f'attachment; filename="=?{charset}?Q?evil=FF.exe?="'
+    raw = message("Content-Type: application/octet-stream\nContent-Disposition: " + value)
+    got = names_of(raw)
+    assert len(got) == 1
+    assert got[0].endswith(".exe")
+
+
+@pytest.mark.parametrize("escape", ["%+41", "% 41", "%+f"])
+def test_rfc2231_percent_needs_two_hex_digits(escape: str) -> None:
+    assert _rfc2231([(f"utf-8''a{escape}b", True)]) == f"a{escape}b"
+
+
+# -- structure ----------------------------------------------------------------
+
+
+def test_digest_parts_default_to_message_rfc822() -> None:
+    inner = (
+        b"Subject: inner\nContent-Type: text/plain\n"
+        b"Content-Disposition: attachment; filename=in-digest.exe\n\nx"
+    )
+    raw = b"MIME-Version: 1.0\n" + multipart(b"dg", [b"\n" + inner], top=b"multipart/digest")
+    assert names_of(raw) == ["in-digest.exe"]
+    # Outside a digest the same part is text/plain: its body is no header.
+    raw = b"MIME-Version: 1.0\n" + multipart(b"dg", [b"\n" + inner])
+    assert names_of(raw) == []
+
+
+def test_digest_default_does_not_leak_into_nested_multipart() -> None:
+    nested = multipart(b"in", [b"\nContent-Disposition: attachment; filename=not-a-header.exe\n"])
+    raw = b"MIME-Version: 1.0\n" + multipart(b"dg", [nested], top=b"multipart/digest")
+    assert names_of(raw) == []
+
+
+@pytest.mark.parametrize("ctype", [b"message/rfc822", b"message/global", b"Message/RFC822"])
+def test_attached_message(ctype: bytes) -> None:
+    inner = multipart(b"inner", [b"Content-Disposition: attachment; filename=inner.exe\n\nx"])
+    raw = b"MIME-Version: 1.0\n" + multipart(
+        b"outer",
+        [
+            b"Content-Type: " + ctype + b"\n\nSubject: fwd\nMIME-Version: 1.0\n" + inner,
+            b"Content-Disposition: attachment; filename=after.pdf\n\ny",
+        ],
+    )
+    assert names_of(raw) == ["inner.exe", "after.pdf"]
+
+
+def _wrap_b64_message(inner: bytes, name: bytes) -> bytes:
+    return b"MIME-Version: 1.0\n" + multipart(
+        b"w-" + name,
+        [
+            b"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+            + b64_lines(inner),
+            b"Content-Disposition: attachment; filename=" + name + b"\n\nx",
+        ],
+    )
+
+
+@pytest.mark.parametrize("chunk", [CHUNK, 1, 7, 64])
+def test_base64_messages_inside_base64_messages(chunk: int) -> None:
+    msg = b"Content-Type: text/plain\n\nbegin 644 core.exe\n`\nend\n"
+    for level in range(4):
+        msg = _wrap_b64_message(msg, b"level%d.txt" % level)
+    assert names_of(msg, chunk) == ["core.exe"] + [f"level{i}.txt" for i in range(4)]
+
+
+def test_base64_messages_nested_too_deep_do_not_raise() -> None:
+    msg = b"Content-Type: text/plain\n\nbegin 644 core.exe\n`\nend\n"
+    for level in range(15):
+        msg = _wrap_b64_message(msg, b"level%d.txt" % level)
+    got = names_of(msg)
+    assert got[-3:] == ["level12.txt", "level13.txt", "level14.txt"]
+
+
+@pytest.mark.parametrize("cte", [b"base64", b"quoted-printable", b"7bit", b"8bit"])
+@pytest.mark.parametrize("nl", [b"\n", b"\r\n"])
+def test_uuencode_in_text_parts(cte: bytes, nl: bytes) -> None:
+    text = b"see below\nbegin 644 uu.exe\nM\nend\nbegin-base64 755 uu2.exe\nAAAA\n====\n"
+    body = base64.encodebytes(text) if cte == b"base64" else binascii.b2a_qp(text)
+    body = body.replace(b"\n", nl)
+    raw = b"MIME-Version: 1.0\n" + multipart(
+        b"u", [b"Content-Type: text/html\nContent-Transfer-Encoding: " + cte + b"\n\n" + body]
+    )
+    assert names_of(raw.replace(b"\n", nl)) == ["uu.exe", "uu2.exe"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"begin 64 x.exe", b"begin 66666 x.exe", b"begin 648 x.exe", b"begin 644", b"begin 644 ",
+     b" begin 644 x.exe", b"Begin 644 x.exe", b"begin-base64 644", b"begin\t644 x.exe"],
+)  # fmt: skip
+def test_uuencode_near_misses(line: bytes) -> None:
+    assert names_of(b"Subject: x\n\n" + line + b"\n") == []
+
+
+def test_uuencode_name_keeps_spaces() -> None:
+    assert names_of(b"Subject: x\n\nbegin 0644 two words.exe \r\n") == ["two words.exe "]
+
+
+def test_uuencode_in_a_binary_part_is_not_read() -> None:
+    raw = message(b"Content-Type: application/octet-stream", body=b"begin 644 no.exe")
+    assert names_of(raw) == []
+
+
+def test_same_name_in_filename_and_name_once() -> None:
+    raw = message(
+        "Content-Type: application/octet-stream; name=same.exe\n"
+        "Content-Disposition: attachment; filename=same.exe"
+    )
+    assert names_of(raw) == ["same.exe"]
+
+
+def test_every_header_of_a_kind_counts_for_names() -> None:
+    # A client might take either header: both names are checked.
+    raw = message(
+        "Content-Disposition: attachment; filename=first.txt\n"
+        "Content-Disposition: attachment; filename=second.exe"
+    )
+    assert names_of(raw) == ["first.txt", "second.exe"]
+
+
+def test_every_form_of_a_parameter_counts() -> None:
+    # The email package shows the RFC 2231 form; another client the plain.
+    raw = message("Content-Disposition: attachment; filename*=utf-8''readme.txt; filename=evil.exe")
+    assert names_of(raw) == ["readme.txt", "evil.exe"]
+
+
+def test_headers_running_into_the_next_boundary() -> None:
+    raw = b"MIME-Version: 1.0\n" + multipart(
+        b"r", [b"Content-Disposition: attachment; filename=no-body.exe", b"\nx"]
+    )
+    assert names_of(raw) == ["no-body.exe"]
+
+
+def test_message_of_headers_only() -> None:
+    assert names_of(b"Content-Type: image/png; name=only.png") == ["only.png"]
+    assert names_of(b"Content-Type: image/png; name=only.png\n") == ["only.png"]
+
+
+def test_boundary_with_transport_padding_and_closing_delimiter() -> None:
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="pad"\n\n'
+        b"--pad \t\r\n"
+        b"Content-Disposition: attachment; filename=a.exe\n\nx\n"
+        b"--pad-- \n"
+        b"--pad\n"  # after the closing delimiter: epilogue
+        b"Content-Disposition: attachment; filename=epilogue.exe\n\nx\n"
+    )
+    assert names_of(raw) == ["a.exe"]
+
+
+def test_boundary_prefix_lines_are_not_boundaries() -> None:
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="bb"\n\n'
+        b"--bb\nContent-Type: text/plain\n\n"
+        b"--bbx\n--b\n--bb---\nbegin 644 in-text.exe\n"
+        b"--bb\nContent-Disposition: attachment; filename=second.exe\n\nx\n--bb--\n"
+    )
+    assert names_of(raw) == ["in-text.exe", "second.exe"]
+
+
+def test_boundary_is_not_rfc2047_decoded() -> None:
+    b = "=?utf-8?Q?abc?="
+    raw = (
+        f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{b}"\n\n'
+        f"--{b}\nContent-Type: text/plain\n\nhi\n"
+        f"--{b}\nContent-Disposition: attachment; filename=evil.exe\n\nx\n--{b}--\n"
+    ).encode()
+    assert stdlib_names(raw, email.policy.compat32) == ["evil.exe"]
+    assert names_of(raw) == ["evil.exe"]
+
+
+@pytest.mark.parametrize(
+    "param", ["boundary*=utf-7''+2AA-", 'boundary="=?utf-7?Q?+2AA-?="'], ids=["rfc2231", "rfc2047"]
+)
+def test_boundary_decoding_to_a_lone_surrogate_does_not_raise(param: str) -> None:
+    raw = (
+        f"MIME-Version: 1.0\nContent-Type: multipart/mixed; {param}\n\n"
+        "--+2AA-\nContent-Disposition: attachment; filename=x.exe\n\nx\n--+2AA---\n"
+    ).encode()
+    assert all(type(name) is str for name in names_of(raw))
+
+
+# -- decoding must not depend on where the reads end ---------------------------
+
+_READ_SIZES = [CHUNK, *range(1, 40), 64, 1000]
+
+
+def _text_part_message(cte: bytes, body: bytes) -> bytes:
+    return b"MIME-Version: 1.0\n" + multipart(
+        b"B",
+        [
+            b"Content-Type: text/plain\nContent-Transfer-Encoding: " + cte + b"\n\n" + body,
+            b"Content-Disposition: attachment; filename=after.txt\n\nx",
+        ],
+    )
+
+
+def _by_read_size(raw: bytes) -> dict[int, list[str]]:
+    return {chunk: names_of(raw, chunk) for chunk in _READ_SIZES}
+
+
+def test_base64_text_part_split_anywhere() -> None:
+    text = b"intro\n" + b"x" * 100 + b"\nbegin 644 b64.exe\nM\nend\n"
+    raw = _text_part_message(b"base64", base64.encodebytes(text))
+    for chunk, got in _by_read_size(raw).items():
+        assert got == ["b64.exe", "after.txt"], chunk
+
+
+def test_qp_text_part_plain_lines_split_anywhere() -> None:
+    raw = _text_part_message(b"quoted-printable", b"intro\nbegin 644 qp.exe\nM\nend")
+    for chunk, got in _by_read_size(raw).items():
+        assert got == ["qp.exe", "after.txt"], chunk
+
+
+@pytest.mark.parametrize("body", [b"intro\nbeg=\nin 644 qp.exe\nM\nend", b"=62egin 644 qp.exe"])
+def test_qp_escapes_and_soft_breaks_split_anywhere(body: bytes) -> None:
+    raw = _text_part_message(b"quoted-printable", body)
+    assert binascii.a2b_qp(body).count(b"begin 644 qp.exe") == 1
+    for chunk, got in _by_read_size(raw).items():
+        assert got == ["qp.exe", "after.txt"], chunk
+
+
+def test_base64_padding_mid_stream_independent_of_read_size() -> None:
+    body = (
+        base64.encodebytes(b"hello\n")
+        + base64.encodebytes(b"a\n")  # "YQo=": padding in the middle of the body
+        + base64.encodebytes(b"begin 644 pad.exe\nM\nend\n")
+    )
+    results = {tuple(got) for got in _by_read_size(_text_part_message(b"base64", body)).values()}
+    assert len(results) == 1, results
+
+
+def test_base64_broken_tail_keeps_what_came_before() -> None:
+    text = b"begin 644 good.exe\nM\nend\n"
+    text += b"x" * (-len(text) % 3)  # no padding: the junk follows a full quad
+    raw = _text_part_message(b"base64", base64.encodebytes(text) + b"A===\n")
+    for chunk, got in _by_read_size(raw).items():
+        assert got == ["good.exe", "after.txt"], chunk
+
+
+# -- robustness ---------------------------------------------------------------
+
+
+@st.composite
+def mutated_corpus(draw: st.DrawFn) -> bytes:
+    file = draw(st.sampled_from(sorted(CORPUS)))
+    data = bytearray(CORPUS[file])
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["flip", "truncate", "nul", "dup", "splice"]))
+        at = draw(st.integers(0, len(data)))
+        if op == "flip" and at < len(data):
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif op == "truncate":
+            del data[at:]
+        elif op == "nul":
+            data[at:at] = b"\0" * draw(st.integers(1, 3))
+        elif op == "dup":
+            lines = [ln for ln in bytes(data).splitlines(keepends=True) if ln.startswith(b"--")]
+            if lines:
+                data[at:at] = draw(st.sampled_from(lines))
+        elif op == "splice":
+            other = CORPUS[draw(st.sampled_from(sorted(CORPUS)))]
+            start = draw(st.integers(0, len(other)))
+            data[at:at] = other[start : start + draw(st.integers(0, 300))]
+    return bytes(data)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=mutated_corpus(), chunk=st.sampled_from([CHUNK, 64, 7]))
+def test_mutated_corpus_never_raises(raw: bytes, chunk: int) -> None:
+    got = names_of(raw, chunk)
+    assert isinstance(got, list)
+    assert all(type(name) is str for name in got)
+    assert len(got) <= MAX_NAMES
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=400), chunk=st.sampled_from([CHUNK, 3]))
+def test_random_bytes_never_raise(raw: bytes, chunk: int) -> None:
+    assert all(type(name) is str for name in names_of(raw, chunk))
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.text(max_size=60))
+def test_header_helpers_never_raise(value: str) -> None:
+    head, params = _split_params(value)
+    assert isinstance(head, str)
+    for key in ("name", "filename"):
+        assert isinstance(_param(params, key), str)
+    assert isinstance(_rfc2047(value), str)
+    assert isinstance(_rfc2231([(value, True), (value, False)]), str)
+
+
+def test_200_levels_of_nesting() -> None:
+    depth = 200
+    lines = [b"MIME-Version: 1.0", b'Content-Type: multipart/mixed; boundary="lvl0"', b""]
+    for level in range(1, depth):
+        ctype = b'Content-Type: multipart/mixed; boundary="lvl%d"' % level
+        lines += [b"--lvl%d" % (level - 1), ctype, b""]
+    deepest = b"Content-Disposition: attachment; filename=deep.exe"
+    lines += [b"--lvl%d" % (depth - 1), deepest, b"", b"x"]
+    for level in range(depth - 1, 0, -1):
+        lines.append(b"--lvl%d--" % level)
+    lines += [b"--lvl0", b"Content-Disposition: attachment; filename=after.exe", b"", b"y"]
+    lines += [b"--lvl0--", b""]
+    raw = b"\n".join(lines)
+    assert depth > MAX_BOUNDARIES
+    for chunk in (CHUNK, 7):
+        got = names_of(raw, chunk)
+        assert all(type(name) is str for name in got)
+        assert got[-1] == "after.exe"
+
+
+def test_one_megabyte_header_line() -> None:
+    junk = b"X-Junk: " + b"j" * (1 << 20)
+    # In the message headers, after Content-Type.
+    raw = (
+        b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="h"\n' + junk + b"\n\n"
+        b"--h\nContent-Disposition: attachment; filename=a.exe\n" + junk + b"\n\nx\n"
+        b"--h\nContent-Disposition: attachment; filename=b.exe\n\nx\n--h--\n"
+    )
+    assert names_of(raw) == ["a.exe", "b.exe"]
+    assert names_of(raw, chunk=4096) == ["a.exe", "b.exe"]
+    # A message that is nothing but one huge header line, and a huge body line.
+    assert names_of(junk) == []
+    got = names_of(b"Subject: x\n\n" + b"begin 644 " + b"n" * (1 << 20))
+    assert len(got) == 1
+    assert set(got[0]) == {"n"}
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [b"X-Junk: " + b"j" * (1 << 20) + b"\n", b"Received: from a by b; 1 Jan 2025\n" * 20000],
+    ids=["one-long-line", "many-lines"],
+)
+def test_headers_after_a_huge_header_still_count(junk: bytes) -> None:
+    raw = junk + (
+        b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="h"\n\n'
+        b"--h\nContent-Disposition: attachment; filename=evil.exe\n\nx\n--h--\n"
+    )
+    assert stdlib_names(raw, email.policy.compat32) == ["evil.exe"]
+    assert names_of(raw) == ["evil.exe"]
+
+
+def test_max_names_from_uuencode_lines() -> None:
+    n = MAX_NAMES + 50
+    text = b"".join(b"begin 644 f%d.exe\n" % i for i in range(n))
+    raw = b"MIME-Version: 1.0\n" + multipart(b"m", [b"Content-Type: text/plain\n\n" + text])
+    got = names_of(raw)
+    assert len(got) == MAX_NAMES
+    assert got == [f"f{i}.exe" for i in range(MAX_NAMES)]
+    # The same text base64-encoded: decoded in blocks, still capped.
+    raw = b"MIME-Version: 1.0\n" + multipart(
+        b"m", [b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n" + b64_lines(text)]
+    )
+    got = names_of(raw)
+    assert got == [f"f{i}.exe" for i in range(MAX_NAMES)]
+
+
+def test_max_names_from_part_headers() -> None:
+    parts = [b"Content-Type: a/b; name=n%d.bin\n\nx" % i for i in range(MAX_NAMES + 10)]
+    got = names_of(b"MIME-Version: 1.0\n" + multipart(b"p", parts))
+    assert got == [f"n{i}.bin" for i in range(MAX_NAMES)]
+
+
+def test_big_base64_attachment_then_another_part(tmp_path: Path) -> None:
+    path = tmp_path / "big.eml"
+    line = base64.b64encode(bytes(range(57))) + b"\n"
+    count = 20 * 1024 * 1024 // len(line)
+    with open(path, "wb") as f:
+        f.write(
+            b"From: a@example.org\nMIME-Version: 1.0\n"
+            b'Content-Type: multipart/mixed; boundary="big"\n\n'
+            b"--big\nContent-Type: application/octet-stream\n"
+            b"Content-Transfer-Encoding: base64\n"
+            b'Content-Disposition: attachment; filename="big.bin"\n\n'
+        )
+        f.write(line * count)
+        f.write(
+            b"--big\nContent-Type: text/plain\n"
+            b'Content-Disposition: attachment; filename="later.txt"\n\nhello\n--big--\n'
+        )
+    assert path.stat().st_size > 20_000_000
+    with open(path, "rb") as f:
+        assert attachment_names(f) == ["big.bin", "later.txt"]
+
+
+# -- blocked_name -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("names", "endings", "want"),
+    [
+        ([], (b".exe",), None),
+        (["a.exe"], (), None),
+        (["a.txt"], (b".exe",), None),
+        (["a.exe"], (b".exe",), "a.exe"),
+        (["A.EXE"], (b".exe",), "A.EXE"),
+        (["a.ExE"], (b"exe",), "a.ExE"),
+        (["evil.exe."], (b".exe",), "evil.exe."),
+        (["evil.exe  "], (b".exe",), "evil.exe  "),
+        (["evil.exe . .\t"], (b"exe",), "evil.exe . .\t"),
+        (["exe"], (b"exe",), "exe"),
+        (["EXE."], (b"exe",), "EXE."),
+        (["annexe"], (b"exe",), None),
+        (["annexe"], (b".exe",), None),
+        ([".exe"], (b"exe",), ".exe"),
+        (["a.exe.txt"], (b".exe",), None),
+        (["a.txt", "b.exe", "c.exe"], (b".exe",), "b.exe"),
+        (["a.scr", "b.exe"], (b".exe", b".scr"), "a.scr"),  # first name, not first ending
+        (["x.tar.gz"], (b".tar.gz",), "x.tar.gz"),
+        (["x.tar.gz"], (b"tar.gz",), "x.tar.gz"),
+        (["résumé.exe"], (b".exe",), "résumé.exe"),
+        (["файл.EXE"], (b".exe",), "файл.EXE"),
+        (["€.exe"], ("€.exe".encode(),), "€.exe"),
+        ([""], (b"exe",), None),
+        ([" . "], (b"exe",), None),
+    ],
+)
+def test_blocked_name(names: list[str], endings: tuple[bytes, ...], want: str | None) -> None:
+    assert blocked_name(names, endings) == want
+
+
+def test_blocked_name_on_corpus_trailing_dots() -> None:
+    names = names_of(CORPUS["27-trailing-dot-and-spaces.eml"])
+    assert sorted(names) == ["evil.exe.", "evil2.exe  "]
+    assert blocked_name(names, (b".exe",)) == names[0]
+    assert blocked_name(names[1:], (b"exe",)) == "evil2.exe  "
+
+
+# --- blocking while walking, and the limits made visible ---------------------
+
+
+def blocked_in(raw: bytes, *endings: bytes) -> tuple[str | None, list[str]]:
+    names = walk(io.BytesIO(raw), endings)
+    return names.blocked, names.truncated
+
+
+def test_a_blocked_name_after_more_than_max_names_is_found() -> None:
+    text = b"".join(b"begin 644 f%d.txt\n" % i for i in range(MAX_NAMES + 5))
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
+        + text
+        + b"--b\nContent-Type: a/b; name=evil.exe\n\nx\n--b--\n"
+    )
+    assert blocked_in(raw, b".exe") == ("evil.exe", [])
+
+
+def test_the_walk_stops_at_the_first_blocked_name() -> None:
+    raw = message(
+        "Content-Disposition: attachment; filename=one.exe\nContent-Type: a/b; name=b.scr"
+    )
+    assert blocked_in(raw, b".scr", b".exe") == ("one.exe", [])
+
+
+def nested(depth: int, leaf: bytes) -> bytes:
+    head = b"".join(
+        b'Content-Type: multipart/mixed; boundary="n%d"\n\n--n%d\n' % (i, i) for i in range(depth)
+    )
+    tail = b"".join(b"\n--n%d--\n" % i for i in reversed(range(depth)))
+    return head + leaf + tail
+
+
+def test_nesting_over_the_limit_is_reported() -> None:
+    leaf = b"Content-Type: a/b; name=deep.exe\n\nx"
+    assert blocked_in(nested(MAX_BOUNDARIES, leaf), b".exe") == ("deep.exe", [])
+    blocked, truncated = blocked_in(nested(MAX_BOUNDARIES + 1, leaf), b".exe")
+    assert blocked is None
+    assert truncated == [f"multipart nesting over {MAX_BOUNDARIES}"]
+
+
+def test_encoded_messages_nested_over_the_limit_are_reported() -> None:
+    inner = b"Content-Type: a/b; name=deep.exe\n\nx\n"
+    for _ in range(MAX_DEPTH + 1):
+        inner = (
+            b"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+            + base64.encodebytes(inner)
+        )
+    blocked, truncated = blocked_in(inner, b".exe")
+    assert blocked is None
+    assert truncated == [f"encoded attached messages nested over {MAX_DEPTH}"]
+
+
+def test_content_headers_over_the_limit_are_reported() -> None:
+    padding = "; x=" + "a" * (HEADER_LIMIT + 10)
+    blocked, truncated = blocked_in(message("Content-Type: a/b" + padding), b".exe")
+    assert blocked is None
+    assert truncated == [f"Content-* headers over {HEADER_LIMIT} bytes"]
+    # Other headers, however big, do not count.
+    raw = b"X-Junk: " + b"j" * (2 * HEADER_LIMIT) + b"\n" + message("Content-Type: a/b; name=x.exe")
+    assert blocked_in(raw, b".exe") == ("x.exe", [])
+
+
+@pytest.mark.parametrize("digit", ["\u00b2", "\u00b9", "\u00b3"])
+def test_non_ascii_digits_in_a_continuation_number(digit: str) -> None:
+    raw = message(f"Content-Disposition: attachment; filename*{digit}=evil.exe".encode("latin-1"))
+    assert names_of(raw) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "blocked"),
+    [
+        ("evil.exe\x00.txt", True),  # a C program (ripmime) stops at the NUL
+        ("evil.e\x01xe", True),
+        ("evil.exe\x7f", True),
+        ("evil\u0085.exe", True),
+        ("fine.txt\x00.exe", False),
+    ],
+)
+def test_controls_and_nul_in_names(name: str, blocked: bool) -> None:
+    assert (blocked_name([name], (b".exe",)) == name) is blocked
+
+
+def test_many_boundary_like_lines_and_padding_groups_still_decide() -> None:
+    # Shapes that were quadratic: each still gives the right answer.
+    dashes = b"a\n--x\n" * 50000
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
+        + dashes
+        + b"begin 644 late.exe\n--b--\n"
+    )
+    assert blocked_in(raw, b".exe") == ("late.exe", [])
+    pads = b"QQ==\n" * 100000
+    raw = (
+        b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+        + pads
+        + base64.encodebytes(b"\nbegin 644 pad.exe\n")
+    )
+    assert blocked_in(raw, b".exe") == ("pad.exe", [])
+    words = "=?x?B?a " * 20000
+    assert _rfc2047(words) == words
