@@ -25,9 +25,10 @@ from .errors import (
     SimscanError,
     exit_code_for,
 )
-from .qmail import queue as qmailqueue
-from .qmail import workdir
-from .scan.pipeline import Debug, Job, Result, Scanner, run, scanners_for
+from .qmail import handoff, workdir
+from .qmail.queue import Envelope, read_envelope, write_custom_error
+from .scan.base import Debug, Job, Result, Scanner
+from .scan.pipeline import run, scanners_for
 from .verdict import QUARANTINED, outcome
 
 # _signal, not signal: the signal module imports enum (~3 ms per message)
@@ -73,7 +74,7 @@ class Run:
         self.alarm = ""  # "armed" while the scanners run, then "spent"
         self._scan_timeout = 0.0
         self.workdir: str | None = None
-        self.envelope: qmailqueue.Envelope | None = None
+        self.envelope: Envelope | None = None
         self.warnings: list[str] = []
         self.notes: list[str] = []
 
@@ -111,7 +112,7 @@ class Run:
         path = workdir.create(config.workdir, self._remember_workdir)
         self.debug(1, f"work dir {path}")
         message = workdir.receive(0, f"{path}/{workdir.MESSAGE_NAME}")
-        self.envelope = envelope = qmailqueue.read_envelope(1)
+        self.envelope = envelope = read_envelope(1)
         if self.keep_files:  # for whoever reads a kept work dir; qmail-queue gets it from memory
             workdir.write_file(f"{path}/{workdir.ENVELOPE_NAME}", envelope.raw)
         self.debug(1, f"message {message.size} bytes, {len(envelope.recipients)} recipients")
@@ -141,7 +142,7 @@ class Run:
         if not out.queue and config.quarantinedir and result.verdict.kind in QUARANTINED:
             self._quarantine(config.quarantinedir, result, out.log_state)
         code = out.exit_code
-        if out.custom_text is not None and not qmailqueue.write_custom_error(
+        if out.custom_text is not None and not write_custom_error(
             config.custom_error_fd, out.custom_text
         ):
             self.debug(1, f"fd {config.custom_error_fd} is not open: refusing with 31")
@@ -159,7 +160,7 @@ class Run:
                 self.start,
             )
         queue = rules.qmail_queue
-        status = qmailqueue.hand_off(queue, result.message_path, envelope.raw, prefix, _SIGNALS)
+        status = handoff.hand_off(queue, result.message_path, envelope.raw, prefix, _SIGNALS)
         self.debug(1, f"{queue} exited {status}")
         if status == 0:
             return EXIT_OK, out.log_state, result.verdict.detail, result.spam, True

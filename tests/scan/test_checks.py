@@ -14,8 +14,8 @@ from simscan.config.settings import Settings
 from simscan.qmail.queue import Envelope
 from simscan.qmail.workdir import Message
 from simscan.scan import checks
+from simscan.scan.base import Debug, Job, Result
 from simscan.scan.checks import REGEX_LINE, RegexFilter, _line_blocks
-from simscan.scan.pipeline import Debug, Job, Result
 from simscan.verdict import CLEAN, Verdict
 
 SPLIT = re.compile(rb"(?<=\n)").split

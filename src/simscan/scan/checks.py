@@ -10,7 +10,7 @@ from .. import __version__
 from ..mail.lines import CHUNK
 from ..mail.mime import walk
 from ..verdict import ATTACH, REGEX, Verdict
-from .pipeline import Job, Result, Scanner
+from .base import Job, Result, Scanner
 
 # typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
 TYPE_CHECKING = False

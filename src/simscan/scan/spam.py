@@ -16,7 +16,7 @@ from ..errors import ScannerError, ScanTimeout, WorkDirError
 from ..report import SpamScore
 from ..verdict import CLEAN, PASSTHRU, RELAYCLIENT, SPAM, SPAM_PASS, Verdict
 from ..wire import netio, spamd
-from .pipeline import SKIPPED, Job, RecordedScanner, Result, Skipped
+from .base import SKIPPED, Job, RecordedScanner, Result, Skipped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

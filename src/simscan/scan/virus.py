@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..errors import ScannerError, WorkDirError
 from ..verdict import VIRUS, Verdict
 from ..wire import clamd, netio
-from .pipeline import SKIPPED, Job, RecordedScanner, Result, Skipped
+from .base import SKIPPED, Job, RecordedScanner, Result, Skipped
 
 
 class ClamdScanner(RecordedScanner):

@@ -1,0 +1,143 @@
+"""What every scanner is written against: the Job it is given, the Result
+it adds to, the Scanner interface, SKIPPED, and the debug writer.
+
+Scanner modules (checks, virus, spam) import only this module; only
+pipeline.py knows the concrete scanners, so the scan room has no cycles.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..config.policy import Policy, recorded_version
+from ..config.settings import Settings
+from ..errors import ScanTimeout
+from ..qmail.queue import Envelope
+from ..qmail.workdir import Message
+from ..report import SpamScore
+from ..verdict import Verdict
+
+
+class Job:
+    """One message on its way through the scanners."""
+
+    __slots__ = (
+        "debug",
+        "end",
+        "envelope",
+        "message",
+        "notes",
+        "policy",
+        "relayclient",
+        "settings",
+        "subject",
+        "warnings",
+        "workdir",
+    )
+
+    def __init__(
+        self,
+        message: Message,
+        envelope: Envelope,
+        settings: Settings,
+        policy: Policy,
+        workdir: str,
+        subject: bytes,
+        debug: Debug,
+        relayclient: bool = False,
+        started: float | None = None,
+    ) -> None:
+        self.message = message
+        self.envelope = envelope
+        self.settings = settings
+        self.policy = policy
+        self.workdir = workdir
+        self.subject = subject
+        self.debug = debug
+        # scan_timeout counts from `started` (monotonic; default now: the
+        # message is in, and the sending server has begun to wait).
+        self.end = (time.monotonic() if started is None else started) + settings.scan_timeout
+        # RELAYCLIENT was set: an authenticated or trusted sender.
+        self.relayclient = relayclient
+        # What was done differently for this message, by design (spam not
+        # scanned over size_limit): logged as note lines.
+        self.notes: list[str] = []
+        # Things worth an admin's attention that do not change the verdict
+        # (a regex that does not compile, say); logged as warning lines.
+        self.warnings: list[str] = list(policy.notes)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+        self.debug(1, f"warning: {text}")
+
+    def budget(self, seconds: float) -> float:
+        """A scanner's own time limit, cut to what is left of scan_timeout
+        (one budget for all scanners: the sending server waits about 10
+        minutes for its answer).  ScannerError when nothing is left."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise ScanTimeout(self.settings.scan_timeout)
+        return min(seconds, left)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        self.debug(1, f"note: {text}")
+
+
+class Result:
+    """What the scanners concluded, and what to queue."""
+
+    __slots__ = ("message_path", "scanners", "spam", "verdict")
+
+    def __init__(self, verdict: Verdict, message_path: str) -> None:
+        self.verdict = verdict
+        self.message_path = message_path
+        # The scanners that looked at the message, for the Received line.
+        self.scanners: list[Scanner] = []
+        # Set when spam scanning ran: the log line then carries the triple.
+        self.spam: SpamScore | None = None
+
+
+class Skipped:
+    """The type of SKIPPED."""
+
+    def __repr__(self) -> str:
+        return "SKIPPED"
+
+
+SKIPPED = Skipped()
+
+
+class Scanner:
+    """A check on the message: returns a Verdict, None for no opinion, or
+    SKIPPED when it did not look at the message."""
+
+    name = "scanner"
+
+    def version(self, job: Job) -> str:
+        return ""
+
+    def scan(self, job: Job, result: Result) -> Verdict | Skipped | None:
+        raise NotImplementedError
+
+
+class RecordedScanner(Scanner):
+    """A scanner whose version `simscanmk -g` recorded in simversions.cdb
+    under its name (clamav, trophie, spam)."""
+
+    def version(self, job: Job) -> str:
+        return recorded_version(job.settings.controldir, self.name)
+
+
+class Debug:
+    """SIMSCAN_DEBUG: N > 0 writes debug lines of level <= N on stderr."""
+
+    __slots__ = ("level", "write")
+
+    def __init__(self, level: int, write: object) -> None:
+        self.level = level
+        self.write = write
+
+    def __call__(self, level: int, text: str) -> None:
+        if level <= self.level:
+            self.write(f"simscan: {text}\n".encode(errors="replace"))  # type: ignore[operator]
