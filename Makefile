@@ -28,11 +28,13 @@ test: deps $(STAMP)
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check src tests bench demo
 	$(BIN)/mypy
+	PYTHONPATH=src $(BIN)/lint-imports
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench demo
 	$(BIN)/ruff format --check src tests bench demo
 	$(BIN)/mypy
+	PYTHONPATH=src $(BIN)/lint-imports
 
 demo: deps $(STAMP)
 	$(BIN)/python demo/run.py
