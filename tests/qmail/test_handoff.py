@@ -221,7 +221,7 @@ def test_hand_off_stop_escalates_to_sigkill(
     started = time.monotonic()
     with pytest.raises(Interrupted) as info:
         handoff.hand_off(stubborn, str(path), ENVELOPE, b"Received: x\n", STOP)
-    assert time.monotonic() - started < 3
+    assert 0.3 <= time.monotonic() - started < 3
     assert str(info.value) == f"interrupted by signal {signal.SIGTERM}"
 
 
@@ -251,3 +251,25 @@ def test_hand_off_stop_signal_before_qmail_queue_read_the_envelope(
     with pytest.raises(Interrupted):
         handoff.hand_off(reader, str(path), ENVELOPE, b"", STOP)
     assert time.monotonic() - started < handoff.STOP_GRACE
+
+
+def test_hand_off_stop_grace_is_five_seconds() -> None:
+    """As README and design.md say."""
+    assert handoff.STOP_GRACE == 5.0
+
+
+def test_hand_off_stop_signal_once_qmail_queue_has_everything_but_hangs(
+    queue_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grace is a bound: still running after it, qmail-queue is stopped."""
+    monkeypatch.setattr(handoff, "STOP_GRACE", 0.3)
+    path = tmp_path / "msg"
+    path.write_bytes(MESSAGE)
+    hung = script(
+        tmp_path, "hung", "cat >/dev/null\ncat <&1 >/dev/null\nkill -HUP $PPID\nexec sleep 30\n"
+    )
+    started = time.monotonic()
+    with pytest.raises(Interrupted) as info:
+        handoff.hand_off(hung, str(path), ENVELOPE, b"Received: x\n", STOP)
+    assert 0.3 <= time.monotonic() - started < 3
+    assert str(info.value) == f"interrupted by signal {signal.SIGHUP}"
