@@ -6,8 +6,6 @@ the custom-error pipe on fd 4 (or 6), log on fd 2.  Whatever happens,
 exactly one log line is written and the work dir is removed.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 import time

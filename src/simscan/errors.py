@@ -6,8 +6,6 @@ two that qmail-queue itself defines for its input: an envelope it cannot
 read (54) and an envelope that is not an envelope (91).
 """
 
-from __future__ import annotations
-
 # qmail-queue exit codes (see qmail-queue(8) and SPEC section 1).
 EXIT_OK = 0
 EXIT_REJECT = 31

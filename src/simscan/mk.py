@@ -6,8 +6,6 @@ disk and renamed over the old one, so a running simscan sees either the old
 file or the new one, never half of one.  On any error the old file stays.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 

@@ -4,8 +4,6 @@ Both are byte strings: addresses and subjects are logged as the bytes the
 client sent, as the C program does, never decoded and re-encoded.
 """
 
-from __future__ import annotations
-
 import time
 
 _MONTHS = (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun",

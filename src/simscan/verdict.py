@@ -6,8 +6,6 @@ custom text) or dropped (0, not queued), and what state is logged.  The
 reject texts are those of the C simscan, byte for byte (SPEC section 2).
 """
 
-from __future__ import annotations
-
 from .errors import EXIT_CUSTOM, EXIT_OK, EXIT_REJECT
 from .report import NO_CONTROLS
 

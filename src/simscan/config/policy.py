@@ -14,8 +14,6 @@ list comes from `CONTROLDIR/ssattach`.
 The scanners read the Policy, never the cdb or the settings' switches.
 """
 
-from __future__ import annotations
-
 import os
 
 from ..errors import ConfigError
@@ -141,7 +139,7 @@ def _per_domain(settings: Settings, envelope: Envelope) -> Policy:
     )
 
 
-def _merge(into: Rule, rule: Rule) -> None:
+def _merge(into: "Rule", rule: "Rule") -> None:
     """Apply a later (more specific) entry over what came before."""
     for name in into.__slots__:
         value = getattr(rule, name)

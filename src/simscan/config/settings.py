@@ -11,8 +11,6 @@ Settings is a plain slotted class rather than a dataclass: importing
 dataclasses costs ~10 ms per message (it imports inspect).
 """
 
-from __future__ import annotations
-
 import os
 
 from ..errors import ConfigError
@@ -230,7 +228,7 @@ class Settings:
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Settings are frozen")
 
-    def replace(self, **changes: object) -> Settings:
+    def replace(self, **changes: object) -> "Settings":
         values: dict[str, object] = {name: getattr(self, name) for name in _SCHEMA}
         values.update(changes)
         return Settings(**values)

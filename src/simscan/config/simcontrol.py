@@ -13,8 +13,6 @@ first `:`.  The value is split as the C simscan splits it, on space, tab,
 parser loses its pairing on `clam=yes, spam=yes`).
 """
 
-from __future__ import annotations
-
 _SEPARATORS = b" =\t\n\r,\"'"
 # Every separator becomes a space, so bytes.split() does the tokenising.
 _TO_SPACE = bytes(0x20 if c in _SEPARATORS else c for c in range(256))

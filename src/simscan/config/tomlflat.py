@@ -12,8 +12,6 @@ Every value comes back with the line it was set on, so a bad value can be
 reported by file, line and key.
 """
 
-from __future__ import annotations
-
 from ..errors import ConfigError
 
 _BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")

@@ -6,8 +6,6 @@ one of a few prefixes using bytes.find, so a 50 MB base64 attachment is
 passed over at memory speed instead of one Python loop turn per line.
 """
 
-from __future__ import annotations
-
 # typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,7 +17,7 @@ CHUNK = 1 << 20
 class LineReader:
     __slots__ = ("at_start", "buf", "chunk", "eof", "f", "hits", "limit", "pos")
 
-    def __init__(self, f: BinaryIO, limit: int = 65536, chunk: int = CHUNK) -> None:
+    def __init__(self, f: "BinaryIO", limit: int = 65536, chunk: int = CHUNK) -> None:
         self.f = f
         self.limit = limit
         self.chunk = chunk

@@ -20,8 +20,6 @@ far as it makes sense, the Content-* headers are cut at HEADER_LIMIT (other
 headers are not kept at all).  What can be read is read.
 """
 
-from __future__ import annotations
-
 import binascii
 
 from .lines import CHUNK, LineReader
@@ -55,7 +53,7 @@ class Names:
     first one that is blocked (the walk stops there), and the limits that
     were reached, which may have hidden a name."""
 
-    def __init__(self, endings: tuple[bytes, ...] = (), parts: _PartFiles | None = None) -> None:
+    def __init__(self, endings: tuple[bytes, ...] = (), parts: "_PartFiles | None" = None) -> None:
         self.found: list[str] = []
         self.blocked: str | None = None
         self.truncated: list[str] = []
@@ -76,13 +74,13 @@ class Names:
             self.truncated.append(what)
 
 
-def attachment_names(f: BinaryIO, chunk: int = CHUNK) -> list[str]:
+def attachment_names(f: "BinaryIO", chunk: int = CHUNK) -> list[str]:
     """The attachment file names in the message, in order of appearance.
     (`chunk`, the read size, is there for tests of the chunk edges.)"""
     return walk(f, (), chunk).found
 
 
-def extract(f: BinaryIO, directory: str, chunk: int = CHUNK) -> Names:
+def extract(f: "BinaryIO", directory: str, chunk: int = CHUNK) -> Names:
     """Write the decoded body of every leaf part (attached messages too) to
     `directory/part0001`, `part0002`, ..., as ripmime did for the C simscan:
     a daemon that scans a directory (Trophie, Sophie) then sees the files.
@@ -93,7 +91,7 @@ def extract(f: BinaryIO, directory: str, chunk: int = CHUNK) -> Names:
 
 
 def walk(
-    f: BinaryIO, endings: tuple[bytes, ...], chunk: int = CHUNK, parts: _PartFiles | None = None
+    f: "BinaryIO", endings: tuple[bytes, ...], chunk: int = CHUNK, parts: "_PartFiles | None" = None
 ) -> Names:
     """Walk the message; with `endings`, stop at the first blocked name."""
     names = Names(endings, parts)
@@ -277,7 +275,7 @@ class _Walker:
         self.state = _SKIP
         self.out = out
 
-    def _decode(self, encoding: str, child: _Walker | _TextScanner) -> None:
+    def _decode(self, encoding: str, child: "_Walker | _TextScanner") -> None:
         self.state = _DECODE
         self.decoder = _Decoder(encoding == "base64", child)
 
@@ -286,7 +284,7 @@ class _TextScanner:
     """A child that looks for uuencode `begin` lines in a decoded body (and
     for extract(), writes the body to its part file)."""
 
-    def __init__(self, names: Names, out: _PartFile | None = None) -> None:
+    def __init__(self, names: Names, out: "_PartFile | None" = None) -> None:
         self.names = names
         self.out = out
 
@@ -309,7 +307,7 @@ class _PartFiles:
         self.directory = directory
         self.count = 0
 
-    def open(self, names: Names) -> _PartFile:
+    def open(self, names: Names) -> "_PartFile":
         if self.count >= MAX_PARTS:
             # Past the limit every further part is appended to one file:
             # fewer files, nothing left out.

@@ -4,8 +4,6 @@ it queues a whole copy or nothing, whenever and however simscan stops.
 See docs/design.md, "What a kill leaves behind".
 """
 
-from __future__ import annotations
-
 import os
 import time
 

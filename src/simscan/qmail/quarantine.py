@@ -13,8 +13,6 @@ reading the quarantine sees whole entries only.  The message is hard-linked
 from the work dir when both are on one file system, else copied.
 """
 
-from __future__ import annotations
-
 import os
 
 from . import workdir

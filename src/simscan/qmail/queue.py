@@ -6,8 +6,6 @@ fd 0 and the envelope on fd 1: `F<sender>\\0`, one or more `T<rcpt>\\0`, and
 a final `\\0`.  handoff.py gives both, unchanged, to the real qmail-queue.
 """
 
-from __future__ import annotations
-
 import os
 
 from ..errors import EnvelopeFormatError, EnvelopeTruncated, InputError

@@ -1,7 +1,5 @@
 """The per-message work dir: created fresh, filled by streaming, always removed."""
 
-from __future__ import annotations
-
 import os
 import time
 
@@ -18,7 +16,7 @@ MESSAGE_NAME = "msg"
 ENVELOPE_NAME = "addr"
 
 
-def create(base: str, remember: Callable[[str], None] | None = None) -> str:
+def create(base: str, remember: "Callable[[str], None] | None" = None) -> str:
     """Make WORKDIR/<seconds>.<microseconds>.<pid>, mode 0750.
 
     `remember` gets each path before it is made, so whoever cleans up knows

@@ -5,8 +5,6 @@ Scanner modules (checks, virus, spam) import only this module; only
 pipeline.py knows the concrete scanners, so the scan room has no cycles.
 """
 
-from __future__ import annotations
-
 import time
 
 from ..config.policy import Policy, recorded_version
@@ -43,7 +41,7 @@ class Job:
         policy: Policy,
         workdir: str,
         subject: bytes,
-        debug: Debug,
+        debug: "Debug",
         relayclient: bool = False,
         started: float | None = None,
     ) -> None:

@@ -4,8 +4,6 @@ Both read the message from the work dir as a stream and decide from the
 Policy alone; neither knows about fds, sockets or the log.
 """
 
-from __future__ import annotations
-
 from .. import __version__
 from ..mail.lines import CHUNK
 from ..mail.mime import walk
@@ -66,7 +64,7 @@ class RegexFilter(_Builtin):
         return None
 
 
-def _line_blocks(f: BinaryIO, split: Callable[[bytes], list[bytes]]) -> Iterator[list[bytes]]:
+def _line_blocks(f: "BinaryIO", split: "Callable[[bytes], list[bytes]]") -> "Iterator[list[bytes]]":
     """The message's lines, newline kept, each cut to its first REGEX_LINE
     bytes, in lists of about a chunk's worth."""
     tail = b""

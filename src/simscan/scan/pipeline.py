@@ -10,8 +10,6 @@ could not look at this message on purpose (too long for clamd, with
 Received line.
 """
 
-from __future__ import annotations
-
 from ..config.policy import Policy
 from ..config.settings import Settings
 from ..verdict import CLEAN, Verdict, outcome

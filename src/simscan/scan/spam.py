@@ -9,8 +9,6 @@ unscanned, with a warning line saying why; `spam_fail_tempfail = true`
 (or `-x` in spamc_args) makes it a temporary failure instead.
 """
 
-from __future__ import annotations
-
 from .. import report
 from ..errors import ScannerError, ScanTimeout, WorkDirError
 from ..report import SpamScore
@@ -74,7 +72,7 @@ class _SpamScanner(RecordedScanner):
         result.spam = SpamScore(score, required, required if threshold is None else threshold)
         return decide(flagged, score, threshold, policy.spam_passthru, subject)
 
-    def ask(self, job: Job, processed: str) -> Found:
+    def ask(self, job: Job, processed: str) -> "Found":
         """(flagged, score, required), the processed message written to
         `processed`; ScannerError when SpamAssassin could not say."""
         raise NotImplementedError
@@ -107,7 +105,7 @@ class _Processed:
         except OSError as err:
             raise WorkDirError(f"cannot write {self.path} ({err.strerror})") from None
 
-    def __enter__(self) -> _Processed:
+    def __enter__(self) -> "_Processed":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -118,7 +116,7 @@ Found = tuple[bool, float, float]  # SpamAssassin's flag, score, required
 
 
 def _in_order(
-    job: Job, name: str, endpoints: list[netio.Endpoint], ask: Callable[[netio.Endpoint], Found]
+    job: Job, name: str, endpoints: list[netio.Endpoint], ask: "Callable[[netio.Endpoint], Found]"
 ) -> Found:
     """The first endpoint's answer that comes; each one that fails is
     logged (a warning when a later one answered), and all failing is a

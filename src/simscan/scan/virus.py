@@ -10,8 +10,6 @@ message over clamd's StreamMaxLength that clamd cannot be handed as a file
 answered, with a warning line.
 """
 
-from __future__ import annotations
-
 from ..errors import ScannerError, WorkDirError
 from ..verdict import VIRUS, Verdict
 from ..wire import clamd, netio

@@ -16,8 +16,6 @@ No policy here: the scanner (simscan.virus) decides what a reply means for
 the message.
 """
 
-from __future__ import annotations
-
 import sys
 
 from .netio import Deadline, Endpoint, pending_reply, read_until, send_all
@@ -75,7 +73,7 @@ def parse_reply(raw: bytes) -> Reply:
     raise ProtocolError(f"unexpected reply {shown!r}" if text else "no reply")
 
 
-def instream(sock: _socket.socket, f: FileIO, deadline: Deadline) -> bytes:
+def instream(sock: "_socket.socket", f: "FileIO", deadline: Deadline) -> bytes:
     """Send the file with INSTREAM; the raw reply.
 
     If clamd answers before the whole file is sent (the size limit), the
@@ -99,7 +97,7 @@ def instream(sock: _socket.socket, f: FileIO, deadline: Deadline) -> bytes:
     return _terminated(read_until(sock, b"\0", deadline))
 
 
-def fildes(sock: _socket.socket, fd: int, deadline: Deadline) -> bytes:
+def fildes(sock: "_socket.socket", fd: int, deadline: Deadline) -> bytes:
     """Pass the open file to clamd (unix sockets only); the raw reply."""
     send_all(sock, b"zFILDES\0", deadline)
     sock.settimeout(deadline.left())
@@ -118,7 +116,7 @@ def _terminated(reply: bytes) -> bytes:
     return reply
 
 
-def version(sock: _socket.socket, deadline: Deadline) -> bytes:
+def version(sock: "_socket.socket", deadline: Deadline) -> bytes:
     """clamd's VERSION reply, e.g. `ClamAV 1.4.6/27437/Mon Nov 23 ...`."""
     send_all(sock, b"zVERSION\0", deadline)
     reply = read_until(sock, b"\0", deadline).rstrip(b"\0").strip()

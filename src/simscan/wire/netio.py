@@ -9,8 +9,6 @@ a reply up to its terminator within the budget.
 (it builds enums and imports selectors) for wrappers we do not need.
 """
 
-from __future__ import annotations
-
 import time
 
 # mypy reads any name TYPE_CHECKING as true: it checks against socket's
@@ -119,7 +117,7 @@ class Deadline:
         return left
 
 
-def connect(endpoint: Endpoint, timeout: float) -> _socket.socket:
+def connect(endpoint: Endpoint, timeout: float) -> "_socket.socket":
     """A connected stream socket (timeout set); OSError when it cannot be had.
 
     A host name (only clamd.conf's TCPAddr can give one) is resolved with
@@ -152,7 +150,7 @@ def connect(endpoint: Endpoint, timeout: float) -> _socket.socket:
     raise error
 
 
-def _connect(sock: _socket.socket, address: Any, deadline: Deadline) -> None:
+def _connect(sock: "_socket.socket", address: "Any", deadline: Deadline) -> None:
     delay = 0.001
     while True:
         sock.settimeout(deadline.left())
@@ -167,13 +165,13 @@ def _connect(sock: _socket.socket, address: Any, deadline: Deadline) -> None:
         delay = min(delay * 2, 0.05)
 
 
-def send_all(sock: _socket.socket, data: bytes | memoryview, deadline: Deadline) -> None:
+def send_all(sock: "_socket.socket", data: bytes | memoryview, deadline: Deadline) -> None:
     sock.settimeout(deadline.left())
     sock.sendall(data)
 
 
 def read_until(
-    sock: _socket.socket, end: bytes, deadline: Deadline, limit: int = MAX_REPLY
+    sock: "_socket.socket", end: bytes, deadline: Deadline, limit: int = MAX_REPLY
 ) -> bytes:
     """Bytes up to and including `end`, or up to EOF (the caller checks).
 
@@ -191,7 +189,7 @@ def read_until(
     return data
 
 
-def pending_reply(sock: _socket.socket) -> bool:
+def pending_reply(sock: "_socket.socket") -> bool:
     """Has the daemon said something (or hung up) while we were sending?"""
     # Non-blocking for this one call: with a timeout set, recv would first
     # wait up to that long for something to read.

@@ -8,8 +8,6 @@ it runs (a stop signal), the group is killed and the child reaped before
 the error goes on.
 """
 
-from __future__ import annotations
-
 import os
 import select
 import time
@@ -30,7 +28,7 @@ def run(
     argv: list[str],
     timeout: float,
     stdin: int = -1,
-    out: Callable[[bytes], object] | None = None,
+    out: "Callable[[bytes], object] | None" = None,
     close: int = -1,
 ) -> tuple[int, bytes]:
     """(exit code or -signal, stdout and stderr).  OSError if it cannot be
@@ -104,7 +102,7 @@ def _kill(pid: int) -> None:
 
 
 def _collect(
-    fd: int, deadline: Deadline, out_fd: int = -1, out: Callable[[bytes], object] | None = None
+    fd: int, deadline: Deadline, out_fd: int = -1, out: "Callable[[bytes], object] | None" = None
 ) -> bytes:
     """Read the pipes to their ends: `fd` kept (up to MAX_OUTPUT), `out_fd`
     handed to `out`."""

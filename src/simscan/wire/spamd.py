@@ -22,8 +22,6 @@ The processed message is streamed into a file, never held whole.
 No policy here: simscan.spam decides what a score means.
 """
 
-from __future__ import annotations
-
 from .netio import Deadline, Endpoint, send_all
 
 TYPE_CHECKING = False
@@ -72,11 +70,11 @@ _CONTROLS = bytes(range(32))
 
 
 def process(
-    sock: _socket.socket,
-    message: FileIO,
+    sock: "_socket.socket",
+    message: "FileIO",
     size: int,
     user: bytes | None,
-    write: Callable[[bytes | memoryview], object],
+    write: "Callable[[bytes | memoryview], object]",
     deadline: Deadline,
 ) -> Answer:
     """Send the message with PROCESS; the processed message goes to `write`.
@@ -113,7 +111,7 @@ def process(
     return answer
 
 
-def _read_head(sock: _socket.socket, deadline: Deadline) -> tuple[bytes, bytes]:
+def _read_head(sock: "_socket.socket", deadline: Deadline) -> tuple[bytes, bytes]:
     """The answer's head (up to the blank line) and the body bytes read
     with it.  Not netio.read_until: spamd writes head and body in one
     buffer, so the head is rarely at the end of what a recv gives."""

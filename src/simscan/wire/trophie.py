@@ -9,8 +9,6 @@ A connection closed with no answer at all is an error here, not "clean":
 a daemon that crashed on a message must not pass it.
 """
 
-from __future__ import annotations
-
 from .netio import Deadline, Endpoint, connect, read_until, send_all
 
 CLEAN = "clean"
