@@ -1,6 +1,7 @@
 """simscan benchmark: prints figures, asserts nothing.
 
-Run with `make bench` (the installed simscan, the system /usr/bin/python3).
+Run with `make bench` (the installed simscan, the system /usr/bin/python3);
+`bench.py 1 3` runs only those sections.
   1. fixed cost of one small clean message with no scanners, next to the
      floors: a bare `python3 -c pass`, and `cat` as the $QMAILQUEUE program;
      plus simscan's import time.
@@ -314,6 +315,7 @@ def section_throughput(tmp: Path, clamd: Clamd, spamd: Spamd, envelope: Path) ->
 
 
 def main() -> int:
+    wanted = set(sys.argv[1:]) or {"1", "2", "3", "4"}
     interpreter = f"python {sys.version.split()[0]} ({os.path.realpath(sys.executable)})"
     print(f"simscan benchmark: {SIMSCAN}")
     print(f"  {interpreter}, {os.cpu_count()} cpus, {RUNS} runs each\n")
@@ -324,56 +326,63 @@ def main() -> int:
         small = message_file(tmp, 1024)
         plain, received = make_site(tmp, False), make_site(tmp, True)
 
-        print("1. fixed cost of one 1 KB clean message, no scanners")
-        py = show("python3 -c pass (interpreter floor)",
-                  series([PYTHON, "-c", "pass"], small, envelope, plain))  # fmt: skip
-        show("cat as $QMAILQUEUE (any filter's floor)",
-             series(["/bin/cat"], small, Path("/dev/null"), plain))  # fmt: skip
-        show("/bin/true (the qmail-queue used below)",
-             series(["/bin/true"], small, envelope, plain))  # fmt: skip
-        s1 = show("simscan -> qmail-queue", series([SIMSCAN], small, envelope, plain))
-        s2 = show("simscan -> qmail-queue, Received line on",
-                  series([SIMSCAN], small, envelope, received))  # fmt: skip
-        print(f"  simscan over the interpreter floor: {(s1 - py) * 1000:.2f} ms "
-              f"({(s2 - py) * 1000:.2f} ms with Received)")  # fmt: skip
         policy = make_site(tmp, False, policy=True)
-        attach_only = make_site(tmp, False, policy=True, regex=False)
-        small_mime = message_file(tmp, 1024, mime=True)
-        s3 = show("simscan, per-domain cdb + attachments",
-                  series([SIMSCAN], small_mime, envelope, attach_only))  # fmt: skip
-        s4 = show("simscan, per-domain cdb + attachments + regex",
-                  series([SIMSCAN], small_mime, envelope, policy))  # fmt: skip
-        print(f"  on a 1 KB MIME message the cdb and attachment check add "
-              f"{(s3 - s1) * 1000:.2f} ms, regexes {(s4 - s3) * 1000:.2f} ms more "
-              f"(mostly importing re)")  # fmt: skip
-        print(f"  import simscan.cli: {import_time()}\n")
+        if "1" in wanted:
+            print("1. fixed cost of one 1 KB clean message, no scanners")
+            py = show("python3 -c pass (interpreter floor)",
+                      series([PYTHON, "-c", "pass"], small, envelope, plain))  # fmt: skip
+            show("cat as $QMAILQUEUE (any filter's floor)",
+                 series(["/bin/cat"], small, Path("/dev/null"), plain))  # fmt: skip
+            show("/bin/true (the qmail-queue used below)",
+                 series(["/bin/true"], small, envelope, plain))  # fmt: skip
+            s1 = show("simscan -> qmail-queue", series([SIMSCAN], small, envelope, plain))
+            s2 = show("simscan -> qmail-queue, Received line on",
+                      series([SIMSCAN], small, envelope, received))  # fmt: skip
+            print(f"  simscan over the interpreter floor: {(s1 - py) * 1000:.2f} ms "
+                  f"({(s2 - py) * 1000:.2f} ms with Received)")  # fmt: skip
+            attach_only = make_site(tmp, False, policy=True, regex=False)
+            small_mime = message_file(tmp, 1024, mime=True)
+            s3 = show("simscan, per-domain cdb + attachments",
+                      series([SIMSCAN], small_mime, envelope, attach_only))  # fmt: skip
+            s4 = show("simscan, per-domain cdb + attachments + regex",
+                      series([SIMSCAN], small_mime, envelope, policy))  # fmt: skip
+            print(f"  on a 1 KB MIME message the cdb and attachment check add "
+                  f"{(s3 - s1) * 1000:.2f} ms, regexes {(s4 - s3) * 1000:.2f} ms more "
+                  f"(mostly importing re)")  # fmt: skip
+            print(f"  import simscan.cli: {import_time()}\n")
 
-        clamd = start_clamd(tmp / "clamd", stream_max=100 << 20)
-        try:
-            section_clamav(tmp, clamd, envelope)
-            spamd = start_spamd()
+        if wanted & {"2", "3"}:
+            clamd = start_clamd(tmp / "clamd", stream_max=100 << 20)
             try:
-                section_spam(tmp, spamd, envelope)
-                section_throughput(tmp, clamd, spamd, envelope)
+                if "2" in wanted:
+                    section_clamav(tmp, clamd, envelope)
+                spamd = start_spamd()
+                try:
+                    if "2" in wanted:
+                        section_spam(tmp, spamd, envelope)
+                    if "3" in wanted:
+                        section_throughput(tmp, clamd, spamd, envelope)
+                finally:
+                    spamd.stop()
             finally:
-                spamd.stop()
-        finally:
-            clamd.stop()
+                clamd.stop()
 
-        print("4. peak memory (max RSS of simscan) and time by message size")
-        for size, label in ((1024, "1 KB"), (1 << 20, "1 MB"), (10 << 20, "10 MB"),
-                            (50 << 20, "50 MB")):  # fmt: skip
-            msg = message_file(tmp, size)
-            mime = message_file(tmp, size, mime=True)
-            for name, env, path in (("plain", plain, msg), ("Received", received, msg),
-                                    ("policy", policy, mime)):  # fmt: skip
-                rss, elapsed = peak_rss(path, envelope, env)
-                print(f"  {label:>6} {name:<9} max RSS {rss / 1024:6.1f} MB   "
-                      f"{elapsed * 1000:8.1f} ms   {size / elapsed / 1e6:8.1f} MB/s")  # fmt: skip
-            msg.unlink()
-            mime.unlink()
-        print("  (policy: per-domain cdb, attachment names and two regexes over a MIME")
-        print("   message whose size is one base64 attachment)")
+        if "4" in wanted:
+            print("4. peak memory (max RSS of simscan) and time by message size")
+            for size, label in ((1024, "1 KB"), (1 << 20, "1 MB"), (10 << 20, "10 MB"),
+                                (50 << 20, "50 MB")):  # fmt: skip
+                msg = message_file(tmp, size)
+                mime = message_file(tmp, size, mime=True)
+                for name, env, path in (("plain", plain, msg), ("Received", received, msg),
+                                        ("policy", policy, mime)):  # fmt: skip
+                    rss, elapsed = peak_rss(path, envelope, env)
+                    rate = size / elapsed / 1e6
+                    print(f"  {label:>6} {name:<9} max RSS {rss / 1024:6.1f} MB   "
+                          f"{elapsed * 1000:8.1f} ms   {rate:8.1f} MB/s")  # fmt: skip
+                msg.unlink()
+                mime.unlink()
+            print("  (policy: per-domain cdb, attachment names and two regexes over a MIME")
+            print("   message whose size is one base64 attachment)")
     return 0
 
 
