@@ -16,6 +16,7 @@ RELAYCLIENT = "relayclient"
 VIRUS = "virus"
 SPAM = "spam"
 ATTACH = "attach"
+MIME_LIMIT = "mime limit"  # the attachment check could not see it all
 REGEX = "regex"
 
 # kind -> (log state, log state when dropped or None if never dropped,
@@ -28,12 +29,17 @@ _TABLE: dict[str, tuple[str, str | None, bytes | None]] = {
     VIRUS: ("VIRUS", "VIRUS DROPPED", b"DYour email was rejected because it contains the %s virus"),
     SPAM: ("SPAM REJECT", "SPAM DROPPED", b"DYour email is considered spam (%s spam-hits)"),
     ATTACH: ("ATTACH", None, b"DYour email was rejected because it contains a bad attachment: %s"),
+    MIME_LIMIT: (
+        "ATTACH",
+        None,
+        b"DYour email was rejected because its MIME structure is too complex to check",
+    ),
     REGEX: ("REGEX", None, b"DYour email was rejected because it matches a filter (%s)"),
 }
 
 
 # The verdicts whose refused or dropped messages a quarantine keeps.
-QUARANTINED = (ATTACH, REGEX, SPAM, VIRUS)
+QUARANTINED = (ATTACH, MIME_LIMIT, REGEX, SPAM, VIRUS)
 
 
 class Verdict:
@@ -83,5 +89,6 @@ def outcome(verdict: Verdict, dropmsg: bool, custom_reject: bool) -> Outcome:
     if custom_reject:
         # Names come from the message: no line breaks into the SMTP reply.
         arg = verdict.reject_arg.translate(NO_CONTROLS)
-        return Outcome(False, EXIT_CUSTOM, state, template % arg)
+        text = template % arg if b"%s" in template else template
+        return Outcome(False, EXIT_CUSTOM, state, text)
     return Outcome(False, EXIT_REJECT, state, None)

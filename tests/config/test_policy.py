@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from harness import tinycdb
 
 from simscan.config.policy import Policy, read_attach_list, resolve
 from simscan.config.settings import Settings
 from simscan.errors import ConfigError
 from simscan.mk import write_cdb
 from simscan.qmail.queue import Envelope
-
-
-def tinycdb(path: Path, pairs: list[tuple[bytes, bytes]]) -> None:
-    """Build a cdb with Debian's tinycdb (`cdb -c`), not with our code."""
-    text = b"".join(b"+%d,%d:%s->%s\n" % (len(k), len(v), k, v) for k, v in pairs) + b"\n"
-    subprocess.run(["cdb", "-c", str(path)], input=text, check=True)
 
 
 @pytest.fixture(params=["simscanmk", "tinycdb"])

@@ -8,9 +8,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from harness import HERE, Outcome, Site, envelope
+from harness import HERE, Outcome, Site, envelope, tinycdb
 from test_e2e_basic import parse_log
-from test_policy import tinycdb
 
 from simscan import __version__
 
@@ -248,17 +247,42 @@ def test_quarantine_failure_is_a_warning_not_a_change(site: Site, tmp_path: Path
     assert out.workdirs_left == []
 
 
-def test_a_limit_reached_in_the_walk_is_a_warning(site: Site) -> None:
-    depth = 101  # one more multipart level than simscan follows
+def too_many_boundaries() -> bytes:
+    depth = 1001  # one more boundary than simscan keeps
     head = b"".join(
-        b'Content-Type: multipart/mixed; boundary="n%d"\n\n--n%d\n' % (i, i) for i in range(depth)
+        b'Content-Type: multipart/mixed; boundary="n%05d"\n\n--n%05d\n' % (i, i)
+        for i in range(depth)
     )
-    tail = b"".join(b"\n--n%d--\n" % i for i in reversed(range(depth)))
+    tail = b"".join(b"\n--n%05d--\n" % i for i in reversed(range(depth)))
+    return head + b"Content-Type: a/b; name=deep.txt\n\nx" + tail
+
+
+def test_a_limit_reached_in_the_walk_refuses_the_message(site: Site) -> None:
+    """Fail closed: what could not be looked at may hold a blocked name."""
     (site.control / "ssattach").write_text(".exe\n")
-    site.configure(attach=True)
-    out = site.run(head + b"Content-Type: a/b; name=deep.exe\n\nx" + tail, ENV)
+    site.configure(attach=True, custom_smtp_reject=True)
+    out = site.run(too_many_boundaries(), ENV)
+    assert out.exit_code == 82
+    assert out.custom_text == (
+        b"DYour email was rejected because its MIME structure is too complex to check"
+    )
+    log = only(out)
+    assert log["state"] == b"ATTACH"
+    assert (
+        log["detail"]
+        == b"MIME structure too complex to check (more than 1000 multipart boundaries)"
+    )
+    assert out.records == []
+
+
+def test_a_limit_reached_in_the_walk_with_pass_is_a_warning(site: Site) -> None:
+    (site.control / "ssattach").write_text(".exe\n")
+    site.configure(attach=True, mime_over_limit="pass")
+    out = site.run(too_many_boundaries(), ENV)
     assert out.exit_code == 0
     (warning,) = out.warnings
     assert warning == (
-        b"attachment check stopped at a limit (multipart nesting over 100); names there not checked"
+        b"attachment check stopped at a limit (more than 1000 multipart boundaries); "
+        b"names there not checked"
     )
+    assert len(out.records) == 1

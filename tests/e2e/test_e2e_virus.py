@@ -458,23 +458,34 @@ def test_clamdscan_mode_time_limit(site: Site, tmp_path: Path) -> None:
     assert "4" not in fds.read_text().split()
 
 
+def nested_part(depth: int) -> bytes:
+    part = b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
+    part += base64.encodebytes(b"TROPHIE-TEST-VIRUS")
+    for level in range(depth):
+        part = (
+            b'Content-Type: multipart/mixed; boundary="d%05d"\n\n--d%05d\n' % (level, level)
+            + part
+            + b"\n--d%05d--\n" % level
+        )
+    return b"MIME-Version: 1.0\n" + part
+
+
+def test_trophie_sees_parts_nested_deep(site: Site, trophie: TrophieServer) -> None:
+    site.configure(trophie_socket=str(trophie.path))
+    out = site.run(nested_part(120), ENV)
+    assert out.exit_code == 31
+    assert only_log(out)["detail"] == b"Trophie.Test.Virus"
+
+
 def test_trophie_refuses_to_guess_past_the_extraction_limits(
     site: Site, trophie: TrophieServer
 ) -> None:
-    """Parts nested deeper than the walker follows would reach the daemon
-    undecoded: no verdict (71) rather than a wrong one."""
+    """Parts past the walker's limits would reach the daemon undecoded: no
+    verdict (71) rather than a wrong one."""
     site.configure(trophie_socket=str(trophie.path))
-    part = b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
-    part += base64.encodebytes(b"TROPHIE-TEST-VIRUS")
-    for depth in range(120):
-        part = (
-            b'Content-Type: multipart/mixed; boundary="d%d"\n\n--d%d\n' % (depth, depth)
-            + part
-            + b"\n--d%d--\n" % depth
-        )
-    out = site.run(b"MIME-Version: 1.0\n" + part, ENV)
+    out = site.run(nested_part(1001), ENV)
     assert out.exit_code == 71
     assert (
-        b"trophie cannot write the MIME parts (multipart nesting over 100)"
+        b"trophie cannot write the MIME parts (more than 1000 multipart boundaries)"
         in (only_log(out)["detail"])
     )

@@ -1,5 +1,8 @@
 """LineReader: pieces, skip() and until() against a plain reference model.
 
+A line ends at LF, CRLF or a lone CR (as for mail clients and Python's
+email package); a CRLF is never split.
+
 The reader must behave the same for every read size, so most checks run
 over many (limit, chunk) pairs, including chunks of 1..10 bytes where every
 line, prefix and needle straddles a read boundary.
@@ -17,7 +20,8 @@ from simscan.mail.lines import LineReader
 
 # Line-ish data: many newlines, CRLF, dashes and the start of "begin", so
 # that prefixes such as b"--" and b"begin" actually occur at line starts.
-_TOKENS = [b"\n", b"\r\n", b"-", b"--", b"b", b"be", b"begin", b"a", b"xyz", b" ", b"\0", b"\xff"]
+_TOKENS = [b"\n", b"\r\n", b"\r", b"-", b"--", b"b", b"be", b"begin", b"a", b"xyz", b" ", b"\0",
+           b"\xff"]  # fmt: skip
 line_data = st.one_of(
     st.lists(st.sampled_from(_TOKENS), max_size=80).map(b"".join),
     st.binary(max_size=200),
@@ -36,15 +40,24 @@ def reader(data: bytes, limit: int = 65536, chunk: int = 1 << 20) -> LineReader:
 
 
 def line_start(data: bytes, pos: int) -> bool:
-    return pos == 0 or data[pos - 1] == 0x0A
+    if pos == 0:
+        return True
+    before = data[pos - 1]
+    return before == 0x0A or (before == 0x0D and data[pos : pos + 1] != b"\n")
 
 
 def ref_piece(data: bytes, pos: int, limit: int) -> tuple[bytes, bool] | None:
     """What piece() must return at `pos`."""
     if pos >= len(data):
         return None
-    nl = data.find(b"\n", pos, pos + limit)
-    end = nl + 1 if nl >= 0 else min(pos + limit, len(data))
+    end = min(pos + limit, len(data))
+    for i in range(pos, min(pos + limit, len(data))):
+        if data[i] == 0x0A:
+            end = i + 1
+            break
+        if data[i] == 0x0D:
+            end = i + 2 if data[i + 1 : i + 2] == b"\n" else i + 1
+            break
     return data[pos:end], line_start(data, pos)
 
 
@@ -84,8 +97,9 @@ def test_pieces_reassemble_exactly(data: bytes, limit: int, chunk: int) -> None:
     assert b"".join(p for p, _ in got) == data
     assert got == ref_pieces(data, limit)
     for piece, _start in got:
-        assert 0 < len(piece) <= limit
-        assert b"\n" not in piece[:-1]
+        assert 0 < len(piece) <= limit + 1  # + the LF of a CRLF
+        inner = piece[:-2] if piece.endswith(b"\r\n") else piece[:-1]
+        assert b"\n" not in inner and b"\r" not in inner
     # The end stays the end.
     assert r.piece() is None
     assert r.piece() is None
@@ -342,3 +356,31 @@ def test_mixed_operations_follow_the_model(
             assert pos + len(block) <= ref_target(data, pos, prefixes)
             pos += len(block)
     assert all_pieces(r) == ref_pieces(data, limit, pos)
+
+
+@pytest.mark.parametrize("chunk", [*range(1, 8), 1 << 20])
+def test_a_lone_cr_ends_a_line(chunk: int) -> None:
+    data = b"--b\rContent-Type: x\r\rbody\r\n--b--"
+    assert all_pieces(reader(data, chunk=chunk)) == [
+        (b"--b\r", True),
+        (b"Content-Type: x\r", True),
+        (b"\r", True),
+        (b"body\r\n", True),
+        (b"--b--", True),
+    ]
+
+
+@pytest.mark.parametrize("chunk", range(1, 6))
+def test_skip_finds_a_line_after_a_lone_cr(chunk: int) -> None:
+    r = reader(b"text\rbegin 644 a.exe\r\nmore\r--b\n", chunk=chunk)
+    r.skip((b"begin",))
+    assert r.piece() == (b"begin 644 a.exe\r\n", True)
+    r.skip((b"--",))
+    assert r.piece() == (b"--b\n", True)
+
+
+@pytest.mark.parametrize("chunk", range(1, 6))
+def test_a_crlf_split_by_the_read_size_stays_one_line_end(chunk: int) -> None:
+    data = b"x" * 7 + b"\r\n" + b"y\r\n"
+    r = reader(data, limit=8, chunk=chunk)
+    assert all_pieces(r) == [(b"xxxxxxx\r\n", True), (b"y\r\n", True)]

@@ -24,10 +24,11 @@ from simscan.mail.mime import (
     MAX_BOUNDARIES,
     MAX_DEPTH,
     MAX_NAMES,
-    _param,
+    MAX_PARTS,
+    _pairs,
+    _param_readings,
     _rfc2047,
     _rfc2231,
-    _split_params,
     attachment_names,
     blocked_name,
     walk,
@@ -101,7 +102,8 @@ def test_corpus_manifest_lists_every_message() -> None:
 def test_corpus_names(file: str, chunk: int) -> None:
     got = names_of(CORPUS[file], chunk)
     assert all(type(name) is str for name in got)
-    assert sorted(set(got)) == sorted(set(EXPECTED[file]))
+    # Every name a client shows is among them; other readings may be too.
+    assert set(EXPECTED[file]) <= set(got)
 
 
 @pytest.mark.parametrize("file", sorted(EXPECTED))
@@ -185,8 +187,8 @@ def test_add_header_plain_or_rfc2231(name: str, header: str, nl: bytes) -> None:
     # A quoted ASCII value holding "=?" is RFC 2047-decoded on purpose.
     assume(not (name.isascii() and "=?" in name))
     raw = message(part_with(header, add_header_value(header, name)), nl)
-    assert names_of(raw) == [name]
-    assert names_of(raw, chunk=7) == [name]
+    assert name in names_of(raw)
+    assert name in names_of(raw, chunk=7)
     assert_stdlib_agrees(raw, name, ("compat32", "default"))
 
 
@@ -196,7 +198,7 @@ def test_add_header_rfc2231_utf8(name: str, header: str, nl: bytes) -> None:
     value = add_header_value(header, ("utf-8", "", name))
     assert "*=utf-8''" in value
     raw = message(part_with(header, value), nl)
-    assert names_of(raw) == [name]
+    assert name in names_of(raw)
     assert_stdlib_agrees(raw, name, ("compat32", "default"))
 
 
@@ -210,8 +212,8 @@ def test_stdlib_generator_rfc2231_continuations(name: str, nl: bytes) -> None:
     m.set_content("hello\n")
     m.add_attachment(b"data", maintype="application", subtype="octet-stream", filename=name)
     raw = m.as_bytes(policy=email.policy.default.clone(linesep=nl.decode()))
-    assert names_of(raw) == [name]
-    assert names_of(raw, chunk=5) == [name]
+    assert name in names_of(raw)
+    assert name in names_of(raw, chunk=5)
     assert_stdlib_agrees(raw, name, ("default",))
 
 
@@ -221,7 +223,7 @@ def test_stdlib_generator_really_folds_long_names() -> None:
     m.add_attachment(b"data", maintype="application", subtype="octet-stream", filename=name)
     raw = m.as_bytes()
     assert b"filename*1*=" in raw
-    assert names_of(raw) == [name]
+    assert name in names_of(raw)
 
 
 @settings(max_examples=300, deadline=None)
@@ -244,8 +246,8 @@ def test_rfc2047_words_in_a_quoted_name(name: str, charset: str, header: str, nl
     else:
         value = f'application/octet-stream; name="{words}"'
     raw = message(part_with(header, value), nl)
-    assert names_of(raw) == [name]
-    assert names_of(raw, chunk=3) == [name]
+    assert name in names_of(raw)
+    assert name in names_of(raw, chunk=3)
     assert _rfc2047(words.replace("\n", "")) == name
 
 
@@ -257,7 +259,7 @@ def test_raw_utf8_quoted_name(name: str, nl: bytes) -> None:
     quoted = name.replace("\\", "\\\\").replace('"', '\\"')
     value = f'attachment; filename="{quoted}"'.encode()
     raw = message(b"Content-Type: application/octet-stream\nContent-Disposition: " + value, nl)
-    assert names_of(raw) == [name]
+    assert name in names_of(raw)
 
 
 def test_raw_latin1_name_is_read_as_latin1() -> None:
@@ -269,50 +271,62 @@ def test_raw_latin1_name_is_read_as_latin1() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "want"),
+    ("value", "key", "want"),
     [
-        ("", ("", [])),
-        ("text/plain", ("text/plain", [])),
-        (
-            'Multipart/Mixed; Boundary="a;b"; X=1',
-            ("Multipart/Mixed", [("boundary", "a;b"), ("x", "1")]),
-        ),
+        ("", "name", []),
+        ("text/plain", "name", []),
+        ('Multipart/Mixed; Boundary="a;b"; X=1', "boundary", [("boundary", ["a;b", "a;b", "a;b"])]),
         (
             r'attachment; filename="a \"b\" c\\d;e.txt"',
-            ("attachment", [("filename", r'a "b" c\d;e.txt')]),
+            "filename",
+            [("filename", [r'a "b" c\d;e.txt', r'a \"b\" c\\d;e.txt', r'a "b" c\d;e.txt'])],
         ),
-        ("attachment ;  filename = x.exe ; junk; ;", ("attachment", [("filename", "x.exe")])),
-        ('a; name="unterminated;x=y', ("a", [("name", "unterminated;x=y")])),
-        ('a; name="x" trailing', ("a", [("name", "x")])),
-        ("a; name=", ("a", [("name", "")])),
-        ("a; b=c=d", ("a", [("b", "c=d")])),
+        ("attachment ;  filename = x.exe ; junk; ;", "filename",
+         [("filename", ["x.exe", "x.exe", "x.exe"])]),
+        ("attachment;filename=x.exe", "filename", [("filename", ["x.exe", "x.exe", "x.exe"])]),
+        ("attachment; foo; filename=x.exe", "filename",
+         [("filename", ["x.exe", "x.exe", "x.exe"])]),
+        ("a; name=x.exe junk, y", "name", [("name", ["x.exe", "x.exe junk, y", "x.exe junk"])]),
+        ('a; name="unterminated;x=y', "name",
+         [("name", ["unterminated;x=y", "unterminated;x=y", '"unterminated;x=y'])]),
+        ('a; name="x" trailing', "name", [("name", ["x", "x", '"x" trailing'])]),
+        ("a; name=", "name", [("name", ["", "", ""])]),
+        ("a; Name*0*=b=c", "name", [("name*0*", ["b=c", "b=c", "b=c"])]),
+        ("filename=x.exe", "filename", [("filename", ["x.exe", "x.exe", "x.exe"])]),
     ],
-)
-def test_split_params(value: str, want: tuple[str, list[tuple[str, str]]]) -> None:
-    assert _split_params(value) == want
+)  # fmt: skip
+def test_pairs(value: str, key: str, want: list[tuple[str, list[str]]]) -> None:
+    assert _pairs(value, (key,)) == want
 
 
 @pytest.mark.parametrize(
-    ("params", "want"),
+    ("header", "want"),
     [
-        ([], ""),
-        ([("name", "a.exe")], "a.exe"),
-        ([("filename", "a.exe")], ""),  # "filename" is not "name"
-        ([("name", "a"), ("name", "b")], "a"),  # the first one counts
-        ([("name*", "utf-8''%E2%82%AC.exe")], "€.exe"),
-        ([("name*", "iso-8859-1'fr'caf%E9.exe")], "café.exe"),
-        ([("name*", "''plain%20name")], "plain name"),
-        ([("name", "plain.txt"), ("name*", "utf-8''x.exe")], "x.exe"),  # extended wins
-        ([("name*1", "b"), ("name*0", "a"), ("name*2", "c")], "abc"),
-        ([("name*0*", "utf-8''%C3%A9"), ("name*1", "%41"), ("name*2*", "%42")], "é%41B"),
-        ([("name*0", "a"), ("name*2", "c")], "a"),  # a gap ends the value
-        ([("name*1", "b"), ("name", "fallback")], "fallback"),  # no *0
-        ([("name", "=?utf-8?q?caf=C3=A9.exe?=")], "café.exe"),
-        ([("name*", "unknown-charset''caf%E9")], "café"),  # falls back to Latin-1
+        ("x", []),
+        ("x; name=a.exe", ["a.exe"]),
+        ("x; filename=a.exe", []),  # "filename" is not "name"
+        ("x; name=a; name=b", ["a", "b"]),  # every one of them counts
+        ("x; name*=utf-8''%E2%82%AC.exe", ["€.exe"]),
+        ("x; name*=iso-8859-1'fr'caf%E9.exe", ["café.exe"]),
+        ("x; name*=''plain%20name", ["plain name"]),
+        ("x; name=plain.txt; name*=utf-8''x.exe", ["x.exe", "plain.txt"]),
+        ("x; name*1=b; name*0=a; name*2=c", ["abc", "bac"]),
+        ("x; name*0*=utf-8''%C3%A9; name*1=%41; name*2*=%42", ["é%41B"]),
+        ("x; name*0=a; name*2=c", ["a", "ac"]),  # up to the gap, and across it
+        ("x; name*1=b; name=fallback", ["b", "fallback"]),  # no *0
+        ("x; name*0=a; name*0=b; name*1=c", ["ac", "bc", "abc"]),  # duplicates
+        ('x; name="=?utf-8?q?caf=C3=A9.exe?="', ["café.exe", "=?utf-8?q?caf=C3=A9.exe?="]),
+        ("x; name*=unknown-charset''caf%E9", ["café"]),  # falls back to Latin-1
+        ("x; name=x.exe (1)", ["x.exe", "x.exe (1)"]),
+        ("x, name=y.exe", ["y.exe"]),  # a comma for the semicolon
+        ("name=y.exe", ["y.exe"]),  # no type before the parameters
+        ('x; name="a.txt", name="b.exe"', ["a.txt", 'a.txt", name="b.exe', "b.exe"]),
+        ("=?utf-8?Q?x;_name=3Dq.exe?=", ["q.exe"]),  # ripmime decodes the whole value
+        ("x; name=q.exe(comment)", ["q.exe(comment)", "q.exe"]),  # ripmime drops comments
     ],
 )
-def test_param(params: list[tuple[str, str]], want: str) -> None:
-    assert _param(params, "name") == want
+def test_param_readings(header: str, want: list[str]) -> None:
+    assert sorted(_param_readings(header, "name")) == sorted(want)
 
 
 @pytest.mark.parametrize(
@@ -390,8 +404,9 @@ def test_odd_charsets_never_raise(charset: str, form: str) -> None:
         value = f'attachment; filename="=?{charset}?Q?evil=FF.exe?="'
     raw = message("Content-Type: application/octet-stream\nContent-Disposition: " + value)
     got = names_of(raw)
-    assert len(got) == 1
-    assert got[0].endswith(".exe")
+    assert got  # the decoded reading, and for RFC 2047 the word as written
+    assert all(name.endswith(".exe") or name.endswith(".exe?=") for name in got)
+    assert any(name.endswith(".exe") for name in got)
 
 
 @pytest.mark.parametrize("escape", ["%+41", "% 41", "%+f"])
@@ -474,20 +489,35 @@ def test_uuencode_in_text_parts(cte: bytes, nl: bytes) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [b"begin 64 x.exe", b"begin 66666 x.exe", b"begin 648 x.exe", b"begin 644", b"begin 644 ",
-     b" begin 644 x.exe", b"Begin 644 x.exe", b"begin-base64 644", b"begin\t644 x.exe"],
+    [b"begin 66666 x.exe", b"begin 999 x.exe", b"begin 0 x.exe", b"begin 644", b"begin 644 ",
+     b" begin 644 x.exe", b"begin-base64 644", b"begin644 x.exe", b"beginning 644 x.exe",
+     b"begin abc x.exe", b"begin 8888 x.exe"],
 )  # fmt: skip
 def test_uuencode_near_misses(line: bytes) -> None:
     assert names_of(b"Subject: x\n\n" + line + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"begin 644 x.exe", b"begin 0755 x.exe", b"begin 64 x.exe", b"begin 648 x.exe",
+     b"begin 7 x.exe", b"begin 777 x.exe", b"Begin 644 x.exe", b"BEGIN 644 x.exe",
+     b"begin\t644 x.exe", b"begin  644  x.exe", b"begin-base64 644 x.exe",
+     b"BEGIN-BASE64 644 x.exe"],
+)  # fmt: skip
+def test_uuencode_begin_lines_of_every_reader(line: bytes) -> None:
+    """Thunderbird: `begin `, 3 or 4 octal digits; ripmime: `begin` in any
+    case, blanks, a mode from 1 to 777."""
+    assert names_of(b"Subject: x\n\n" + line + b"\nM\nend\n") == ["x.exe"]
 
 
 def test_uuencode_name_keeps_spaces() -> None:
     assert names_of(b"Subject: x\n\nbegin 0644 two words.exe \r\n") == ["two words.exe "]
 
 
-def test_uuencode_in_a_binary_part_is_not_read() -> None:
-    raw = message(b"Content-Type: application/octet-stream", body=b"begin 644 no.exe")
-    assert names_of(raw) == []
+def test_uuencode_in_a_binary_part_is_read() -> None:
+    # ripmime (the C simscan) decodes uuencode in any part it reads raw.
+    raw = message(b"Content-Type: application/octet-stream", body=b"begin 644 yes.exe")
+    assert names_of(raw) == ["yes.exe"]
 
 
 def test_same_name_in_filename_and_name_once() -> None:
@@ -534,7 +564,17 @@ def test_boundary_with_transport_padding_and_closing_delimiter() -> None:
         b"--pad\n"  # after the closing delimiter: epilogue
         b"Content-Disposition: attachment; filename=epilogue.exe\n\nx\n"
     )
-    assert names_of(raw) == ["a.exe"]
+    # No boundary is ever forgotten: the epilogue's part is read too (no
+    # reader shows it; reading it costs nothing but a look).
+    assert names_of(raw) == ["a.exe", "epilogue.exe"]
+
+
+def test_a_close_delimiter_starts_no_part() -> None:
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="c"\n\n--c\nContent-Type: text/plain\n\nx\n'
+        b"--c-- \t\nContent-Disposition: attachment; filename=after-close.exe\n\n--c--\n"
+    )
+    assert names_of(raw) == []
 
 
 def test_boundary_prefix_lines_are_not_boundaries() -> None:
@@ -672,10 +712,8 @@ def test_random_bytes_never_raise(raw: bytes, chunk: int) -> None:
 @settings(max_examples=200, deadline=None)
 @given(value=st.text(max_size=60))
 def test_header_helpers_never_raise(value: str) -> None:
-    head, params = _split_params(value)
-    assert isinstance(head, str)
-    for key in ("name", "filename"):
-        assert isinstance(_param(params, key), str)
+    for key in ("name", "filename", "boundary"):
+        assert all(isinstance(v, str) for v in _param_readings(value, key))
     assert isinstance(_rfc2047(value), str)
     assert isinstance(_rfc2231([(value, True), (value, False)]), str)
 
@@ -693,7 +731,6 @@ def test_200_levels_of_nesting() -> None:
     lines += [b"--lvl0", b"Content-Disposition: attachment; filename=after.exe", b"", b"y"]
     lines += [b"--lvl0--", b""]
     raw = b"\n".join(lines)
-    assert depth > MAX_BOUNDARIES
     for chunk in (CHUNK, 7):
         got = names_of(raw, chunk)
         assert all(type(name) is str for name in got)
@@ -843,19 +880,33 @@ def test_the_walk_stops_at_the_first_blocked_name() -> None:
 
 
 def nested(depth: int, leaf: bytes) -> bytes:
+    # Boundaries of one length: none is a prefix of another.
     head = b"".join(
-        b'Content-Type: multipart/mixed; boundary="n%d"\n\n--n%d\n' % (i, i) for i in range(depth)
+        b'Content-Type: multipart/mixed; boundary="n%05d"\n\n--n%05d\n' % (i, i)
+        for i in range(depth)
     )
-    tail = b"".join(b"\n--n%d--\n" % i for i in reversed(range(depth)))
+    tail = b"".join(b"\n--n%05d--\n" % i for i in reversed(range(depth)))
     return head + leaf + tail
 
 
-def test_nesting_over_the_limit_is_reported() -> None:
+def test_boundaries_over_the_limit_are_reported() -> None:
     leaf = b"Content-Type: a/b; name=deep.exe\n\nx"
     assert blocked_in(nested(MAX_BOUNDARIES, leaf), b".exe") == ("deep.exe", [])
     blocked, truncated = blocked_in(nested(MAX_BOUNDARIES + 1, leaf), b".exe")
     assert blocked is None
-    assert truncated == [f"multipart nesting over {MAX_BOUNDARIES}"]
+    assert truncated == [f"more than {MAX_BOUNDARIES} multipart boundaries"]
+
+
+def test_parts_over_the_limit_are_reported() -> None:
+    parts = b"".join(b"--p\nContent-Type: text/plain\n\nx\n" for _ in range(MAX_PARTS))
+    raw = b'Content-Type: multipart/mixed; boundary="p"\n\n' + parts
+    assert blocked_in(raw + b"--p\nContent-Type: a/b; name=last.exe\n\n", b".exe") == (
+        None, [f"more than {MAX_PARTS} MIME parts"],
+    )  # fmt: skip
+    fewer = raw.replace(b"--p\nContent-Type: text/plain\n\nx\n", b"", 2)
+    assert blocked_in(fewer + b"--p\nContent-Type: a/b; name=last.exe\n\n", b".exe") == (
+        "last.exe", [],
+    )  # fmt: skip
 
 
 def test_encoded_messages_nested_over_the_limit_are_reported() -> None:
@@ -867,14 +918,14 @@ def test_encoded_messages_nested_over_the_limit_are_reported() -> None:
         )
     blocked, truncated = blocked_in(inner, b".exe")
     assert blocked is None
-    assert truncated == [f"encoded attached messages nested over {MAX_DEPTH}"]
+    assert truncated == [f"encoded parts nested over {MAX_DEPTH}"]
 
 
 def test_content_headers_over_the_limit_are_reported() -> None:
     padding = "; x=" + "a" * (HEADER_LIMIT + 10)
     blocked, truncated = blocked_in(message("Content-Type: a/b" + padding), b".exe")
     assert blocked is None
-    assert truncated == [f"Content-* headers over {HEADER_LIMIT} bytes"]
+    assert truncated == [f"Content-* headers of a part over {HEADER_LIMIT} bytes"]
     # Other headers, however big, do not count.
     raw = b"X-Junk: " + b"j" * (2 * HEADER_LIMIT) + b"\n" + message("Content-Type: a/b; name=x.exe")
     assert blocked_in(raw, b".exe") == ("x.exe", [])

@@ -368,7 +368,7 @@ def test_against_email_package(tmp_path: Path, index: int, linesep: str) -> None
 
 
 def test_part_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mime, "MAX_PARTS", 2)
+    monkeypatch.setattr(mime, "MAX_FILES", 2)
     directory = tmp_path / "work"
     directory.mkdir()
     names = extract(io.BytesIO(MIXED), str(directory))

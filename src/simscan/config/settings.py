@@ -122,6 +122,7 @@ _SCHEMA: dict[str, tuple[object, object]] = {
     "custom_error_fd": (_fd, 4),
     "per_domain": (_bool, False),
     "attach": (_bool, False),
+    "mime_over_limit": (_choice("refuse", "pass"), "refuse"),
     "spam": (_bool, False),
     "spam_passthru": (_bool, False),
     "spamc_user": (_bool, False),
@@ -178,6 +179,7 @@ class Settings:
     custom_error_fd: int
     per_domain: bool
     attach: bool
+    mime_over_limit: str
     spam: bool
     spam_passthru: bool
     spamc_user: bool

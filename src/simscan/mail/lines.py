@@ -1,5 +1,9 @@
 """Lines of a binary file, read in big chunks, never the whole file at once.
 
+A line ends at LF, CRLF or a lone CR: mail clients and Python's email
+package all take a bare CR as a line end, and qmail-smtpd passes it
+through.  A CRLF is never split between two pieces.
+
 Long lines come out in pieces of at most `limit` bytes, each flagged with
 whether it starts a line.  `skip()` jumps to the next line that starts with
 one of a few prefixes using bytes.find, so a 50 MB base64 attachment is
@@ -12,6 +16,8 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
 CHUNK = 1 << 20
+_CR = 0x0D
+_LF = 0x0A
 
 
 class LineReader:
@@ -52,16 +58,35 @@ class LineReader:
                 best = hit
         return best
 
+    def _cut(self, end: int) -> int:
+        """`end`, moved past an LF that completes a CRLF before it."""
+        buf = self.buf
+        if end < len(buf) and buf[end - 1] == _CR and buf[end] == _LF:
+            return end + 1
+        return end
+
+    def _move(self, end: int) -> None:
+        self.pos = end
+        last = self.buf[end - 1]
+        self.at_start = last in (_LF, _CR)
+
     def piece(self) -> tuple[bytes, bool] | None:
         """(the next line or piece of a long line, whether it starts a
         line), or None at the end of the file."""
         while True:
             buf, pos = self.buf, self.pos
-            nl = buf.find(b"\n", pos, pos + self.limit)
-            if nl >= 0:
+            stop = pos + self.limit
+            nl = buf.find(b"\n", pos, stop)
+            cr = buf.find(b"\r", pos, nl if nl >= 0 else stop)
+            if cr >= 0:
+                if cr + 1 == len(buf) and not self.eof:
+                    self._fill()  # a CR at the end: is an LF next?
+                    continue
+                end = cr + 2 if cr + 1 < len(buf) and buf[cr + 1] == _LF else cr + 1
+            elif nl >= 0:
                 end = nl + 1
             elif len(buf) - pos >= self.limit:
-                end = pos + self.limit
+                end = self._cut(stop)
             elif not self.eof:
                 self._fill()
                 continue
@@ -70,15 +95,14 @@ class LineReader:
             else:
                 return None
             start = self.at_start
-            self.pos = end
-            self.at_start = buf[end - 1] == 0x0A
+            self._move(end)
             return buf[pos:end], start
 
     def skip(self, prefixes: tuple[bytes, ...]) -> None:
         """Move to the start of the next line that begins with one of
         `prefixes` (the current one counts), or to the end of the file."""
-        needles = [b"\n" + p for p in prefixes]
-        keep = max(len(n) for n in needles) - 1
+        needles = [e + p for p in prefixes for e in (b"\n", b"\r")]
+        keep = max(len(n) for n in needles)
         while True:
             buf, pos = self.buf, self.pos
             if self.at_start:
@@ -98,8 +122,9 @@ class LineReader:
             # Keep a tail that may hold the start of a needle.
             new = max(pos, len(buf) - keep)
             if new > pos:
-                self.at_start = buf[new - 1] == 0x0A
-                self.pos = new
+                self._move(new)
+                if buf[new - 1] == _CR and buf[new] == _LF:
+                    self.at_start = False  # mid CRLF: the LF ends that line
             self._fill()
 
     def until(self, prefixes: tuple[bytes, ...]) -> bytes | None:
@@ -107,8 +132,8 @@ class LineReader:
         `prefixes` (or a chunk's worth of them, or up to the end of the
         file when `prefixes` is empty); b"" when the current line is such a
         line, None at the end of the file."""
-        needles = [b"\n" + p for p in prefixes]
-        keep = max((len(n) for n in needles), default=1) - 1
+        needles = [e + p for p in prefixes for e in (b"\n", b"\r")]
+        keep = max((len(n) for n in needles), default=1)
         while True:
             buf, pos = self.buf, self.pos
             if len(buf) - pos <= keep and not self.eof:
@@ -119,7 +144,11 @@ class LineReader:
             if self.at_start and prefixes and buf.startswith(prefixes, pos):
                 return b""
             found = self._next(needles)
-            end = found + 1 if found >= 0 else len(buf) if self.eof else len(buf) - keep
-            self.pos = end
-            self.at_start = buf[end - 1] == 0x0A
+            if found >= 0:
+                end = found + 1
+            elif self.eof:
+                end = len(buf)
+            else:
+                end = self._cut(len(buf) - keep)
+            self._move(end)
             return buf[pos:end]

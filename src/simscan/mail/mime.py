@@ -1,23 +1,43 @@
-"""Every attachment file name in a message, found by streaming its MIME tree.
+"""Every attachment file name in a message, under every reading a mail
+client could take of it.
 
-`attachment_names(f)` reads the raw message from a binary file and returns
-the names a mail client could save a part under: Content-Disposition
-`filename`, Content-Type `name` (RFC 2231 continuations and charsets, RFC
-2047 encoded words, raw UTF-8), uuencoded `begin NNN name` blocks in text
-bodies (also when the text part is base64 or quoted-printable), and the
-same again inside attached messages (message/rfc822, also when they are
-themselves base64-encoded), at any depth.
+Where two readers read a header or a structure differently (Thunderbird,
+Outlook, Apple Mail, MimeKit, Python's email package, or ripmime for the C
+simscan), the names of every reading count: a name missed is a hole, a name
+checked once too often costs nothing (it must still end with a blocked
+extension to refuse anything).  So:
 
-Why not email.parser: it keeps every body in memory as str (a 50 MB
-attachment costs a few hundred MB) and importing email.message costs about
-14 ms per message.  Here only part headers are kept (bounded), bodies are
-skipped with bytes.find, and decoding happens only where a name could hide.
-The header decoding is tested against the email package's own.
+- Structure.  A line ends at LF, CRLF or a lone CR.  Every boundary declared
+  anywhere in the message (each reading of each `boundary` parameter, in any
+  Content-Type) is known from then on, and any line that starts with
+  `--boundary` (transport padding or anything else after it, a close
+  delimiter too: some reader takes each as a delimiter) starts a part whose
+  headers are read.  Nothing is ever "closed": a part that one reader ends
+  and another continues is read both ways.  Attached messages are read as
+  messages when any reading makes them so (every message/* subtype, or a
+  part named *.eml); base64 or quoted-printable ones are decoded and read
+  again, as are encoded text parts.
+- Headers.  Content-Type, Content-Disposition, Content-Name and
+  X-Sun-Data-Name (Thunderbird's fallbacks), every one of them if repeated.
+  A header block runs to a blank line; a line in it that is not a header is
+  read as part of the header before it (a reader that takes only LF as a
+  line end sees it so).
+- Parameters.  Every `key=value` anywhere in a header value, whatever the
+  separator (`;`, `,`, none) and whether a disposition type comes first.  An
+  unquoted value is read up to the first space and up to the separator.
+  RFC 2231 continuations are joined up to a gap and across it, the first or
+  the last of duplicates; RFC 2047 words are decoded one by one and joined
+  before decoding.
+- Text.  Every raw line anywhere, and every line of a decoded text or
+  message part, is looked at for uuencode (`begin 644 name`), yEnc
+  (`=ybegin ... name=`) and BinHex (the name in its header).
 
-Malformed input never raises: a missing boundary makes the part a leaf,
-an unclosed one ends at the end of the file, broken base64 is decoded as
-far as it makes sense, the Content-* headers are cut at HEADER_LIMIT (other
-headers are not kept at all).  What can be read is read.
+Past a structural limit the walk says so (`Names.truncated`); the caller
+decides (simscan refuses by default: fail closed).  The walk streams: only
+part headers are kept (bounded), bodies are skipped with bytes.find, and
+only message and text parts are decoded.  Why not email.parser: it keeps
+every body in memory as str and costs ~14 ms per message to import.
+Malformed input never raises.
 """
 
 import binascii
@@ -29,23 +49,32 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-HEADER_LIMIT = 256 * 1024  # bytes of headers kept per part
-MAX_BOUNDARIES = 100  # multipart nesting followed
-MAX_DEPTH = 10  # base64-encoded messages inside messages followed
+HEADER_LIMIT = 256 * 1024  # bytes of one part's header block
+MAX_BOUNDARIES = 1000  # boundaries known in one message
+MAX_DEPTH = 30  # encoded parts decoded inside encoded parts
+MAX_PARTS = 20000  # header blocks read in one walk, at every depth
 MAX_NAMES = 10000  # names attachment_names() returns (blocking sees them all)
-MAX_PARTS = 10000  # part files extract() writes (the rest share one more)
+MAX_FILES = 10000  # part files extract() writes (the rest share one more)
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
-_OCTAL = b"01234567"
+_OCTAL = "01234567"
 _HEX = b"0123456789abcdefABCDEF"
-_KEPT = (b"content-type", b"content-disposition", b"content-transfer-encoding")
+# Headers that name a part (ripmime takes Content-Location's last path
+# segment), and the one that says how the body is encoded.  A header counts
+# when its name contains one of these (ripmime matches them as substrings).
+_NAMED = ("content-disposition", "content-type", "content-name", "x-sun-data-name",
+          "content-location")  # fmt: skip
+_KEPT = (*(k.encode() for k in _NAMED), b"content-transfer-encoding")
+_BLANK = (b"\n", b"\r\n", b"\r")
+_YENC = b"=ybegin"
+_BINHEX = b"(This file must be converted with BinHex"
+# Lines of a body worth looking at without decoding it.
+_TEXT_MARKS = (b"begin", b"Begin", b"BEGIN", _YENC, _BINHEX)
 
 # Walker states
-_HEADERS = 0  # reading the headers of a part (or of the message)
-_SKIP = 1  # in a body nobody needs: preamble, epilogue, binary leaf
-_TEXT = 2  # in a raw text body: looking for uuencode `begin` lines
-_DECODE = 3  # in an encoded body: every line is decoded into a child
+_HEADERS = 0  # reading a header block (of a part, or of a message)
+_BODY = 1  # in a body: looking at the lines that start with a mark
 
 
 class Names:
@@ -53,25 +82,39 @@ class Names:
     first one that is blocked (the walk stops there), and the limits that
     were reached, which may have hidden a name."""
 
-    def __init__(self, endings: tuple[bytes, ...] = (), parts: "_PartFiles | None" = None) -> None:
+    def __init__(
+        self,
+        endings: tuple[bytes, ...] = (),
+        parts: "_PartFiles | None" = None,
+        stop_at_limit: bool = False,
+    ) -> None:
         self.found: list[str] = []
         self.blocked: str | None = None
         self.truncated: list[str] = []
+        self._seen: set[str] = set()
         self._match = _Matcher(endings) if endings else None
+        self.stop_at_limit = stop_at_limit
+        self.done = False  # blocked, or a limit with stop_at_limit
+        self.headers = 0  # header blocks read, for MAX_PARTS
         # extract(): where each leaf part's decoded body is written.
         self.parts = parts
 
     def add(self, name: str) -> None:
-        if not name or name in self.found[-2:]:
+        if not name or name in self._seen:
             return
+        if len(self._seen) < 4 * MAX_NAMES:
+            self._seen.add(name)
         if len(self.found) < MAX_NAMES:
             self.found.append(name)
         if self._match is not None and self.blocked is None and self._match(name):
             self.blocked = name
+            self.done = True
 
     def limit(self, what: str) -> None:
         if what not in self.truncated:
             self.truncated.append(what)
+        if self.stop_at_limit:
+            self.done = True
 
 
 def attachment_names(f: "BinaryIO", chunk: int = CHUNK) -> list[str]:
@@ -91,23 +134,29 @@ def extract(f: "BinaryIO", directory: str, chunk: int = CHUNK) -> Names:
 
 
 def walk(
-    f: "BinaryIO", endings: tuple[bytes, ...], chunk: int = CHUNK, parts: "_PartFiles | None" = None
+    f: "BinaryIO",
+    endings: tuple[bytes, ...],
+    chunk: int = CHUNK,
+    parts: "_PartFiles | None" = None,
+    stop_at_limit: bool = False,
 ) -> Names:
-    """Walk the message; with `endings`, stop at the first blocked name."""
-    names = Names(endings, parts)
-    walker = _Walker(names, 0)
+    """Walk the message; with `endings`, stop at the first blocked name;
+    with `stop_at_limit`, at the first limit too (the answer is known)."""
+    names = Names(endings, parts, stop_at_limit)
+    walker = _Walker(names, 0, parts is not None)
     reader = LineReader(f, chunk=chunk)
-    while names.blocked is None:
-        if walker.state == _DECODE:
+    while not names.done:
+        # A boundary line must come out whole to be matched.
+        reader.limit = max(65536, walker.longest + 8)
+        if walker.decoders and walker.state == _BODY:
             # Decode in blocks, up to the next line that may be a boundary.
-            block = reader.until((b"--",) if walker.boundaries else ())
+            start = reader.at_start
+            block = reader.until((b"--",) if walker.delimiters else ())
             if block:
-                walker.line(block, False)
+                walker.block(block, start)
                 continue
         wanted = walker.wants()
         if wanted is not None:
-            if not wanted:
-                break
             reader.skip(wanted)
         got = reader.piece()
         if got is None:
@@ -118,186 +167,292 @@ def walk(
 
 
 class _Walker:
-    """A push parser for one message: fed lines (or pieces of long lines)."""
+    """A push parser for one message: fed lines (or pieces of long lines,
+    or blocks of lines while a body is being decoded)."""
 
-    def __init__(self, names: Names, depth: int) -> None:
+    def __init__(self, names: Names, depth: int, extracting: bool, message: bool = True) -> None:
         self.names = names
         self.depth = depth
-        # Open multiparts, outermost first: (b"--" + boundary, default type).
-        self.boundaries: list[tuple[bytes, bytes]] = []
-        # delimiter (trailing blanks stripped) -> index of the innermost
-        # open multipart using it: one dict lookup per `--` line.
-        self.delimiters: dict[bytes, int] = {}
-        self.state = _HEADERS
-        self.default_type = b"text/plain"
+        self.extracting = extracting  # extract(): write this message's leaves
+        # Every boundary known in this message, as its delimiter line
+        # (b"--" + boundary) -> whether it is a digest's (parts default to
+        # message/rfc822).  Lines are matched by prefix: `lengths`.
+        self.delimiters: dict[bytes, bool] = {}
+        self.lengths: list[int] = []
+        self.longest = 0
+        # A message starts with its headers; a decoded text part is text.
+        self.state = _HEADERS if message else _BODY
+        self.digest = False  # this part's default type is message/rfc822
         self.header: list[bytes] = []
         self.header_size = 0
         self.keeping = False  # is the header line being read one we keep?
-        self.decoder: _Decoder | None = None
+        self.decoders: list[_Decoder] = []
         self.out: _PartFile | None = None  # extract(): this leaf's file
-
-    # (the walk loop's `wants()` / `line()` calls feed every line of a leaf
-    # that is being extracted; a plain walk skips bodies with find.)
+        self.text = _TextScan(names)
+        names.headers += 1
 
     def wants(self) -> tuple[bytes, ...] | None:
-        """Prefixes of the lines worth feeding next; None means every line,
-        () means nothing more (the rest of the input cannot hold a name)."""
-        state = self.state
-        if state in (_HEADERS, _DECODE) or self.out is not None:
+        """Prefixes of the lines worth feeding next; None means every line."""
+        if self.state == _HEADERS or self.decoders or self.out is not None or self.text.binhex:
             return None
-        if state == _TEXT:
-            return (b"--", b"begin") if self.boundaries else (b"begin",)
-        return (b"--",) if self.boundaries else ()
+        return (b"--", *_TEXT_MARKS) if self.delimiters else _TEXT_MARKS
 
     def line(self, piece: bytes, start: bool) -> None:
-        if start and self.boundaries and piece.startswith(b"--"):
-            hit = self._boundary(piece)
+        if start and self.delimiters and piece.startswith(b"--"):
+            hit = self._delimiter(piece)
             if hit is not None:
                 self._at_boundary(*hit)
                 return
-        state = self.state
-        if state == _HEADERS:
-            if start:
-                if piece == b"\n" or piece == b"\r\n":
-                    self._end_of_headers()
-                    return
-                if piece[:1] not in (b" ", b"\t"):
-                    name = piece.partition(b":")[0].strip().lower()
-                    self.keeping = name in _KEPT
-            if self.keeping:
-                # Only the headers that matter are kept, so no amount of
-                # other headers can push them past the limit.
-                if self.header_size < HEADER_LIMIT:
-                    self.header.append(piece if start else b"\0" + piece)
-                    self.header_size += len(piece)
-                else:
-                    self.names.limit(f"Content-* headers over {HEADER_LIMIT} bytes")
-        elif state == _TEXT:
-            if start:
-                self.names.add(_uuencode_name(piece))
-            if self.out is not None:
-                self.out.write(piece)
-        elif state == _SKIP and self.out is not None:
+        for decoder in self.decoders:
+            decoder.feed(piece)
+        self.text.feed(piece, start)
+        if self.state == _HEADERS:
+            self._header_line(piece, start)
+            return
+        if self.out is not None:
             self.out.write(piece)
-        elif state == _DECODE and self.decoder is not None:
-            self.decoder.feed(piece)  # one line, or a block of lines
+
+    def block(self, data: bytes, start: bool) -> None:
+        """Lines of a body being decoded (no boundary among them)."""
+        for decoder in self.decoders:
+            decoder.feed(data)
+        self.text.scan_block(data, start)
 
     def close(self) -> None:
-        if self.state == _HEADERS and self.header:
+        if self.state == _HEADERS and (self.header or self.header_size):
             self._end_of_headers()
         self._end_of_body()
 
-    def _boundary(self, piece: bytes) -> tuple[int, bool] | None:
-        """(index in self.boundaries, closing?) when the line is a boundary."""
-        line = piece.rstrip(b"\r\n").rstrip(b" \t")
-        index = self.delimiters.get(line)
-        if index is not None:
-            return index, False
-        if line.endswith(b"--"):
-            index = self.delimiters.get(line[:-2].rstrip(b" \t"))
-            if index is not None:
-                return index, True
-        return None
+    # --- structure -----------------------------------------------------------
 
-    def _set_boundaries(self, boundaries: list[tuple[bytes, bytes]]) -> None:
-        self.boundaries = boundaries
-        self.delimiters = {d.rstrip(b" \t"): i for i, (d, _) in enumerate(boundaries)}
+    def _delimiter(self, piece: bytes) -> tuple[bool, bool] | None:
+        """None if no known boundary starts the line; else (whether a part
+        starts here, for some boundary that does: the line is no close
+        delimiter `--boundary--` of it; whether one of those is a digest's)."""
+        found = None
+        for length in self.lengths:
+            if length > len(piece):
+                break
+            digest = self.delimiters.get(piece[:length])
+            if digest is not None:
+                opens = piece[length:].rstrip(b" \t\r\n") != b"--"
+                if found is None:
+                    found = (opens, digest and opens)
+                else:
+                    found = (found[0] or opens, found[1] or (digest and opens))
+        return found
 
-    def _at_boundary(self, index: int, closing: bool) -> None:
-        if self.state == _HEADERS and self.header:
+    def _add_boundary(self, boundary: bytes, digest: bool) -> None:
+        if not boundary:
+            return
+        delimiter = b"--" + boundary
+        if delimiter in self.delimiters:
+            self.delimiters[delimiter] |= digest
+            return
+        if len(self.delimiters) >= MAX_BOUNDARIES:
+            self.names.limit(f"more than {MAX_BOUNDARIES} multipart boundaries")
+            return
+        self.delimiters[delimiter] = digest
+        if len(delimiter) not in self.lengths:
+            self.lengths = sorted([*self.lengths, len(delimiter)])
+        self.longest = max(self.longest, len(delimiter))
+
+    def _at_boundary(self, opens: bool, digest: bool) -> None:
+        if self.state == _HEADERS and (self.header or self.header_size):
             # A part whose headers run straight into the next boundary.
             self._end_of_headers()
         self._end_of_body()
-        default = self.boundaries[index][1]
-        self._set_boundaries(self.boundaries[: index + (0 if closing else 1)])
-        if closing:
-            self.state = _SKIP  # the epilogue
+        if opens:
+            self._new_part(digest)
         else:
-            self.state = _HEADERS
-            self.default_type = default
+            self.state = _BODY  # after a close delimiter: text
+
+    def _new_part(self, digest: bool) -> None:
+        self.names.headers += 1
+        if self.names.headers > MAX_PARTS:
+            self.names.limit(f"more than {MAX_PARTS} MIME parts")
+            self.names.done = True
+        self.state = _HEADERS
+        self.digest = digest
 
     def _end_of_body(self) -> None:
-        if self.decoder is not None:
-            self.decoder.close()
-            self.decoder = None
+        for decoder in self.decoders:
+            decoder.close()
+        self.decoders = []
         if self.out is not None:
             self.out.close()
             self.out = None
+        self.text.end()
+
+    # --- headers -------------------------------------------------------------
+
+    def _header_line(self, piece: bytes, start: bool) -> None:
+        if start:
+            if piece in _BLANK:
+                self._end_of_headers()
+                return
+            if piece[:1] not in (b" ", b"\t"):
+                name, colon, _ = piece.partition(b":")
+                name = name.rstrip(b" \t").lower()
+                if colon and name and not any(c in name for c in b" \t\r\n"):
+                    self.keeping = _kept(name) is not None
+                # else: not a header line; read as part of the one before
+        if not self.keeping:
+            return
+        # Only the headers that matter are kept and counted, so no amount
+        # of other headers can push them past the limit.
+        self.header_size += len(piece)
+        if self.header_size > HEADER_LIMIT:
+            self.names.limit(f"Content-* headers of a part over {HEADER_LIMIT} bytes")
+            self.keeping = False
+            return
+        self.header.append(piece if start else b"\0" + piece)
 
     def _end_of_headers(self) -> None:
         fields = _fields(self.header)
         self.header = []
         self.header_size = 0
-        # The structure follows the first Content-Type, as most clients do.
-        all_types = fields.get("content-type", [""])
-        ctype, params = _split_params(all_types[0])
-        ctype = ctype.lower() or self.default_type.decode()
-        self.default_type = b"text/plain"
-        # Every reading a client might take counts: each Content-Disposition
-        # and Content-Type header, and each form of the parameter.
-        for value in fields.get("content-disposition", ()):
-            for name in _param_values(_split_params(value)[1], "filename"):
-                self.names.add(name)
-        for value in all_types:
-            for name in _param_values(_split_params(value)[1], "name"):
-                self.names.add(name)
-        encoding = fields.get("content-transfer-encoding", [""])[0].strip().lower()
-        encoded = encoding in ("base64", "quoted-printable")
-
-        if ctype.startswith("multipart/"):
-            boundary = _boundary(params)
-            if boundary and len(self.boundaries) < MAX_BOUNDARIES:
-                child_default = b"message/rfc822" if ctype == "multipart/digest" else b"text/plain"
-                delimiter = b"--" + boundary
-                self._set_boundaries([*self.boundaries, (delimiter, child_default)])
-                self.state = _SKIP  # the preamble
-                return
-            if boundary:
-                self.names.limit(f"multipart nesting over {MAX_BOUNDARIES}")
-            ctype = "text/plain"  # no boundary: read it as text
-        if ctype in ("message/rfc822", "message/global"):
-            if not encoded:
-                self.state = _HEADERS  # the attached message's own headers
-                return
+        self.keeping = False
+        names = self.names
+        found: list[str] = []
+        for key in _NAMED:
+            for value in fields.get(key, ()):
+                if key in ("content-name", "x-sun-data-name", "content-location"):
+                    found += _whole_value_readings(value)
+                for param in ("filename", "name"):
+                    found += _param_readings(value, param)
+        for name in found:
+            names.add(name)
+        ctypes = fields.get("content-type", [])
+        types: set[str] = set()
+        for value in ctypes:
+            types |= _type_readings(value)
+            digest = "multipart/digest" in _type_readings(value)
+            for boundary in _boundary_readings(value):
+                self._add_boundary(boundary, digest)
+        if not types or not any("/" in t for t in types):
+            types.add("message/rfc822" if self.digest else "text/plain")
+        self.digest = False
+        encodings: set[str] = set()
+        for value in fields.get("content-transfer-encoding", [""]):
+            encodings |= _encoding_readings(value)
+        message = any(t.startswith("message/") for t in types) or any(
+            n.lower().rstrip(" .").endswith(".eml") for n in found
+        )
+        text = any(t.startswith("text/") or "/" not in t for t in types)
+        multipart = all(t.startswith("multipart/") for t in types if "/" in t)
+        decoded = [e for e in ("base64", "quoted-printable") if e in encodings]
+        raw = bool(encodings - {"base64", "quoted-printable"})
+        out = None
+        if self.extracting and names.parts is not None and not message and not multipart:
+            out = names.parts.open(names)  # a leaf: its body goes to a file
+        if decoded and (message or text or out is not None):
             if self.depth < MAX_DEPTH:
-                self._decode(encoding, _Walker(self.names, self.depth + 1))
-                return
-            self.names.limit(f"encoded attached messages nested over {MAX_DEPTH}")
-        parts = self.names.parts
-        out = parts.open(self.names) if parts is not None else None
-        if ctype.startswith("text/") or (encoded and out is not None):
-            if encoded:
-                self._decode(encoding, _TextScanner(self.names, out))
+                for index, encoding in enumerate(decoded):
+                    child = None
+                    if message or text:
+                        child = _Walker(
+                            names, self.depth + 1, self.extracting and message, message
+                        )
+                    first = out if index == 0 else None
+                    self.decoders.append(_Decoder(encoding == "base64", child, first))
+                out = None  # the decoder writes it
             else:
-                self.state = _TEXT
-                self.out = out
-            return
-        self.state = _SKIP
+                names.limit(f"encoded parts nested over {MAX_DEPTH}")
         self.out = out
+        if message and raw:
+            self._new_part(False)  # the attached message's own headers
+        else:
+            self.state = _BODY
 
-    def _decode(self, encoding: str, child: "_Walker | _TextScanner") -> None:
-        self.state = _DECODE
-        self.decoder = _Decoder(encoding == "base64", child)
 
+class _TextScan:
+    """Names in text: uuencode `begin` lines, yEnc `=ybegin` lines, and the
+    header of BinHex data (after its `(This file must be converted...`
+    line)."""
 
-class _TextScanner:
-    """A child that looks for uuencode `begin` lines in a decoded body (and
-    for extract(), writes the body to its part file)."""
-
-    def __init__(self, names: Names, out: "_PartFile | None" = None) -> None:
+    def __init__(self, names: Names) -> None:
         self.names = names
-        self.out = out
+        self.binhex: bytearray | None = None  # collecting BinHex characters
+        self.carry = b""  # scan_block(): a line the last block cut off
 
-    def line(self, piece: bytes, start: bool) -> None:
-        if start and piece.startswith(b"begin"):
-            self.names.add(_uuencode_name(piece))
-        if self.out is not None:
-            self.out.write(piece)
+    def feed(self, piece: bytes, start: bool) -> None:
+        if self.binhex is not None:
+            self._binhex(piece)
+        if start and piece.startswith(_TEXT_MARKS):
+            self._mark(piece)
 
-    def close(self) -> None:
-        if self.out is not None:
-            self.out.close()
-            self.out = None
+    def scan_block(self, data: bytes, start: bool) -> None:
+        """Every line start in `data` (`start`: data starts a line).  A last
+        line cut off by the end of the block is kept for the next one."""
+        if self.carry:
+            data, start = self.carry + data, True
+            self.carry = b""
+        last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        if last >= 0 and data[last] == 0x0D and last + 1 == len(data):
+            last -= 1  # an LF may come next: keep the CR with the tail
+            last = max(data.rfind(b"\n", 0, last + 1), data.rfind(b"\r", 0, last + 1))
+        tail = data[last + 1 :]
+        if tail and (start or last >= 0) and len(tail) < 65536:
+            self.carry = tail
+            data = data[: last + 1]
+        if self.binhex is not None:
+            self._binhex(data[:4096])
+        for mark in _TEXT_MARKS:
+            if start and data.startswith(mark):
+                self._mark(_first_line(data))
+            for lead in (b"\n", b"\r"):
+                at = data.find(lead + mark)
+                while at >= 0 and not self.names.done:
+                    line = _first_line(data[at + 1 : at + 1 + 65536])
+                    self._mark(line)
+                    if mark == _BINHEX and self.binhex is not None:
+                        self._binhex(data[at + 1 + len(line) : at + 1 + len(line) + 4096])
+                    at = data.find(lead + mark, at + 1)
+
+    def _mark(self, line: bytes) -> None:
+        if line[:6].lower().startswith(b"begin"):
+            self.names.add(_uuencode_name(line))
+        elif line.startswith(_YENC):
+            self.names.add(_yenc_name(line))
+        elif line.startswith(_BINHEX):
+            self.binhex = bytearray()
+
+    def _binhex(self, data: bytes) -> None:
+        assert self.binhex is not None
+        collected = self.binhex
+        collected += data
+        start = collected.find(b":")
+        if start < 0:
+            if len(collected) > 4096:
+                self.binhex = None  # no BinHex data follows
+            return
+        chars = bytes(collected[start + 1 :]).translate(None, b" \t\r\n")
+        name = _binhex_name(chars)
+        if name is not None or len(chars) > 200:
+            self.names.add(name or "")
+            self.binhex = None
+
+    def end(self) -> None:
+        if self.carry:
+            carry, self.carry = self.carry, b""
+            self.scan_block(carry + b"\n", True)
+            self.carry = b""
+        if self.binhex is not None:
+            start = self.binhex.find(b":")
+            if start >= 0:
+                self.names.add(_binhex_name(bytes(self.binhex[start + 1 :]), True) or "")
+            self.binhex = None
+
+
+def _first_line(data: bytes) -> bytes:
+    """The first line of data, its line end kept."""
+    cut = len(data)
+    for end in (b"\n", b"\r"):
+        at = data.find(end, 0, cut)
+        if at >= 0:
+            cut = at + 1
+    return data[:cut]
 
 
 class _PartFiles:
@@ -308,7 +463,7 @@ class _PartFiles:
         self.count = 0
 
     def open(self, names: Names) -> "_PartFile":
-        if self.count >= MAX_PARTS:
+        if self.count >= MAX_FILES:
             # Past the limit every further part is appended to one file:
             # fewer files, nothing left out.
             return _PartFile(f"{self.directory}/part-rest", "ab")
@@ -331,14 +486,15 @@ class _PartFile:
 
 class _Decoder:
     """Decodes a base64 or quoted-printable body and feeds the result,
-    line by line, to a child parser.  The result never depends on how the
-    body was cut into pieces."""
+    line by line, to a child parser (and writes it to `out`).  The result
+    never depends on how the body was cut into pieces."""
 
-    def __init__(self, base64: bool, child: _Walker | _TextScanner) -> None:
+    def __init__(self, base64: bool, child: "_Walker | None", out: "_PartFile | None") -> None:
         self.base64 = base64
         self.child = child
+        self.out = out
         self.left = b""  # input not decoded yet (a partial group or line)
-        self.partial = b""  # decoded bytes not yet ending in a newline
+        self.partial = b""  # decoded bytes not yet ending in a line end
         self.at_start = True
 
     def feed(self, piece: bytes) -> None:
@@ -346,7 +502,7 @@ class _Decoder:
             self._lines(self._base64(self.left + piece.translate(None, _NOT_B64)))
             return
         data = self.left + piece
-        cut = data.rfind(b"\n") + 1
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
         if not cut and len(data) < 65536:
             self.left = data  # a soft break or =XX may be cut in two
             return
@@ -373,23 +529,36 @@ class _Decoder:
         return bytes(out)
 
     def _lines(self, data: bytes) -> None:
+        if self.out is not None and data:
+            self.out.write(data)
+        if self.child is None:
+            return
         data = self.partial + data
         start = 0
-        while True:
+        while not self.child.names.done:
             nl = data.find(b"\n", start)
-            if nl < 0:
+            cr = data.find(b"\r", start, nl if nl >= 0 else len(data))
+            if cr >= 0:
+                if cr + 1 == len(data):
+                    break  # is an LF next?
+                end = cr + 2 if data[cr + 1] == 0x0A else cr + 1
+            elif nl >= 0:
+                end = nl + 1
+            else:
                 break
-            self._emit(data[start : nl + 1])
-            start = nl + 1
+            self._emit(data[start:end])
+            start = end
         rest = data[start:]
-        while len(rest) >= 65536:  # a long line: hand it on in pieces
-            self._emit(rest[:65536])
-            rest = rest[65536:]
+        limit = max(65536, self.child.longest + 8)
+        while len(rest) >= limit:  # a long line: hand it on in pieces
+            self._emit(rest[:limit])
+            rest = rest[limit:]
         self.partial = rest
 
     def _emit(self, piece: bytes) -> None:
+        assert self.child is not None
         self.child.line(piece, self.at_start)
-        self.at_start = piece.endswith(b"\n")
+        self.at_start = piece.endswith((b"\n", b"\r"))
 
     def close(self) -> None:
         if self.base64:
@@ -397,10 +566,14 @@ class _Decoder:
         elif self.left:
             self._lines(binascii.a2b_qp(self.left))
         self.left = b""
-        if self.partial:
+        if self.partial and self.child is not None:
             self._emit(self.partial)
-            self.partial = b""
-        self.child.close()
+        self.partial = b""
+        if self.child is not None:
+            self.child.close()
+        if self.out is not None:
+            self.out.close()
+            self.out = None
 
 
 def _quads(chars: bytes, final: bool = False) -> bytes:
@@ -414,22 +587,81 @@ def _quads(chars: bytes, final: bool = False) -> bytes:
     return out
 
 
-def _uuencode_name(piece: bytes) -> str:
+# --- names in text -------------------------------------------------------------
+
+
+def _uuencode_name(line: bytes) -> str:
     """The name of a `begin 644 name` or `begin-base64 644 name` (uuencode
-    -m) line, or ""."""
-    for head in (b"begin ", b"begin-base64 "):
-        if piece.startswith(head):
-            mode, space, name = piece[len(head) :].partition(b" ")
-            name = name.rstrip(b"\r\n")
-            if space and 3 <= len(mode) <= 4 and not mode.strip(_OCTAL) and name.strip():
-                return _text(name)
+    -m) line, or "".  The mode is 3 or 4 octal digits for Thunderbird, a
+    number from 1 to 777 (its leading digits) for ripmime, whose `begin` is
+    in any case."""
+    for head in (b"begin-base64", b"begin"):
+        if line[: len(head)].lower() == head and line[len(head) : len(head) + 1] in (b" ", b"\t"):
+            rest = _text(line[len(head) :].rstrip(b"\r\n")).lstrip(" \t")
+            mode, _, name = rest.replace("\t", " ").partition(" ")
+            digits = len(mode) - len(mode.lstrip("0123456789"))
+            octal = 3 <= len(mode) <= 4 and not mode.strip(_OCTAL)
+            if (octal or (digits and 1 <= int(mode[:digits]) <= 777)) and name.strip():
+                return rest[len(mode) + 1 :].lstrip(" \t")
             return ""
     return ""
 
 
+def _yenc_name(line: bytes) -> str:
+    """yEnc: `=ybegin line=128 size=123 name=the rest of the line`."""
+    at = line.find(b" name=")
+    return _text(line[at + 6 :].strip(b" \t\r\n")) if at >= 0 else ""
+
+
+# BinHex 4.0: 64 characters for 6 bits each, then run-length coding (0x90).
+_BINHEX_CHARS = b"!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr"
+_BINHEX_VALUE = {c: i for i, c in enumerate(_BINHEX_CHARS)}
+
+
+def _binhex_name(chars: bytes, final: bool = False) -> str | None:
+    """The file name at the start of BinHex data (the characters after its
+    `:`): a length byte and the name.  None while more is needed."""
+    bits = 0
+    count = 0
+    raw = bytearray()
+    for c in chars:
+        value = _BINHEX_VALUE.get(c)
+        if value is None:
+            break  # the closing `:` or junk
+        bits = (bits << 6) | value
+        count += 6
+        if count >= 8:
+            count -= 8
+            raw.append((bits >> count) & 0xFF)
+    data = bytearray()
+    i = 0
+    while i < len(raw):
+        byte = raw[i]
+        if byte == 0x90 and i + 1 < len(raw):
+            run = raw[i + 1]
+            if run == 0:
+                data.append(0x90)
+            elif data:
+                data += bytes([data[-1]]) * (run - 1)
+            i += 2
+            continue
+        data.append(byte)
+        i += 1
+    if not data:
+        return "" if final else None
+    length = data[0]
+    if len(data) < length + 1:
+        return _text(bytes(data[1:])) if final else None
+    return _text(bytes(data[1 : 1 + length]))
+
+
+# --- headers -------------------------------------------------------------------
+
+
 def _fields(lines: list[bytes]) -> dict[str, list[str]]:
-    """The three headers that matter, unfolded, as Latin-1 text, each with
-    every value it has in the order given."""
+    """The kept headers, unfolded, as Latin-1 text, each with every value it
+    has in the order given.  A folded line is joined as it is (its leading
+    blank stays); a line that is no header is joined after a space."""
     fields: dict[str, list[list[bytes]]] = {}
     current: list[bytes] | None = None
     for piece in lines:
@@ -437,120 +669,266 @@ def _fields(lines: list[bytes]) -> dict[str, list[str]]:
             if current is not None:
                 current.append(piece[1:].rstrip(b"\r\n"))
             continue
-        if piece[:1] in (b" ", b"\t"):
-            if current is not None:
-                current.append(piece.rstrip(b"\r\n"))
-            continue
         name, colon, value = piece.partition(b":")
-        key = name.strip().lower()
-        current = None
-        if colon and key in _KEPT:
+        key = _kept(name.rstrip(b" \t").lower()) if colon else None
+        if key is not None and piece[:1] not in (b" ", b"\t"):
             current = [value.rstrip(b"\r\n")]
-            fields.setdefault(key.decode(), []).append(current)
+            fields.setdefault(key, []).append(current)
+        elif current is not None:
+            line = piece.rstrip(b"\r\n")
+            current.append(line if line[:1] in (b" ", b"\t") else b" " + line)
     # Latin-1 keeps every byte as one character: boundaries stay exact, and
-    # names become real text (UTF-8 or Latin-1) in _param.
+    # names become real text (UTF-8 or Latin-1) in _text.
     return {k: [b"".join(v).decode("latin-1") for v in vs] for k, vs in fields.items()}
 
 
-def _split_params(value: str) -> tuple[str, list[tuple[str, str]]]:
-    """`type/sub; a=b; c="d;e"` -> ("type/sub", [("a", "b"), ("c", "d;e")]).
+def _kept(name: bytes) -> str | None:
+    """The kept header a (lower-case) header name is, if any."""
+    for key in _KEPT:
+        if key in name:
+            return key.decode()
+    return None
 
-    Names are lower-cased; quoted values are unquoted (backslash escapes
-    undone); nothing is decoded yet.
-    """
-    items: list[str] = []
-    i, n, start = 0, len(value), 0
-    while i < n:
-        c = value[i]
-        if c == '"':
+
+_TOKEN_END = " \t;,"
+MAX_PARAMS = 1000  # key=value pairs read in one header value
+
+
+def _pairs(value: str, wanted: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+    """Every `key=value` in a header value whose key starts with one of
+    `wanted`, wherever it is: (lower-case key, the readings of its value).
+    Quoted: unquoted with and without undoing backslashes.  Unquoted: up to
+    the first space, up to `;`, and up to `;` or `,`."""
+    out: list[tuple[str, list[str]]] = []
+    n = len(value)
+    lower = value.lower()
+    next_stop = {";": -1, ",": -1}  # the next separator at or after a point
+    eq = value.find("=")
+    while eq >= 0 and len(out) < MAX_PARAMS:
+        k = eq
+        while k > 0 and value[k - 1] in " \t":
+            k -= 1
+        start = k
+        while start > 0 and value[start - 1] not in ' \t;,:"=()':
+            start -= 1
+        key = lower[start:k]
+        if not key.startswith(wanted):
+            eq = value.find("=", eq + 1)
+            continue
+        i = eq + 1
+        while i < n and value[i] in " \t":
             i += 1
-            while i < n and value[i] != '"':
-                i += 2 if value[i] == "\\" else 1
-        elif c == ";":
-            items.append(value[start:i])
-            start = i + 1
-        i += 1
-    items.append(value[start:])
-    head = items[0].strip()
-    params = []
-    for item in items[1:]:
-        name, eq, raw = item.partition("=")
-        if not eq:
-            continue
-        raw = raw.strip()
-        if raw.startswith('"'):
-            raw = _unquote(raw)
-        params.append((name.strip().lower(), raw))
-    return head, params
+        readings: list[str] = []
+        if i < n and value[i] == '"':
+            unescaped, plain, after = _quoted(value, i)
+            readings += (unescaped, plain)
+            # compat32: up to the next `;`, then one pair of quotes off.
+            cut = value.find(";", after)
+            segment = value[i : cut if cut >= 0 else n].strip(" \t")
+            if len(segment) >= 2 and segment.endswith('"'):
+                segment = segment[1:-1].replace("\\\\", "\\").replace('\\"', '"')
+            readings.append(segment)
+        else:
+            end = i
+            while end < n and value[end] not in _TOKEN_END:
+                end += 1
+            readings.append(value[i:end])
+            for sep in (";", ","):
+                if next_stop[sep] < i:
+                    found = value.find(sep, i)
+                    next_stop[sep] = found if found >= 0 else n
+            readings.append(value[i : next_stop[";"]].strip(" \t"))
+            readings.append(value[i : min(next_stop[";"], next_stop[","])].strip(" \t"))
+        out.append((key, readings))
+        eq = value.find("=", eq + 1)
+    return out
 
 
-def _unquote(raw: str) -> str:
+def _variants(value: str, words: bool = True) -> list[str]:
+    """A header value as readers see it before reading its parameters: as
+    it is, without comments, and (ripmime) with RFC 2047 words decoded."""
+    out = [value]
+    if "(" in value:
+        out.append(_no_comments(value))
+    if words and "=?" in value:
+        out.append(_rfc2047(value))
+    return out
+
+
+def _quoted(value: str, i: int) -> tuple[str, str, int]:
+    """The quoted string at value[i] == '"': (backslashes undone, as
+    written, index after it).  An unclosed one runs to the end."""
     out = []
-    i, n = 1, len(raw)
-    while i < n:
-        c = raw[i]
-        if c == "\\" and i + 1 < n:
-            out.append(raw[i + 1])
-            i += 2
+    j, n = i + 1, len(value)
+    while j < n:
+        quote = value.find('"', j)
+        slash = value.find("\\", j, quote if quote >= 0 else n)
+        if slash >= 0:
+            out.append(value[j:slash] + value[slash + 1 : slash + 2])
+            j = slash + 2
             continue
-        if c == '"':
+        if quote < 0:
             break
-        out.append(c)
-        i += 1
-    return "".join(out)
+        out.append(value[j:quote])
+        return "".join(out), value[i + 1 : quote], quote + 1
+    out.append(value[j:])
+    return "".join(out), value[i + 1 :], n
 
 
-def _boundary(params: list[tuple[str, str]]) -> bytes:
-    """The boundary as the bytes that delimit the parts (no RFC 2047:
-    `=` and `?` are boundary characters)."""
-    for key, value in params:
-        if key == "boundary":
-            return _raw(value)
-    if any(key.startswith("boundary*") for key, _ in params):
-        return _param(params, "boundary").encode("utf-8", "surrogatepass")
-    return b""
-
-
-def _param(params: list[tuple[str, str]], name: str) -> str:
-    """A parameter's value as text, RFC 2231 and RFC 2047 undone; "" if
-    absent.  (Values come in as Latin-1 text: see _fields.)  The RFC 2231
-    form wins over the plain one, as in the email package."""
-    values = _param_values(params, name)
-    return values[0] if values else ""
-
-
-def _param_values(params: list[tuple[str, str]], name: str) -> list[str]:
-    """Every reading of a parameter: its RFC 2231 form (whole, or joined
-    continuations) first, then the plain one; a client may show either."""
-    out = []
-    plain = None
-    pieces: dict[int, tuple[str, bool]] = {}
-    whole: tuple[str, bool] | None = None
-    for key, value in params:
-        if key == name:
-            if plain is None:
-                plain = value
-        elif key.startswith(name + "*"):
-            rest = key[len(name) + 1 :]
+def _param_readings(value: str, param: str) -> list[str]:
+    """Every reading of parameter `param` in a header value, decoded."""
+    pairs = [pair for variant in _variants(value) for pair in _pairs(variant, (param,))]
+    out: list[str] = []
+    plain: list[str] = []
+    whole: list[str] = []
+    pieces: list[tuple[int, bool, list[str]]] = []
+    for key, readings in pairs:
+        if key == param:
+            plain += readings
+        elif key.startswith(param + "*"):
+            rest = key[len(param) + 1 :]
             encoded = rest.endswith("*")
             number = rest.rstrip("*")
             if not number:
-                whole = (value, True)  # name*=charset'lang'value
+                whole += readings  # param*=charset'lang'value
             elif number.isascii() and number.isdigit() and int(number) < 1000:
-                pieces.setdefault(int(number), (value, encoded))
-    if whole is not None:
-        out.append(_rfc2231([whole]))
+                pieces.append((int(number), encoded, readings))
+    for reading in whole:
+        out.append(_rfc2231([(reading, True)]))
     if pieces:
-        ordered = []
-        for index in range(len(pieces)):
-            if index not in pieces:
-                break  # a gap: what comes before it is the value
-            ordered.append(pieces[index])
-        if ordered:
-            out.append(_rfc2231(ordered))
-    if plain is not None:
-        out.append(_rfc2047(plain) if "=?" in plain else _text(_raw(plain)))
-    return [v for v in out if v]
+        for joined in _continuations(pieces):
+            out.append(_rfc2231(joined))
+    for reading in plain:
+        out += _word_readings(reading)
+    return _distinct(out)
+
+
+def _continuations(pieces: list[tuple[int, bool, list[str]]]) -> list[list[tuple[str, bool]]]:
+    """RFC 2231 continuations joined as readers join them: from *0 up to a
+    gap, and every number there is in order; of duplicates the first and
+    the last; of each piece its first reading and its last."""
+    out = []
+    for pick in (0, -1):
+        for reading in (0, -1):
+            chosen: dict[int, tuple[str, bool]] = {}
+            for number, encoded, readings in pieces if pick == 0 else reversed(pieces):
+                chosen.setdefault(number, (readings[reading], encoded))
+            upto_gap = []
+            for number in range(len(chosen)):
+                if number not in chosen:
+                    break
+                upto_gap.append(chosen[number])
+            if upto_gap:
+                out.append(upto_gap)
+            out.append([chosen[number] for number in sorted(chosen)])
+    out.append([(readings[0], encoded) for _, encoded, readings in pieces])  # ripmime: as they come
+    return out
+
+
+def _whole_value_readings(value: str) -> list[str]:
+    """A header whose whole value is a name (Content-Name, X-Sun-Data-Name)."""
+    value = value.strip(" \t")
+    readings = [value]
+    if value.startswith('"'):
+        unescaped, plain, _ = _quoted(value, 0)
+        readings += (unescaped, plain)
+    readings.append(value.split(";")[0].strip(" \t"))
+    for reading in list(readings):  # Content-Location: the last path segment
+        readings.append(reading.replace("\\", "/").rstrip(" ").rsplit("/", 1)[-1])
+    out = []
+    for reading in readings:
+        out += _word_readings(reading)
+    return _distinct(out)
+
+
+def _word_readings(text: str) -> list[str]:
+    """A plain value as text: as it is, and with RFC 2047 words decoded one
+    by one and joined before decoding (a word may end mid base64 group)."""
+    if "=?" not in text:
+        return [_text(_raw(text))]
+    return _distinct([_rfc2047(text), _rfc2047(text, join=True), _text(_raw(text))])
+
+
+def _distinct(values: list[str]) -> list[str]:
+    seen = set()
+    out = []
+    for value in values:
+        if value and value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out
+
+
+def _type_readings(value: str) -> set[str]:
+    """The media types a reader may take from a Content-Type value."""
+    value = value.replace("\t", " ")
+    heads = {value.split(";")[0], value.split(";")[0].split(",")[0]}
+    heads |= {h.strip(" ").split(" ")[0] for h in list(heads) if h.strip(" ")}
+    out = set()
+    for head in heads:
+        head = _no_comments(head).strip(" ").lower()
+        if not head:
+            continue
+        out.add(head)
+        if "?" in head:
+            out.add(head.rsplit("?", 1)[1])  # Thunderbird: what follows the last "?"
+        if "/" not in head:
+            out.add("text/plain")  # not a type: read as plain text
+    return out
+
+
+def _encoding_readings(value: str) -> set[str]:
+    """The transfer encodings a reader may take (lower-case; "" = none)."""
+    value = _no_comments(value.replace("\t", " ")).strip(" ").lower()
+    out = {value, value.split(";")[0].strip(" ")}
+    if value:
+        out.add(value.split()[0])
+    return out
+
+
+def _no_comments(text: str) -> str:
+    if "(" not in text:
+        return text
+    out = []
+    depth = 0
+    for c in text:
+        if c == "(":
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(c)
+    return "".join(out)
+
+
+def _boundary_readings(value: str) -> list[bytes]:
+    """Every boundary a reader may take from a Content-Type value, as the
+    bytes that delimit the parts (no RFC 2047: `=` and `?` are boundary
+    characters)."""
+    out = []
+    pieces: list[tuple[int, bool, list[str]]] = []
+    for key, readings in (p for v in _variants(value, False) for p in _pairs(v, ("boundary",))):
+        if key == "boundary":
+            for reading in readings:
+                out.append(_raw(reading))
+                out.append(_raw(reading.rstrip(" \t")))
+        elif key.startswith("boundary*"):
+            rest = key[len("boundary*") :]
+            number = rest.rstrip("*")
+            if not number:
+                out.append(_rfc2231([(readings[0], True)]).encode("utf-8", "surrogatepass"))
+            elif number.isascii() and number.isdigit() and int(number) < 1000:
+                pieces.append((int(number), rest.endswith("*"), readings))
+    for joined in _continuations(pieces) if pieces else ():
+        out.append(_rfc2231(joined).encode("utf-8", "surrogatepass"))
+    distinct: list[bytes] = []
+    for boundary in out:
+        if boundary and boundary not in distinct:
+            distinct.append(boundary)
+    return distinct
+
+
+# --- RFC 2231 and RFC 2047 --------------------------------------------------------
 
 
 def _rfc2231(pieces: list[tuple[str, bool]]) -> str:
@@ -579,14 +957,19 @@ def _percent(value: str) -> bytes:
     return bytes(out)
 
 
-def _rfc2047(value: str) -> str:
+def _rfc2047(value: str, join: bool = False) -> str:
     """Decode `=?charset?B|Q?text?=` words (value is Latin-1 text);
-    whitespace between two encoded words goes, as RFC 2047 says.  Anything
-    that is not a well-formed word stays as it is."""
+    whitespace between two encoded words goes, as RFC 2047 says.  With
+    `join`, adjacent words of one charset and encoding are joined before
+    decoding (a word may end inside a base64 group or a =XX escape).
+    Anything that is not a well-formed word stays as it is."""
     out: list[str] = []
     pos = 0  # everything before pos is in out
     search = 0
     after_word = -1  # where the last decoded word ended
+    # join: the run of adjacent words being gathered: charset, kind, their
+    # text, and the words as written (kept if the run does not decode).
+    run: tuple[str, str, bytes, str] | None = None
     while True:
         start = value.find("=?", search)
         if start < 0:
@@ -605,20 +988,51 @@ def _rfc2047(value: str) -> str:
         if not charset or any(c in charset for c in " \t=") or kind not in "BQ":
             continue
         text = _raw(value[q1 + 3 : end])
-        try:
-            if kind == "B":
-                raw = binascii.a2b_base64(text + b"=" * (-len(text) % 4))
-            else:
-                raw = binascii.a2b_qp(text.replace(b"_", b" "))
-        except (binascii.Error, ValueError):
-            continue
         between = value[pos:start]
-        if not (after_word == pos and not between.strip()):
+        adjacent = after_word == pos and not between.strip()
+        if join:
+            if run is not None and adjacent and run[:2] == (charset.lower(), kind):
+                run = (run[0], kind, run[2] + text, run[3] + value[pos : end + 2])
+                pos = search = after_word = end + 2
+                continue
+            if run is not None:
+                out.append(_run_text(run))
+            if not adjacent or run is None:
+                out.append(_text(_raw(between)))
+            run = (charset.lower(), kind, text, value[start : end + 2])
+            pos = search = after_word = end + 2
+            continue
+        decoded = _decode_word(charset, kind, text)
+        if decoded is None:
+            continue  # not a word after all
+        if not adjacent:
             out.append(_text(_raw(between)))
-        out.append(_decode(raw, charset))
+        out.append(decoded)
         pos = search = after_word = end + 2
+    if run is not None:
+        out.append(_run_text(run))
     out.append(_text(_raw(value[pos:])))
     return "".join(out)
+
+
+def _run_text(run: tuple[str, str, bytes, str]) -> str:
+    decoded = _decode_word(run[0], run[1], run[2])
+    return _text(_raw(run[3])) if decoded is None else decoded
+
+
+def _decode_word(charset: str, kind: str, text: bytes) -> str | None:
+    """An encoded word's text decoded, or None when it cannot be."""
+    try:
+        if kind == "B":
+            chars = text.translate(None, _NOT_B64).replace(b"=", b"")
+            if len(chars) % 4 == 1:
+                return None  # not base64 of anything
+            raw = _quads(chars, final=True)
+        else:
+            raw = binascii.a2b_qp(text.replace(b"_", b" "))
+    except (binascii.Error, ValueError):
+        return None
+    return _decode(raw, charset)
 
 
 def _decode(data: bytes, charset: str) -> str:
@@ -644,6 +1058,9 @@ def _text(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+# --- blocking --------------------------------------------------------------------
 
 
 def blocked_name(names: list[str], endings: tuple[bytes, ...]) -> str | None:

@@ -7,7 +7,7 @@ Policy alone; neither knows about fds, sockets or the log.
 from .. import __version__
 from ..mail.lines import CHUNK
 from ..mail.mime import walk
-from ..verdict import ATTACH, REGEX, Verdict
+from ..verdict import ATTACH, MIME_LIMIT, REGEX, Verdict
 from .base import Job, Result, Scanner
 
 # typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
@@ -98,18 +98,24 @@ def _line_blocks(f: "BinaryIO", split: "Callable[[bytes], list[bytes]]") -> "Ite
 
 class AttachmentBlocker(_Builtin):
     """Refuses a message carrying a file whose name ends with a listed
-    extension (see simscan.mime for where names are found)."""
+    extension, under any reading a mail client could take of it (see
+    simscan.mail.mime for where names are found).  Past a structural limit
+    of the walk the message is refused too (fail closed), unless
+    `mime_over_limit = "pass"`: then it passes with a warning."""
 
     name = "attach"
 
     def scan(self, job: Job, result: Result) -> Verdict | None:
+        refuse = job.settings.mime_over_limit == "refuse"
         with open(job.message.path, "rb") as f:
-            names = walk(f, job.policy.attach)
+            names = walk(f, job.policy.attach, stop_at_limit=refuse)
         if job.debug.level >= 2:  # the repr is not free; skip it per message
             job.debug(2, f"attachment names {names.found!r}")
         if names.blocked is not None:
             return Verdict(ATTACH, names.blocked.encode("utf-8", "replace"))
+        if names.truncated and refuse:
+            why = "MIME structure too complex to check (" + "; ".join(names.truncated) + ")"
+            return Verdict(MIME_LIMIT, why.encode())
         for what in names.truncated:
-            # Deeper than any mail client goes: say so, the message passes.
             job.warn(f"attachment check stopped at a limit ({what}); names there not checked")
         return None

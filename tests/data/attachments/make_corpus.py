@@ -21,7 +21,8 @@ Conventions used throughout the corpus:
   so prefix matching (RFC 2046 5.1.1) and exact-line matching (the stdlib)
   agree everywhere.
 * uuencode rule: a line that starts with ``begin `` followed by 3 or 4 octal
-  digits, one space and a name; ``begin-base64 `` likewise for uuencode -m.
+  digits (Thunderbird) or a number from 1 to 777 (ripmime), a space and a
+  name; ``begin-base64 `` likewise for uuencode -m.
 """
 
 from __future__ import annotations
@@ -769,10 +770,10 @@ def c26() -> Case:
     msg += "\n" + multipart("b26-mixed", [text_part(prose)])
     return (
         msg.encode("ascii"),
-        [],
-        "text/plain with near-miss uuencode begin lines, none of which match 'line starts "
-        "with begin, space, 3-4 octal digits, space, name': prose, no name, non-octal, "
-        "2 and 5 digits, no space, 'beginning', leading space, '> ' quote",
+        ["short.exe"],
+        "text/plain with near-miss uuencode begin lines: only 'begin 64 short.exe' is one "
+        "(ripmime takes a mode from 1 to 777; Thunderbird wants 3-4 octal digits); "
+        "prose, no name, 999, 64444, no space, 'beginning', leading space and '> ' are not",
     )
 
 
