@@ -351,9 +351,7 @@ class _Walker:
                 for index, encoding in enumerate(decoded):
                     child = None
                     if message or text:
-                        child = _Walker(
-                            names, self.depth + 1, self.extracting and message, message
-                        )
+                        child = _Walker(names, self.depth + 1, self.extracting and message, message)
                     first = out if index == 0 else None
                     self.decoders.append(_Decoder(encoding == "base64", child, first))
                 out = None  # the decoder writes it
