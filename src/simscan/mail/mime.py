@@ -193,7 +193,12 @@ class _Walker:
 
     def wants(self) -> tuple[bytes, ...] | None:
         """Prefixes of the lines worth feeding next; None means every line."""
-        if self.state == _HEADERS or self.decoders or self.out is not None or self.text.binhex:
+        if (
+            self.state == _HEADERS
+            or self.decoders
+            or self.out is not None
+            or self.text.binhex is not None
+        ):
             return None
         return (b"--", *_TEXT_MARKS) if self.delimiters else _TEXT_MARKS
 
