@@ -183,6 +183,7 @@ class _Walker:
         # A message starts with its headers; a decoded text part is text.
         self.state = _HEADERS if message else _BODY
         self.digest = False  # this part's default type is message/rfc822
+        self.early = False  # has a line that is no header been seen in it?
         self.header: list[bytes] = []
         self.header_size = 0
         self.keeping = False  # is the header line being read one we keep?
@@ -279,6 +280,7 @@ class _Walker:
             self.names.done = True
         self.state = _HEADERS
         self.digest = digest
+        self.early = False
 
     def _end_of_body(self) -> None:
         for decoder in self.decoders:
@@ -301,7 +303,11 @@ class _Walker:
                 name = name.rstrip(b" \t").lower()
                 if colon and name and not any(c in name for c in b" \t\r\n"):
                     self.keeping = _kept(name) is not None
-                # else: not a header line; read as part of the one before
+                elif not self.early:
+                    # No header: Python's email starts the body here; others
+                    # read on to the blank line.  Both readings count.
+                    self.early = True
+                    self._early_body(piece)
         if not self.keeping:
             return
         # Only the headers that matter are kept and counted, so no amount
@@ -313,11 +319,10 @@ class _Walker:
             return
         self.header.append(piece if start else b"\0" + piece)
 
-    def _end_of_headers(self) -> None:
+    def _read_headers(self) -> "_Part":
+        """What the header block kept says, under every reading: the names
+        (added), the boundaries (known from now on), the rest in a _Part."""
         fields = _fields(self.header)
-        self.header = []
-        self.header_size = 0
-        self.keeping = False
         names = self.names
         found: list[str] = []
         for key in _NAMED:
@@ -328,45 +333,85 @@ class _Walker:
                     found += _param_readings(value, param)
         for name in found:
             names.add(name)
-        ctypes = fields.get("content-type", [])
         types: set[str] = set()
-        for value in ctypes:
-            types |= _type_readings(value)
-            digest = "multipart/digest" in _type_readings(value)
+        for value in fields.get("content-type", []):
+            readings = _type_readings(value)
+            types |= readings
             for boundary in _boundary_readings(value):
-                self._add_boundary(boundary, digest)
+                self._add_boundary(boundary, "multipart/digest" in readings)
         if not types or not any("/" in t for t in types):
             types.add("message/rfc822" if self.digest else "text/plain")
-        self.digest = False
         encodings: set[str] = set()
         for value in fields.get("content-transfer-encoding", [""]):
             encodings |= _encoding_readings(value)
-        message = any(t.startswith("message/") for t in types) or any(
-            n.lower().rstrip(" .").endswith(".eml") for n in found
+        return _Part(
+            message=any(t.startswith("message/") for t in types)
+            or any(n.lower().rstrip(" .").endswith(".eml") for n in found),
+            text=any(t.startswith("text/") or "/" not in t for t in types),
+            multipart=all(t.startswith("multipart/") for t in types if "/" in t),
+            decoded=[e for e in ("base64", "quoted-printable") if e in encodings],
+            raw=bool(encodings - {"base64", "quoted-printable"}),
         )
-        text = any(t.startswith("text/") or "/" not in t for t in types)
-        multipart = all(t.startswith("multipart/") for t in types if "/" in t)
-        decoded = [e for e in ("base64", "quoted-printable") if e in encodings]
-        raw = bool(encodings - {"base64", "quoted-printable"})
+
+    def _child(self, part: "_Part", extracting: bool) -> "_Walker | None":
+        """The walker for a decoded body that may hold names, if any."""
+        if not (part.message or part.text):
+            return None
+        return _Walker(self.names, self.depth + 1, extracting and part.message, part.message)
+
+    def _early_body(self, piece: bytes) -> None:
+        """The body as Python's email reads it: from this line (no header)."""
+        part = self._read_headers()
+        if not part.decoded or not (part.message or part.text):
+            return
+        if self.depth >= MAX_DEPTH:
+            self.names.limit(f"encoded parts nested over {MAX_DEPTH}")
+            return
+        for encoding in part.decoded:
+            decoder = _Decoder(encoding == "base64", self._child(part, False), None)
+            decoder.feed(piece)
+            self.decoders.append(decoder)
+
+    def _end_of_headers(self) -> None:
+        part = self._read_headers()
+        self.header = []
+        self.header_size = 0
+        self.keeping = False
+        self.early = False
+        self.digest = False
+        names = self.names
         out = None
-        if self.extracting and names.parts is not None and not message and not multipart:
+        if self.extracting and names.parts is not None and not part.message and not part.multipart:
             out = names.parts.open(names)  # a leaf: its body goes to a file
-        if decoded and (message or text or out is not None):
+        if part.decoded and (part.message or part.text or out is not None):
             if self.depth < MAX_DEPTH:
-                for index, encoding in enumerate(decoded):
-                    child = None
-                    if message or text:
-                        child = _Walker(names, self.depth + 1, self.extracting and message, message)
+                for index, encoding in enumerate(part.decoded):
                     first = out if index == 0 else None
+                    child = self._child(part, self.extracting)
                     self.decoders.append(_Decoder(encoding == "base64", child, first))
                 out = None  # the decoder writes it
             else:
                 names.limit(f"encoded parts nested over {MAX_DEPTH}")
         self.out = out
-        if message and raw:
+        if part.message and part.raw:
             self._new_part(False)  # the attached message's own headers
         else:
             self.state = _BODY
+
+
+class _Part:
+    """What a part's headers make of it, under any reading."""
+
+    __slots__ = ("decoded", "message", "multipart", "raw", "text")
+
+    def __init__(
+        self, message: bool, text: bool, multipart: bool, decoded: list[str], raw: bool
+    ) -> None:
+        self.message = message  # a message/* type, or named *.eml
+        self.text = text  # a text/* type, or none that is a type
+        self.multipart = multipart  # every type is multipart/*
+        self.decoded = decoded  # base64, quoted-printable
+        self.raw = raw  # some reading leaves the body as it is
 
 
 class _TextScan:
@@ -667,6 +712,7 @@ def _fields(lines: list[bytes]) -> dict[str, list[str]]:
     blank stays); a line that is no header is joined after a space."""
     fields: dict[str, list[list[bytes]]] = {}
     current: list[bytes] | None = None
+    cut = ""  # the header that no line that is no header has followed yet
     for piece in lines:
         if piece.startswith(b"\0"):  # the rest of a long line
             if current is not None:
@@ -677,8 +723,14 @@ def _fields(lines: list[bytes]) -> dict[str, list[str]]:
         if key is not None and piece[:1] not in (b" ", b"\t"):
             current = [value.rstrip(b"\r\n")]
             fields.setdefault(key, []).append(current)
+            cut = key
         elif current is not None:
             line = piece.rstrip(b"\r\n")
+            if line[:1] not in (b" ", b"\t") and cut:
+                # The header as it stands is one reading (the line ended it),
+                # with this line the other (only LF ends a line).
+                fields[cut].append(list(current))
+                cut = ""
             current.append(line if line[:1] in (b" ", b"\t") else b" " + line)
     # Latin-1 keeps every byte as one character: boundaries stay exact, and
     # names become real text (UTF-8 or Latin-1) in _text.
@@ -694,6 +746,7 @@ def _kept(name: bytes) -> str | None:
 
 
 _TOKEN_END = " \t;,"
+_TSPECIALS = ' \t()<>@,;:\\"/[]?='  # RFC 2045: where a token ends (Python's default policy)
 MAX_PARAMS = 1000  # key=value pairs read in one header value
 
 
@@ -701,7 +754,8 @@ def _pairs(value: str, wanted: tuple[str, ...]) -> list[tuple[str, list[str]]]:
     """Every `key=value` in a header value whose key starts with one of
     `wanted`, wherever it is: (lower-case key, the readings of its value).
     Quoted: unquoted with and without undoing backslashes.  Unquoted: up to
-    the first space, up to `;`, and up to `;` or `,`."""
+    the first space, up to an RFC 2045 special, up to `;`, and up to `;` or
+    `,`."""
     out: list[tuple[str, list[str]]] = []
     n = len(value)
     lower = value.lower()
@@ -736,12 +790,20 @@ def _pairs(value: str, wanted: tuple[str, ...]) -> list[tuple[str, list[str]]]:
             while end < n and value[end] not in _TOKEN_END:
                 end += 1
             readings.append(value[i:end])
+            token = i
+            while token < end and value[token] not in _TSPECIALS:
+                token += 1
+            readings.append(value[i:token])
+            if "*" in value[i:token]:  # RFC 2231: "*" is no attribute-char either
+                readings.append(value[i : value.index("*", i)])
             for sep in (";", ","):
                 if next_stop[sep] < i:
                     found = value.find(sep, i)
                     next_stop[sep] = found if found >= 0 else n
             readings.append(value[i : next_stop[";"]].strip(" \t"))
             readings.append(value[i : min(next_stop[";"], next_stop[","])].strip(" \t"))
+            if '"' in readings[-2]:
+                readings.append(readings[-2].replace('"', ""))  # a stray quote dropped
         out.append((key, readings))
         eq = value.find("=", eq + 1)
     return out
@@ -783,7 +845,7 @@ def _param_readings(value: str, param: str) -> list[str]:
     pairs = [pair for variant in _variants(value) for pair in _pairs(variant, (param,))]
     out: list[str] = []
     plain: list[str] = []
-    whole: list[str] = []
+    whole: list[list[str]] = []
     pieces: list[tuple[int, bool, list[str]]] = []
     for key, readings in pairs:
         if key == param:
@@ -793,29 +855,48 @@ def _param_readings(value: str, param: str) -> list[str]:
             encoded = rest.endswith("*")
             number = rest.rstrip("*")
             if not number:
-                whole += readings  # param*=charset'lang'value
+                whole.append(readings)  # param*=charset'lang'value
             elif number.isascii() and number.isdigit() and int(number) < 1000:
                 pieces.append((int(number), encoded, readings))
-    for reading in whole:
-        out.append(_rfc2231([(reading, True)]))
+    for readings in whole:
+        out += (_rfc2231([(reading, True)]) for reading in readings)
     if pieces:
         for joined in _continuations(pieces):
             out.append(_rfc2231(joined))
+    if len(whole) + len(pieces) > 1:
+        # compat32 sorts every `param*...` it has (repeats too) by number
+        # and value, undoes %XX in each, joins them, then reads the charset.
+        every = [(0, True, readings) for readings in whole] + pieces
+        for index in range(max(len(readings) for _, _, readings in every)):
+            chosen = sorted(
+                (number, readings[min(index, len(readings) - 1)], encoded)
+                for number, encoded, readings in every
+            )
+            text = "".join(
+                _percent(v).decode("latin-1") if encoded else v for _, v, encoded in chosen
+            )
+            if any(encoded for _, _, encoded in chosen):
+                out.append(_rfc2231([(text, True)]))
+            else:
+                out.append(_text(_raw(text)))
     for reading in plain:
         out += _word_readings(reading)
+        if reading.count("'") >= 2:  # Python's default policy: charset'lang'value
+            out.append(_rfc2231([(reading, True)]))
     return _distinct(out)
 
 
 def _continuations(pieces: list[tuple[int, bool, list[str]]]) -> list[list[tuple[str, bool]]]:
     """RFC 2231 continuations joined as readers join them: from *0 up to a
     gap, and every number there is in order; of duplicates the first and
-    the last; of each piece its first reading and its last."""
+    the last; of each piece each of its readings."""
     out = []
+    widest = max(len(readings) for _, _, readings in pieces)
     for pick in (0, -1):
-        for reading in (0, -1):
+        for reading in range(widest):
             chosen: dict[int, tuple[str, bool]] = {}
             for number, encoded, readings in pieces if pick == 0 else reversed(pieces):
-                chosen.setdefault(number, (readings[reading], encoded))
+                chosen.setdefault(number, (readings[min(reading, len(readings) - 1)], encoded))
             upto_gap = []
             for number in range(len(chosen)):
                 if number not in chosen:
@@ -823,8 +904,19 @@ def _continuations(pieces: list[tuple[int, bool, list[str]]]) -> list[list[tuple
                 upto_gap.append(chosen[number])
             if upto_gap:
                 out.append(upto_gap)
-            out.append([chosen[number] for number in sorted(chosen)])
+            ordered = [chosen[number] for number in sorted(chosen)]
+            out.append(ordered)
+            if pick == 0 and reading == 0:
+                # A reader that took the first of them for something else
+                # (the type, after a `,`) has the rest.
+                out += (ordered[k:] for k in range(1, min(len(ordered), 32)))
     out.append([(readings[0], encoded) for _, encoded, readings in pieces])  # ripmime: as they come
+    for k in range(1, min(len(pieces), 32)):
+        # The first k as written taken for something else (the type).
+        rest: dict[int, tuple[str, bool]] = {}
+        for number, encoded, readings in pieces[k:]:
+            rest.setdefault(number, (readings[0], encoded))
+        out.append([rest[number] for number in sorted(rest)])
     return out
 
 
@@ -849,7 +941,14 @@ def _word_readings(text: str) -> list[str]:
     by one and joined before decoding (a word may end mid base64 group)."""
     if "=?" not in text:
         return [_text(_raw(text))]
-    return _distinct([_rfc2047(text), _rfc2047(text, join=True), _text(_raw(text))])
+    return _distinct(
+        [
+            _rfc2047(text),
+            _rfc2047(text, "join"),
+            _rfc2047(text, "python"),
+            _text(_raw(text)),
+        ]
+    )
 
 
 def _distinct(values: list[str]) -> list[str]:
@@ -960,57 +1059,71 @@ def _percent(value: str) -> bytes:
     return bytes(out)
 
 
-def _rfc2047(value: str, join: bool = False) -> str:
+def _rfc2047(value: str, mode: str = "words") -> str:
     """Decode `=?charset?B|Q?text?=` words (value is Latin-1 text);
-    whitespace between two encoded words goes, as RFC 2047 says.  With
-    `join`, adjacent words of one charset and encoding are joined before
-    decoding (a word may end inside a base64 group or a =XX escape).
-    Anything that is not a well-formed word stays as it is."""
+    whitespace between two encoded words goes, as RFC 2047 says.  Anything
+    that is not a well-formed word stays as it is.  Modes, for the readers
+    that differ: "words", each word on its own; "join", adjacent words of
+    one charset and encoding joined before decoding (a word may end inside
+    a base64 group or a =XX escape); "python", as Python's default policy:
+    a =XX that is no escape stays as written, a word that does not decode
+    is its encoded text, and the bytes of adjacent words of one charset are
+    joined before the charset decodes them."""
     out: list[str] = []
     pos = 0  # everything before pos is in out
     search = 0
-    after_word = -1  # where the last decoded word ended
-    # join: the run of adjacent words being gathered: charset, kind, their
-    # text, and the words as written (kept if the run does not decode).
+    after_word = -1  # where the last word ended
+    # The run of adjacent words being gathered: (charset, kind, encoded text
+    # or decoded bytes, the words as written).
     run: tuple[str, str, bytes, str] | None = None
     while True:
         start = value.find("=?", search)
         if start < 0:
             break
         search = start + 2
-        q1 = value.find("?", start + 2)
-        if q1 < 0:
-            break  # no word can start here or later
-        if q1 + 2 >= len(value) or value[q1 + 2] != "?":
-            continue
-        end = value.find("?=", q1 + 3)
-        if end < 0:
-            break  # nothing later can close a word either
-        charset = value[start + 2 : q1].partition("*")[0]
-        kind = value[q1 + 1].upper()
+        if mode == "python":
+            word = _python_word(value, start)
+            if word is None:
+                continue
+            charset, kind, encoded, end = word
+        else:
+            q1 = value.find("?", start + 2)
+            if q1 < 0:
+                break  # no word can start here or later
+            if q1 + 2 >= len(value) or value[q1 + 2] != "?":
+                continue
+            end = value.find("?=", q1 + 3)
+            if end < 0:
+                break  # nothing later can close a word either
+            charset = value[start + 2 : q1]
+            kind = value[q1 + 1].upper()
+            encoded = value[q1 + 3 : end]
+        charset = charset.partition("*")[0]
         if not charset or any(c in charset for c in " \t=") or kind not in "BQ":
             continue
-        text = _raw(value[q1 + 3 : end])
+        text = _raw(encoded)
+        written = value[start : end + 2]
+        if mode == "python":
+            if kind == "B" and text and not text.strip(b"="):
+                continue  # Python keeps a word of padding alone as written
+            data = _word_bytes(kind, text, python=True)
+            text = text if data is None else data
+            kind = "-"  # bytes now: any two words of one charset join
+        elif mode == "words":
+            data = _word_bytes(kind, text)
+            if data is None:
+                continue  # not a word after all
+            text, kind = data, "-"
         between = value[pos:start]
         adjacent = after_word == pos and not between.strip()
-        if join:
-            if run is not None and adjacent and run[:2] == (charset.lower(), kind):
-                run = (run[0], kind, run[2] + text, run[3] + value[pos : end + 2])
-                pos = search = after_word = end + 2
-                continue
+        if run is not None and adjacent and run[:2] == (charset.lower(), kind) and mode != "words":
+            run = (run[0], kind, run[2] + text, run[3] + value[pos : end + 2])
+        else:
             if run is not None:
                 out.append(_run_text(run))
-            if not adjacent or run is None:
+            if not adjacent:
                 out.append(_text(_raw(between)))
-            run = (charset.lower(), kind, text, value[start : end + 2])
-            pos = search = after_word = end + 2
-            continue
-        decoded = _decode_word(charset, kind, text)
-        if decoded is None:
-            continue  # not a word after all
-        if not adjacent:
-            out.append(_text(_raw(between)))
-        out.append(decoded)
+            run = (charset.lower(), kind, text, written)
         pos = search = after_word = end + 2
     if run is not None:
         out.append(_run_text(run))
@@ -1018,24 +1131,66 @@ def _rfc2047(value: str, join: bool = False) -> str:
     return "".join(out)
 
 
+def _python_word(value: str, start: int) -> tuple[str, str, str, int] | None:
+    """The encoded word at value[start:] as Python's header parser cuts it
+    (at the first `?=`, unless =XX follows): (charset, kind, text, where
+    its `?=` is), or None."""
+    cut = value.find("?=", start + 2)
+    if cut < 0:
+        return None
+    token = value[start + 2 : cut]
+    after = value[cut + 2 :]
+    if len(after) > 1 and after[0] in _HEXTEXT and after[1] in _HEXTEXT and token.count("?") < 2:
+        more = after.find("?=")
+        if more < 0:
+            return None
+        token += "?=" + after[:more]
+        cut += 2 + more
+    fields = token.split("?")
+    if len(fields) != 3:
+        return None
+    return fields[0], fields[1].upper(), fields[2], cut
+
+
+_HEXTEXT = "0123456789abcdefABCDEF"
+
+
 def _run_text(run: tuple[str, str, bytes, str]) -> str:
-    decoded = _decode_word(run[0], run[1], run[2])
-    return _text(_raw(run[3])) if decoded is None else decoded
+    charset, kind, data, written = run
+    if kind != "-":
+        decoded = _word_bytes(kind, data)
+        if decoded is None:
+            return _text(_raw(written))
+        data = decoded
+    return _decode(data, charset)
 
 
-def _decode_word(charset: str, kind: str, text: bytes) -> str | None:
-    """An encoded word's text decoded, or None when it cannot be."""
+def _word_bytes(kind: str, text: bytes, python: bool = False) -> bytes | None:
+    """An encoded word's text as bytes, or None when it cannot be decoded."""
     try:
         if kind == "B":
             chars = text.translate(None, _NOT_B64).replace(b"=", b"")
             if len(chars) % 4 == 1:
-                return None  # not base64 of anything
-            raw = _quads(chars, final=True)
-        else:
-            raw = binascii.a2b_qp(text.replace(b"_", b" "))
+                return text if python else None  # not base64 of anything
+            return _quads(chars, final=True)
+        if python:
+            return _q_escapes(text.replace(b"_", b" "))
+        return binascii.a2b_qp(text.replace(b"_", b" "))
     except (binascii.Error, ValueError):
         return None
-    return _decode(raw, charset)
+
+
+def _q_escapes(text: bytes) -> bytes:
+    """Undo =XX escapes; any other `=` stays."""
+    parts = text.split(b"=")
+    out = bytearray(parts[0])
+    for part in parts[1:]:
+        if len(part) >= 2 and part[0] in _HEX and part[1] in _HEX:
+            out.append(int(part[:2], 16))
+            out += part[2:]
+        else:
+            out += b"=" + part
+    return bytes(out)
 
 
 def _decode(data: bytes, charset: str) -> str:
