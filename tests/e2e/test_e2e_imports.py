@@ -42,7 +42,13 @@ def test_a_clean_message_imports_only_its_path(site: Site) -> None:
 
 
 PER_DOMAIN = {"cdbx", "simscan.config.simcontrol"}
-ATTACH = {"simscan.scan.checks", "simscan.mail", "simscan.mail.mime", "simscan.mail.lines"}
+ATTACH = {
+    "simscan.scan.checks",
+    "simscan.mail",
+    "simscan.mail.mime",
+    "simscan.mail.headers",
+    "simscan.mail.lines",
+}
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from simscan.mail.headers import rfc2047
 from simscan.mail.lines import CHUNK
 from simscan.mail.mime import (
     HEADER_LIMIT,
@@ -25,10 +26,6 @@ from simscan.mail.mime import (
     MAX_DEPTH,
     MAX_NAMES,
     MAX_PARTS,
-    _pairs,
-    _param_readings,
-    _rfc2047,
-    _rfc2231,
     attachment_names,
     blocked_name,
     walk,
@@ -248,7 +245,7 @@ def test_rfc2047_words_in_a_quoted_name(name: str, charset: str, header: str, nl
     raw = message(part_with(header, value), nl)
     assert name in names_of(raw)
     assert name in names_of(raw, chunk=3)
-    assert _rfc2047(words.replace("\n", "")) == name
+    assert rfc2047(words.replace("\n", "")) == name
 
 
 @settings(max_examples=200, deadline=None)
@@ -267,125 +264,14 @@ def test_raw_latin1_name_is_read_as_latin1() -> None:
     assert names_of(raw) == ["café.exe"]
 
 
-# -- the private helpers ------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "key", "want"),
-    [
-        ("", "name", []),
-        ("text/plain", "name", []),
-        # Quoted: backslashes undone, as written, compat32's reading.
-        ('Multipart/Mixed; Boundary="a;b"; X=1', "boundary", [("boundary", ["a;b"] * 3)]),
-        (
-            r'attachment; filename="a \"b\" c\\d;e.txt"',
-            "filename",
-            [("filename", [r'a "b" c\d;e.txt', r'a \"b\" c\\d;e.txt', r'a "b" c\d;e.txt'])],
-        ),
-        # Unquoted: to a space, to an RFC 2045 special, to `;`, to `;` or `,`.
-        ("attachment ;  filename = x.exe ; junk; ;", "filename", [("filename", ["x.exe"] * 4)]),
-        ("attachment;filename=x.exe", "filename", [("filename", ["x.exe"] * 4)]),
-        ("attachment; foo; filename=x.exe", "filename", [("filename", ["x.exe"] * 4)]),
-        ("a; name=x.exe junk, y", "name",
-         [("name", ["x.exe", "x.exe", "x.exe junk, y", "x.exe junk"])]),
-        ("a; Name*0*=b=c", "name", [("name*0*", ["b=c", "b", "b=c", "b=c"])]),
-        ('a; name="unterminated;x=y', "name",
-         [("name", ["unterminated;x=y", "unterminated;x=y", '"unterminated;x=y'])]),
-        ('a; name="x" trailing', "name", [("name", ["x", "x", '"x" trailing'])]),
-        ("a; name=", "name", [("name", ["", "", "", ""])]),
-        ("filename=x.exe", "filename", [("filename", ["x.exe"] * 4)]),
-    ],
-)  # fmt: skip
-def test_pairs(value: str, key: str, want: list[tuple[str, list[str]]]) -> None:
-    assert _pairs(value, (key,)) == want
-
-
-@pytest.mark.parametrize(
-    ("header", "want"),
-    [
-        ("x", []),
-        ("x; name=a.exe", ["a.exe"]),
-        ("x; filename=a.exe", []),  # "filename" is not "name"
-        ("x; name=a; name=b", ["a", "b"]),  # every one of them counts
-        ("x; name*=utf-8''%E2%82%AC.exe", ["€.exe"]),
-        ("x; name*=iso-8859-1'fr'caf%E9.exe", ["café.exe"]),
-        ("x; name*=''plain%20name", ["plain name"]),
-        ("x; name=plain.txt; name*=utf-8''x.exe", ["x.exe", "plain.txt"]),
-        ("x; name*1=b; name*0=a; name*2=c", ["abc", "bac", "bc", "c"]),  # in order, as come, tails
-        ("x; name*0*=utf-8''%C3%A9; name*1=%41; name*2*=%42", ["é%41B", "%41B", "B"]),
-        ("x; name*0=a; name*2=c", ["a", "ac", "c"]),  # up to the gap, and across it
-        ("x; name*1=b; name=fallback", ["b", "fallback"]),  # no *0
-        ("x; name*0=a; name*0=b; name*1=c", ["ac", "bc", "abc", "c"]),  # duplicates
-        ('x; name="=?utf-8?q?caf=C3=A9.exe?="', ["café.exe", "=?utf-8?q?caf=C3=A9.exe?="]),
-        ("x; name*=unknown-charset''caf%E9", ["café"]),  # falls back to Latin-1
-        ("x; name=x.exe (1)", ["x.exe", "x.exe (1)"]),
-        ("x, name=y.exe", ["y.exe"]),  # a comma for the semicolon
-        ("name=y.exe", ["y.exe"]),  # no type before the parameters
-        ('x; name="a.txt", name="b.exe"', ["a.txt", 'a.txt", name="b.exe', "b.exe"]),
-        ("=?utf-8?Q?x;_name=3Dq.exe?=", ["q.exe"]),  # ripmime decodes the whole value
-        ("x; name=q.exe(comment)", ["q.exe(comment)", "q.exe"]),  # ripmime drops comments
-    ],
-)
-def test_param_readings(header: str, want: list[str]) -> None:
-    got = _param_readings(header, "name")
-    assert set(want) <= set(got)
-    assert len(got) == len(set(got))  # each reading once
-    if not want:
-        assert got == []
-
-
-@pytest.mark.parametrize(
-    ("value", "want"),
-    [
-        ("plain", "plain"),
-        ("=?utf-8?B?w6k=?=", "é"),
-        ("=?utf-8?b?w6k?=", "é"),  # missing padding
-        ("=?UTF-8?Q?caf=C3=A9_au_lait?=", "café au lait"),
-        ("=?iso-8859-1?q?f=E4ctura.zip?=", "fäctura.zip"),
-        ("=?utf-8*en?Q?lang?=", "lang"),  # RFC 2231 language suffix
-        ("=?utf-8?Q?a?= =?utf-8?Q?b?=", "ab"),  # space between words goes
-        ("=?utf-8?Q?a?=\r\n\t=?utf-8?Q?b?=", "ab"),
-        ("x =?utf-8?Q?a?= y", "x a y"),  # next to text it stays
-        ("=?utf-8?Q?a?= x =?utf-8?Q?b?=", "a x b"),
-        ("=?x-unknown?Q?caf=E9?=", "café"),
-        ("=?utf-8?Q?no end", "=?utf-8?Q?no end"),
-        ("a=?b", "a=?b"),
-        ("", ""),
-    ],
-)
-def test_rfc2047(value: str, want: str) -> None:
-    assert _rfc2047(value) == want
-
-
-@pytest.mark.parametrize(
-    ("pieces", "want"),
-    [
-        ([("utf-8''%E2%82%AC%20rates.exe", True)], "€ rates.exe"),
-        ([("utf-8'en'a%zzb", True)], "a%zzb"),  # a bad escape stays
-        ([("utf-8''100%", True)], "100%"),
-        ([("us-ascii''%E9", True)], "\ufffd"),
-        ([("plain'with'quotes", False)], "plain'with'quotes"),
-        ([("utf-8''%C3", True), ("%A9", True)], "é"),  # a character split over pieces
-        ([("utf-8''a", True), ("x'y'%41", True)], "ax'y'A"),  # only the first names a charset
-    ],
-)
-def test_rfc2231(pieces: list[tuple[str, bool]], want: str) -> None:
-    assert _rfc2231(pieces) == want
+# -- header readings through the walk -----------------------------------------
 
 
 @settings(max_examples=200, deadline=None)
 @given(name=file_names(controls=True, line_breaks=False), before=st.sampled_from(["", "x ", "x"]))
 def test_rfc2047_against_header_encode(name: str, before: str) -> None:
     words = email.header.Header(name, "utf-8").encode(linesep="\r\n")
-    assert _rfc2047(before + words) == before + name
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["=?x?Z?abc?=", "=?utf-8?B?A?=", "=?utf-8?B?A?= tail", "=?utf-8?Z?a?= =?utf-8?Q?b?="],
-)
-def test_rfc2047_undecodable_word_is_kept_whole(value: str) -> None:
-    assert _rfc2047(value).startswith("=?")
+    assert rfc2047(before + words) == before + name
 
 
 def test_rfc2047_stray_marker_before_an_encoded_word() -> None:
@@ -395,7 +281,7 @@ def test_rfc2047_stray_marker_before_an_encoded_word() -> None:
         for part, charset in email.header.decode_header(value)
     )
     assert decoded == "=?junk evil.exe"
-    assert _rfc2047(value) == decoded
+    assert rfc2047(value) == decoded
     raw = message(f'Content-Disposition: attachment; filename="{value}"')
     assert blocked_name(names_of(raw), (b".exe",)) is not None
 
@@ -412,11 +298,6 @@ def test_odd_charsets_never_raise(charset: str, form: str) -> None:
     assert got  # the decoded reading, and for RFC 2047 the word as written
     assert all(name.endswith(".exe") or name.endswith(".exe?=") for name in got)
     assert any(name.endswith(".exe") for name in got)
-
-
-@pytest.mark.parametrize("escape", ["%+41", "% 41", "%+f"])
-def test_rfc2231_percent_needs_two_hex_digits(escape: str) -> None:
-    assert _rfc2231([(f"utf-8''a{escape}b", True)]) == f"a{escape}b"
 
 
 # -- structure ----------------------------------------------------------------
@@ -574,6 +455,31 @@ def test_boundary_with_transport_padding_and_closing_delimiter() -> None:
     assert names_of(raw) == ["a.exe", "epilogue.exe"]
 
 
+@pytest.mark.parametrize("nl", [b"\n", b"\r\n"])
+def test_boundary_right_after_the_headers_that_declare_it(nl: bytes) -> None:
+    # No blank line: Python's email starts the body at the first line that
+    # is no header, and there the part starts.  Its own body starts early too.
+    inner = b"Content-Disposition: attachment; filename=in.exe\n\nx\n"
+    raw = nl.join(
+        [
+            b"MIME-Version: 1.0",
+            b'Content-Type: multipart/mixed; boundary="b1"',
+            b"--b1",
+            b"Content-Type: application/octet-stream; name=fwd.eml",
+            b"Content-Transfer-Encoding: base64",
+            base64.b64encode(inner),
+            b"",
+            b"--b1--",
+            b"",
+        ]
+    )
+    for policy in (email.policy.compat32, email.policy.default):
+        part = list(email.message_from_bytes(raw, policy=policy).walk())[-1]
+        assert part.get_filename() == "fwd.eml"  # which clients open as a message
+        assert part.get_payload(decode=True) == inner
+    assert "in.exe" in names_of(raw)
+
+
 def test_a_close_delimiter_starts_no_part() -> None:
     raw = (
         b'Content-Type: multipart/mixed; boundary="c"\n\n--c\nContent-Type: text/plain\n\nx\n'
@@ -712,15 +618,6 @@ def test_mutated_corpus_never_raises(raw: bytes, chunk: int) -> None:
 @given(raw=st.binary(max_size=400), chunk=st.sampled_from([CHUNK, 3]))
 def test_random_bytes_never_raise(raw: bytes, chunk: int) -> None:
     assert all(type(name) is str for name in names_of(raw, chunk))
-
-
-@settings(max_examples=200, deadline=None)
-@given(value=st.text(max_size=60))
-def test_header_helpers_never_raise(value: str) -> None:
-    for key in ("name", "filename", "boundary"):
-        assert all(isinstance(v, str) for v in _param_readings(value, key))
-    assert isinstance(_rfc2047(value), str)
-    assert isinstance(_rfc2231([(value, True), (value, False)]), str)
 
 
 def test_200_levels_of_nesting() -> None:
@@ -973,4 +870,59 @@ def test_many_boundary_like_lines_and_padding_groups_still_decide() -> None:
     )
     assert blocked_in(raw, b".exe") == ("pad.exe", [])
     words = "=?x?B?a " * 20000
-    assert _rfc2047(words) == words
+    assert rfc2047(words) == words
+
+
+# -- what mutation testing of the first walker showed unpinned (issue 12) -----
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        "attachment;filename=x.exe",  # no space after ";"
+        "attachment; foo; filename=x.exe",  # a parameter without a value before it
+        "attachment; foo=; filename=x.exe",  # an empty value before it
+        "attachment; filename=x.exe;",  # a trailing separator
+    ],
+)
+def test_pinned_disposition_shapes(disposition: str) -> None:
+    raw = message("Content-Type: application/octet-stream\nContent-Disposition: " + disposition)
+    assert stdlib_names(raw, email.policy.compat32) == ["x.exe"]
+    assert names_of(raw) == ["x.exe"]
+
+
+def test_pinned_filename_at_the_end_of_a_100k_disposition() -> None:
+    padding = "".join(f"; p{i}=v{i}" for i in range(8000))
+    assert 100_000 < len(padding) < HEADER_LIMIT
+    raw = message(f"Content-Disposition: attachment{padding}; filename=end.exe")
+    assert stdlib_names(raw, email.policy.compat32) == ["end.exe"]
+    assert names_of(raw) == ["end.exe"]
+    assert names_of(raw, chunk=4096) == ["end.exe"]
+
+
+@pytest.mark.parametrize(
+    "declared",
+    ["boundary*=utf-8''b%2Dx", "boundary*=''b-x", "boundary*0=b; boundary*1=-x"],
+    ids=["charset", "no-charset", "continued"],
+)
+def test_pinned_rfc2231_boundary_is_what_finds_the_part(declared: str) -> None:
+    # Without the boundary read from its RFC 2231 form, the part's headers
+    # are body text and the name is never seen.
+    raw = (
+        f"MIME-Version: 1.0\nContent-Type: multipart/mixed; {declared}\n\n"
+        "--b-x\nContent-Type: application/octet-stream; name=inside.exe\n\nx\n--b-x--\n"
+    ).encode()
+    assert email.message_from_bytes(raw).get_boundary() == "b-x"
+    assert names_of(raw) == ["inside.exe"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["=?utf-8?Z?a?=", "=?utf-8?B?A?=", "=?junk", "=?utf-8?Q?no end"],
+    ids=["bad-encoding", "bad-base64", "no-charset", "unclosed"],
+)
+def test_pinned_good_word_after_a_malformed_one(bad: str) -> None:
+    value = f"{bad} =?utf-8?Q?evil.exe?="
+    assert rfc2047(value).endswith("evil.exe")
+    raw = message(f'Content-Disposition: attachment; filename="{value}"')
+    assert blocked_name(names_of(raw), (b".exe",)) is not None

@@ -1,0 +1,561 @@
+"""How mail readers read a part's Content-* headers: every reading of the
+names, types, boundaries and transfer encodings in them.
+
+Where two readers read a header differently (Thunderbird, Outlook, Apple
+Mail, MimeKit, Python's email package in both policies, or ripmime for the
+C simscan), each reading is returned; mime.py checks the union.
+
+- Headers.  Content-Type, Content-Disposition, Content-Name and
+  X-Sun-Data-Name (Thunderbird's fallbacks), Content-Location (ripmime takes
+  its last path segment), every one of them if repeated; a header counts
+  when its name contains one of these (ripmime matches substrings).
+- Parameters.  Every `key=value` anywhere in a header value, whatever the
+  separator (`;`, `,`, none) and whether a disposition type comes first.  An
+  unquoted value is read up to the first space, up to an RFC 2045 special
+  (Python's default policy), up to `;` and up to `;` or `,`; a quoted one
+  with and without its backslashes undone, and as compat32 cuts it.
+- RFC 2231 continuations are joined from *0 up to a gap, across gaps, as
+  they come (ripmime), without leading pieces a reader took for something
+  else, and as compat32 sorts and joins them; of duplicates the first and
+  the last.  RFC 2047 words are decoded one by one, joined before decoding,
+  and as Python's default policy decodes them.
+
+Header text is Latin-1 (every byte one character, so boundaries stay
+exact); names become real text (UTF-8 when they are, else Latin-1) in
+as_text.  Malformed input never raises.
+"""
+
+import binascii
+
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
+_HEX = b"0123456789abcdefABCDEF"
+# Headers that name a part, and the one that says how the body is encoded.
+NAMED = ("content-disposition", "content-type", "content-name", "x-sun-data-name",
+         "content-location")  # fmt: skip
+_WHOLE = ("content-name", "x-sun-data-name", "content-location")  # the value is the name
+_KEPT = (*(k.encode() for k in NAMED), b"content-transfer-encoding")
+
+
+def names(fields: dict[str, list[str]]) -> list[str]:
+    """Every reading of every name the headers give (from fields())."""
+    found: list[str] = []
+    for key in NAMED:
+        for value in fields.get(key, ()):
+            if key in _WHOLE:
+                found += whole_value_readings(value)
+            for param in ("filename", "name"):
+                found += param_readings(value, param)
+    return found
+
+
+def fields(lines: list[bytes]) -> dict[str, list[str]]:
+    """The kept headers, unfolded, as Latin-1 text, each with every value it
+    has in the order given.  A folded line is joined as it is (its leading
+    blank stays); a line that is no header is joined after a space."""
+    fields: dict[str, list[list[bytes]]] = {}
+    current: list[bytes] | None = None
+    cut = ""  # the header that no line that is no header has followed yet
+    for piece in lines:
+        if piece.startswith(b"\0"):  # the rest of a long line
+            if current is not None:
+                current.append(piece[1:].rstrip(b"\r\n"))
+            continue
+        name, colon, value = piece.partition(b":")
+        key = kept(name.rstrip(b" \t").lower()) if colon else None
+        if key is not None and piece[:1] not in (b" ", b"\t"):
+            current = [value.rstrip(b"\r\n")]
+            fields.setdefault(key, []).append(current)
+            cut = key
+        elif current is not None:
+            line = piece.rstrip(b"\r\n")
+            if line[:1] not in (b" ", b"\t") and cut:
+                # The header as it stands is one reading (the line ended it),
+                # with this line the other (only LF ends a line).
+                fields[cut].append(list(current))
+                cut = ""
+            current.append(line if line[:1] in (b" ", b"\t") else b" " + line)
+    # Latin-1 keeps every byte as one character: boundaries stay exact, and
+    # names become real text (UTF-8 or Latin-1) in as_text.
+    return {k: [b"".join(v).decode("latin-1") for v in vs] for k, vs in fields.items()}
+
+
+def kept(name: bytes) -> str | None:
+    """The kept header a (lower-case) header name is, if any."""
+    for key in _KEPT:
+        if key in name:
+            return key.decode()
+    return None
+
+
+_TOKEN_END = " \t;,"
+_TSPECIALS = ' \t()<>@,;:\\"/[]?='  # RFC 2045: where a token ends (Python's default policy)
+MAX_PARAMS = 1000  # key=value pairs read in one header value
+
+
+def pairs(value: str, wanted: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+    """Every `key=value` in a header value whose key starts with one of
+    `wanted`, wherever it is: (lower-case key, the readings of its value).
+    Quoted: unquoted with and without undoing backslashes.  Unquoted: up to
+    the first space, up to an RFC 2045 special, up to `;`, and up to `;` or
+    `,`."""
+    out: list[tuple[str, list[str]]] = []
+    n = len(value)
+    lower = value.lower()
+    next_stop = {";": -1, ",": -1}  # the next separator at or after a point
+    eq = value.find("=")
+    while eq >= 0 and len(out) < MAX_PARAMS:
+        k = eq
+        while k > 0 and value[k - 1] in " \t":
+            k -= 1
+        start = k
+        while start > 0 and value[start - 1] not in ' \t;,:"=()':
+            start -= 1
+        key = lower[start:k]
+        if not key.startswith(wanted):
+            eq = value.find("=", eq + 1)
+            continue
+        i = eq + 1
+        while i < n and value[i] in " \t":
+            i += 1
+        readings: list[str] = []
+        if i < n and value[i] == '"':
+            unescaped, plain, after = _quoted(value, i)
+            readings += (unescaped, plain)
+            # compat32: up to the next `;`, then one pair of quotes off.
+            cut = value.find(";", after)
+            segment = value[i : cut if cut >= 0 else n].strip(" \t")
+            if len(segment) >= 2 and segment.endswith('"'):
+                segment = segment[1:-1].replace("\\\\", "\\").replace('\\"', '"')
+            readings.append(segment)
+        else:
+            end = i
+            while end < n and value[end] not in _TOKEN_END:
+                end += 1
+            readings.append(value[i:end])
+            token = i
+            while token < end and value[token] not in _TSPECIALS:
+                token += 1
+            readings.append(value[i:token])
+            if "*" in value[i:token]:  # RFC 2231: "*" is no attribute-char either
+                readings.append(value[i : value.index("*", i)])
+            for sep in (";", ","):
+                if next_stop[sep] < i:
+                    found = value.find(sep, i)
+                    next_stop[sep] = found if found >= 0 else n
+            readings.append(value[i : next_stop[";"]].strip(" \t"))
+            readings.append(value[i : min(next_stop[";"], next_stop[","])].strip(" \t"))
+            if '"' in readings[-2]:
+                readings.append(readings[-2].replace('"', ""))  # a stray quote dropped
+        out.append((key, readings))
+        eq = value.find("=", eq + 1)
+    return out
+
+
+def _variants(value: str, words: bool = True) -> list[str]:
+    """A header value as readers see it before reading its parameters: as
+    it is, without comments, and (ripmime) with RFC 2047 words decoded."""
+    out = [value]
+    if "(" in value:
+        out.append(_no_comments(value))
+    if words and "=?" in value:
+        out.append(rfc2047(value))
+    return out
+
+
+def _quoted(value: str, i: int) -> tuple[str, str, int]:
+    """The quoted string at value[i] == '"': (backslashes undone, as
+    written, index after it).  An unclosed one runs to the end."""
+    out = []
+    j, n = i + 1, len(value)
+    while j < n:
+        quote = value.find('"', j)
+        slash = value.find("\\", j, quote if quote >= 0 else n)
+        if slash >= 0:
+            out.append(value[j:slash] + value[slash + 1 : slash + 2])
+            j = slash + 2
+            continue
+        if quote < 0:
+            break
+        out.append(value[j:quote])
+        return "".join(out), value[i + 1 : quote], quote + 1
+    out.append(value[j:])
+    return "".join(out), value[i + 1 :], n
+
+
+def param_readings(value: str, param: str) -> list[str]:
+    """Every reading of parameter `param` in a header value, decoded."""
+    found = [pair for variant in _variants(value) for pair in pairs(variant, (param,))]
+    out: list[str] = []
+    plain: list[str] = []
+    whole: list[list[str]] = []
+    pieces: list[tuple[int, bool, list[str]]] = []
+    for key, readings in found:
+        if key == param:
+            plain += readings
+        elif key.startswith(param + "*"):
+            rest = key[len(param) + 1 :]
+            encoded = rest.endswith("*")
+            number = rest.rstrip("*")
+            if not number:
+                whole.append(readings)  # param*=charset'lang'value
+            elif number.isascii() and number.isdigit() and int(number) < 1000:
+                pieces.append((int(number), encoded, readings))
+    for readings in whole:
+        out += (rfc2231([(reading, True)]) for reading in readings)
+    if pieces:
+        for joined in _continuations(pieces):
+            out.append(rfc2231(joined))
+    if len(whole) + len(pieces) > 1:
+        # compat32 sorts every `param*...` it has (repeats too) by number
+        # and value, undoes %XX in each, joins them, then reads the charset.
+        every = [(0, True, readings) for readings in whole] + pieces
+        for index in range(max(len(readings) for _, _, readings in every)):
+            chosen = sorted(
+                (number, readings[min(index, len(readings) - 1)], encoded)
+                for number, encoded, readings in every
+            )
+            text = "".join(
+                _percent(v).decode("latin-1") if encoded else v for _, v, encoded in chosen
+            )
+            if any(encoded for _, _, encoded in chosen):
+                out.append(rfc2231([(text, True)]))
+            else:
+                out.append(as_text(_raw(text)))
+    for reading in plain:
+        out += _word_readings(reading)
+        if reading.count("'") >= 2:  # Python's default policy: charset'lang'value
+            out.append(rfc2231([(reading, True)]))
+    return _distinct(out)
+
+
+def _continuations(pieces: list[tuple[int, bool, list[str]]]) -> list[list[tuple[str, bool]]]:
+    """RFC 2231 continuations joined as readers join them: from *0 up to a
+    gap, and every number there is in order; of duplicates the first and
+    the last; of each piece each of its readings."""
+    out = []
+    widest = max(len(readings) for _, _, readings in pieces)
+    for pick in (0, -1):
+        for reading in range(widest):
+            chosen: dict[int, tuple[str, bool]] = {}
+            for number, encoded, readings in pieces if pick == 0 else reversed(pieces):
+                chosen.setdefault(number, (readings[min(reading, len(readings) - 1)], encoded))
+            upto_gap = []
+            for number in range(len(chosen)):
+                if number not in chosen:
+                    break
+                upto_gap.append(chosen[number])
+            if upto_gap:
+                out.append(upto_gap)
+            ordered = [chosen[number] for number in sorted(chosen)]
+            out.append(ordered)
+            if pick == 0 and reading == 0:
+                # A reader that took the first of them for something else
+                # (the type, after a `,`) has the rest.
+                out += (ordered[k:] for k in range(1, min(len(ordered), 32)))
+    out.append([(readings[0], encoded) for _, encoded, readings in pieces])  # ripmime: as they come
+    for k in range(1, min(len(pieces), 32)):
+        # The first k as written taken for something else (the type).
+        rest: dict[int, tuple[str, bool]] = {}
+        for number, encoded, readings in pieces[k:]:
+            rest.setdefault(number, (readings[0], encoded))
+        out.append([rest[number] for number in sorted(rest)])
+    return out
+
+
+def whole_value_readings(value: str) -> list[str]:
+    """A header whose whole value is a name (Content-Name, X-Sun-Data-Name)."""
+    value = value.strip(" \t")
+    readings = [value]
+    if value.startswith('"'):
+        unescaped, plain, _ = _quoted(value, 0)
+        readings += (unescaped, plain)
+    readings.append(value.split(";")[0].strip(" \t"))
+    for reading in list(readings):  # Content-Location: the last path segment
+        readings.append(reading.replace("\\", "/").rstrip(" ").rsplit("/", 1)[-1])
+    out = []
+    for reading in readings:
+        out += _word_readings(reading)
+    return _distinct(out)
+
+
+def _word_readings(text: str) -> list[str]:
+    """A plain value as text: as it is, and with RFC 2047 words decoded one
+    by one and joined before decoding (a word may end mid base64 group)."""
+    if "=?" not in text:
+        return [as_text(_raw(text))]
+    return _distinct(
+        [
+            rfc2047(text),
+            rfc2047(text, "join"),
+            rfc2047(text, "python"),
+            as_text(_raw(text)),
+        ]
+    )
+
+
+def _distinct(values: list[str]) -> list[str]:
+    seen = set()
+    out = []
+    for value in values:
+        if value and value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out
+
+
+def type_readings(value: str) -> set[str]:
+    """The media types a reader may take from a Content-Type value."""
+    value = value.replace("\t", " ")
+    heads = {value.split(";")[0], value.split(";")[0].split(",")[0]}
+    heads |= {h.strip(" ").split(" ")[0] for h in list(heads) if h.strip(" ")}
+    out = set()
+    for head in heads:
+        head = _no_comments(head).strip(" ").lower()
+        if not head:
+            continue
+        out.add(head)
+        if "?" in head:
+            out.add(head.rsplit("?", 1)[1])  # Thunderbird: what follows the last "?"
+        if "/" not in head:
+            out.add("text/plain")  # not a type: read as plain text
+    return out
+
+
+def encoding_readings(value: str) -> set[str]:
+    """The transfer encodings a reader may take (lower-case; "" = none)."""
+    value = _no_comments(value.replace("\t", " ")).strip(" ").lower()
+    out = {value, value.split(";")[0].strip(" ")}
+    if value:
+        out.add(value.split()[0])
+    return out
+
+
+def _no_comments(text: str) -> str:
+    if "(" not in text:
+        return text
+    out = []
+    depth = 0
+    for c in text:
+        if c == "(":
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(c)
+    return "".join(out)
+
+
+def boundary_readings(value: str) -> list[bytes]:
+    """Every boundary a reader may take from a Content-Type value, as the
+    bytes that delimit the parts (no RFC 2047: `=` and `?` are boundary
+    characters)."""
+    out = []
+    pieces: list[tuple[int, bool, list[str]]] = []
+    for key, readings in (p for v in _variants(value, False) for p in pairs(v, ("boundary",))):
+        if key == "boundary":
+            for reading in readings:
+                out.append(_raw(reading))
+                out.append(_raw(reading.rstrip(" \t")))
+        elif key.startswith("boundary*"):
+            rest = key[len("boundary*") :]
+            number = rest.rstrip("*")
+            if not number:
+                out.append(rfc2231([(readings[0], True)]).encode("utf-8", "surrogatepass"))
+            elif number.isascii() and number.isdigit() and int(number) < 1000:
+                pieces.append((int(number), rest.endswith("*"), readings))
+    for joined in _continuations(pieces) if pieces else ():
+        out.append(rfc2231(joined).encode("utf-8", "surrogatepass"))
+    distinct: list[bytes] = []
+    for boundary in out:
+        if boundary and boundary not in distinct:
+            distinct.append(boundary)
+    return distinct
+
+
+# --- RFC 2231 and RFC 2047 --------------------------------------------------------
+
+
+def rfc2231(pieces: list[tuple[str, bool]]) -> str:
+    """Join RFC 2231 pieces; the first encoded one names the charset."""
+    charset = "us-ascii"
+    data = bytearray()
+    for index, (value, encoded) in enumerate(pieces):
+        if not encoded:
+            data += _raw(value)
+            continue
+        if index == 0 and value.count("'") >= 2:
+            charset, _lang, value = value.split("'", 2)
+        data += _percent(value)
+    return _decode(bytes(data), charset or "us-ascii")
+
+
+def _percent(value: str) -> bytes:
+    parts = _raw(value).split(b"%")
+    out = bytearray(parts[0])
+    for part in parts[1:]:
+        if len(part) >= 2 and part[0] in _HEX and part[1] in _HEX:
+            out.append(int(part[:2], 16))
+            out += part[2:]
+        else:
+            out += b"%" + part
+    return bytes(out)
+
+
+def rfc2047(value: str, mode: str = "words") -> str:
+    """Decode `=?charset?B|Q?text?=` words (value is Latin-1 text);
+    whitespace between two encoded words goes, as RFC 2047 says.  Anything
+    that is not a well-formed word stays as it is.  Modes, for the readers
+    that differ: "words", each word on its own; "join", adjacent words of
+    one charset and encoding joined before decoding (a word may end inside
+    a base64 group or a =XX escape); "python", as Python's default policy:
+    a =XX that is no escape stays as written, a word that does not decode
+    is its encoded text, and the bytes of adjacent words of one charset are
+    joined before the charset decodes them."""
+    out: list[str] = []
+    pos = 0  # everything before pos is in out
+    search = 0
+    after_word = -1  # where the last word ended
+    # The run of adjacent words being gathered: (charset, kind, encoded text
+    # or decoded bytes, the words as written).
+    run: tuple[str, str, bytes, str] | None = None
+    while True:
+        start = value.find("=?", search)
+        if start < 0:
+            break
+        search = start + 2
+        if mode == "python":
+            word = _python_word(value, start)
+            if word is None:
+                continue
+            charset, kind, encoded, end = word
+        else:
+            q1 = value.find("?", start + 2)
+            if q1 < 0:
+                break  # no word can start here or later
+            if q1 + 2 >= len(value) or value[q1 + 2] != "?":
+                continue
+            end = value.find("?=", q1 + 3)
+            if end < 0:
+                break  # nothing later can close a word either
+            charset = value[start + 2 : q1]
+            kind = value[q1 + 1].upper()
+            encoded = value[q1 + 3 : end]
+        charset = charset.partition("*")[0]
+        if not charset or any(c in charset for c in " \t=") or kind not in "BQ":
+            continue
+        text = _raw(encoded)
+        written = value[start : end + 2]
+        if mode == "python":
+            if kind == "B" and text and not text.strip(b"="):
+                continue  # Python keeps a word of padding alone as written
+            data = _word_bytes(kind, text, python=True)
+            text = text if data is None else data
+            kind = "-"  # bytes now: any two words of one charset join
+        elif mode == "words":
+            data = _word_bytes(kind, text)
+            if data is None:
+                continue  # not a word after all
+            text, kind = data, "-"
+        between = value[pos:start]
+        adjacent = after_word == pos and not between.strip()
+        if run is not None and adjacent and run[:2] == (charset.lower(), kind) and mode != "words":
+            run = (run[0], kind, run[2] + text, run[3] + value[pos : end + 2])
+        else:
+            if run is not None:
+                out.append(_run_text(run))
+            if not adjacent:
+                out.append(as_text(_raw(between)))
+            run = (charset.lower(), kind, text, written)
+        pos = search = after_word = end + 2
+    if run is not None:
+        out.append(_run_text(run))
+    out.append(as_text(_raw(value[pos:])))
+    return "".join(out)
+
+
+def _python_word(value: str, start: int) -> tuple[str, str, str, int] | None:
+    """The encoded word at value[start:] as Python's header parser cuts it
+    (at the first `?=`, unless =XX follows): (charset, kind, text, where
+    its `?=` is), or None."""
+    cut = value.find("?=", start + 2)
+    if cut < 0:
+        return None
+    token = value[start + 2 : cut]
+    after = value[cut + 2 :]
+    if len(after) > 1 and after[0] in _HEXTEXT and after[1] in _HEXTEXT and token.count("?") < 2:
+        more = after.find("?=")
+        if more < 0:
+            return None
+        token += "?=" + after[:more]
+        cut += 2 + more
+    fields = token.split("?")
+    if len(fields) != 3:
+        return None
+    return fields[0], fields[1].upper(), fields[2], cut
+
+
+_HEXTEXT = "0123456789abcdefABCDEF"
+
+
+def _run_text(run: tuple[str, str, bytes, str]) -> str:
+    charset, kind, data, written = run
+    if kind != "-":
+        decoded = _word_bytes(kind, data)
+        if decoded is None:
+            return as_text(_raw(written))
+        data = decoded
+    return _decode(data, charset)
+
+
+def _word_bytes(kind: str, text: bytes, python: bool = False) -> bytes | None:
+    """An encoded word's text as bytes, or None when it cannot be decoded."""
+    try:
+        if kind == "B":
+            chars = text.translate(None, _NOT_B64).replace(b"=", b"")
+            if len(chars) % 4 == 1:
+                return text if python else None  # not base64 of anything
+            return binascii.a2b_base64(chars + b"=" * (-len(chars) % 4))
+        if python:
+            return _q_escapes(text.replace(b"_", b" "))
+        return binascii.a2b_qp(text.replace(b"_", b" "))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _q_escapes(text: bytes) -> bytes:
+    """Undo =XX escapes; any other `=` stays."""
+    parts = text.split(b"=")
+    out = bytearray(parts[0])
+    for part in parts[1:]:
+        if len(part) >= 2 and part[0] in _HEX and part[1] in _HEX:
+            out.append(int(part[:2], 16))
+            out += part[2:]
+        else:
+            out += b"=" + part
+    return bytes(out)
+
+
+def _decode(data: bytes, charset: str) -> str:
+    try:
+        return data.decode(charset.strip() or "us-ascii", "replace")
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        # Unknown, or a codec that is not for text (idna, punycode...).
+        return as_text(data)
+
+
+def _raw(text: str) -> bytes:
+    """The bytes behind header text from fields (Latin-1); text from
+    elsewhere that is not Latin-1 is taken as UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def as_text(data: bytes) -> str:
+    """Header bytes as text: UTF-8 (RFC 6532) when it is, else Latin-1."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")

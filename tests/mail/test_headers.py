@@ -1,0 +1,133 @@
+"""headers.py: the readings of parameters, RFC 2231 and RFC 2047, one
+helper at a time (the names they give end to end are test_mime's)."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simscan.mail.headers import pairs, param_readings, rfc2047, rfc2231
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "want"),
+    [
+        ("", "name", []),
+        ("text/plain", "name", []),
+        # Quoted: backslashes undone, as written, compat32's reading.
+        ('Multipart/Mixed; Boundary="a;b"; X=1', "boundary", [("boundary", ["a;b"] * 3)]),
+        (
+            r'attachment; filename="a \"b\" c\\d;e.txt"',
+            "filename",
+            [("filename", [r'a "b" c\d;e.txt', r'a \"b\" c\\d;e.txt', r'a "b" c\d;e.txt'])],
+        ),
+        # Unquoted: to a space, to an RFC 2045 special, to `;`, to `;` or `,`.
+        ("attachment ;  filename = x.exe ; junk; ;", "filename", [("filename", ["x.exe"] * 4)]),
+        ("attachment;filename=x.exe", "filename", [("filename", ["x.exe"] * 4)]),
+        ("attachment; foo; filename=x.exe", "filename", [("filename", ["x.exe"] * 4)]),
+        ("a; name=x.exe junk, y", "name",
+         [("name", ["x.exe", "x.exe", "x.exe junk, y", "x.exe junk"])]),
+        ("a; Name*0*=b=c", "name", [("name*0*", ["b=c", "b", "b=c", "b=c"])]),
+        ('a; name="unterminated;x=y', "name",
+         [("name", ["unterminated;x=y", "unterminated;x=y", '"unterminated;x=y'])]),
+        ('a; name="x" trailing', "name", [("name", ["x", "x", '"x" trailing'])]),
+        ("a; name=", "name", [("name", ["", "", "", ""])]),
+        ("filename=x.exe", "filename", [("filename", ["x.exe"] * 4)]),
+    ],
+)  # fmt: skip
+def test_pairs(value: str, key: str, want: list[tuple[str, list[str]]]) -> None:
+    assert pairs(value, (key,)) == want
+
+
+@pytest.mark.parametrize(
+    ("header", "want"),
+    [
+        ("x", []),
+        ("x; name=a.exe", ["a.exe"]),
+        ("x; filename=a.exe", []),  # "filename" is not "name"
+        ("x; name=a; name=b", ["a", "b"]),  # every one of them counts
+        ("x; name*=utf-8''%E2%82%AC.exe", ["€.exe"]),
+        ("x; name*=iso-8859-1'fr'caf%E9.exe", ["café.exe"]),
+        ("x; name*=''plain%20name", ["plain name"]),
+        ("x; name=plain.txt; name*=utf-8''x.exe", ["x.exe", "plain.txt"]),
+        ("x; name*1=b; name*0=a; name*2=c", ["abc", "bac", "bc", "c"]),  # in order, as come, tails
+        ("x; name*0*=utf-8''%C3%A9; name*1=%41; name*2*=%42", ["é%41B", "%41B", "B"]),
+        ("x; name*0=a; name*2=c", ["a", "ac", "c"]),  # up to the gap, and across it
+        ("x; name*1=b; name=fallback", ["b", "fallback"]),  # no *0
+        ("x; name*0=a; name*0=b; name*1=c", ["ac", "bc", "abc", "c"]),  # duplicates
+        ('x; name="=?utf-8?q?caf=C3=A9.exe?="', ["café.exe", "=?utf-8?q?caf=C3=A9.exe?="]),
+        ("x; name*=unknown-charset''caf%E9", ["café"]),  # falls back to Latin-1
+        ("x; name=x.exe (1)", ["x.exe", "x.exe (1)"]),
+        ("x, name=y.exe", ["y.exe"]),  # a comma for the semicolon
+        ("name=y.exe", ["y.exe"]),  # no type before the parameters
+        ('x; name="a.txt", name="b.exe"', ["a.txt", 'a.txt", name="b.exe', "b.exe"]),
+        ("=?utf-8?Q?x;_name=3Dq.exe?=", ["q.exe"]),  # ripmime decodes the whole value
+        ("x; name=q.exe(comment)", ["q.exe(comment)", "q.exe"]),  # ripmime drops comments
+    ],
+)
+def test_param_readings(header: str, want: list[str]) -> None:
+    got = param_readings(header, "name")
+    assert set(want) <= set(got)
+    assert len(got) == len(set(got))  # each reading once
+    if not want:
+        assert got == []
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ("plain", "plain"),
+        ("=?utf-8?B?w6k=?=", "é"),
+        ("=?utf-8?b?w6k?=", "é"),  # missing padding
+        ("=?UTF-8?Q?caf=C3=A9_au_lait?=", "café au lait"),
+        ("=?iso-8859-1?q?f=E4ctura.zip?=", "fäctura.zip"),
+        ("=?utf-8*en?Q?lang?=", "lang"),  # RFC 2231 language suffix
+        ("=?utf-8?Q?a?= =?utf-8?Q?b?=", "ab"),  # space between words goes
+        ("=?utf-8?Q?a?=\r\n\t=?utf-8?Q?b?=", "ab"),
+        ("x =?utf-8?Q?a?= y", "x a y"),  # next to text it stays
+        ("=?utf-8?Q?a?= x =?utf-8?Q?b?=", "a x b"),
+        ("=?x-unknown?Q?caf=E9?=", "café"),
+        ("=?utf-8?Q?no end", "=?utf-8?Q?no end"),
+        ("a=?b", "a=?b"),
+        ("", ""),
+    ],
+)
+def test_rfc2047(value: str, want: str) -> None:
+    assert rfc2047(value) == want
+
+
+@pytest.mark.parametrize(
+    ("pieces", "want"),
+    [
+        ([("utf-8''%E2%82%AC%20rates.exe", True)], "€ rates.exe"),
+        ([("utf-8'en'a%zzb", True)], "a%zzb"),  # a bad escape stays
+        ([("utf-8''100%", True)], "100%"),
+        ([("us-ascii''%E9", True)], "\ufffd"),
+        ([("plain'with'quotes", False)], "plain'with'quotes"),
+        ([("utf-8''%C3", True), ("%A9", True)], "é"),  # a character split over pieces
+        ([("utf-8''a", True), ("x'y'%41", True)], "ax'y'A"),  # only the first names a charset
+    ],
+)
+def test_rfc2231(pieces: list[tuple[str, bool]], want: str) -> None:
+    assert rfc2231(pieces) == want
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["=?x?Z?abc?=", "=?utf-8?B?A?=", "=?utf-8?B?A?= tail", "=?utf-8?Z?a?= =?utf-8?Q?b?="],
+)
+def test_rfc2047_undecodable_word_is_kept_whole(value: str) -> None:
+    assert rfc2047(value).startswith("=?")
+
+
+@pytest.mark.parametrize("escape", ["%+41", "% 41", "%+f"])
+def test_rfc2231_percent_needs_two_hex_digits(escape: str) -> None:
+    assert rfc2231([(f"utf-8''a{escape}b", True)]) == f"a{escape}b"
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.text(max_size=60))
+def test_header_helpers_never_raise(value: str) -> None:
+    for key in ("name", "filename", "boundary"):
+        assert all(isinstance(v, str) for v in param_readings(value, key))
+    assert isinstance(rfc2047(value), str)
+    assert isinstance(rfc2231([(value, True), (value, False)]), str)
