@@ -5,7 +5,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simscan.mail.headers import pairs, param_readings, rfc2047, rfc2231
+from simscan.mail.headers import (
+    MAX_PAIRS,
+    MAX_PARAMS,
+    MAX_WORDS,
+    Meter,
+    OverLimit,
+    _Finder,
+    pairs,
+    param_readings,
+    rfc2047,
+    rfc2231,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +46,7 @@ from simscan.mail.headers import pairs, param_readings, rfc2047, rfc2231
     ],
 )  # fmt: skip
 def test_pairs(value: str, key: str, want: list[tuple[str, list[str]]]) -> None:
-    assert pairs(value, (key,)) == want
+    assert pairs(value, key) == want
 
 
 @pytest.mark.parametrize(
@@ -131,3 +142,32 @@ def test_header_helpers_never_raise(value: str) -> None:
         assert all(isinstance(v, str) for v in param_readings(value, key))
     assert isinstance(rfc2047(value), str)
     assert isinstance(rfc2231([(value, True), (value, False)]), str)
+
+
+@given(st.text("ab=?", max_size=30), st.lists(st.integers(0, 32), max_size=20))
+def test_finder_answers_as_find_in_any_order(text: str, points: list[int]) -> None:
+    for sub in ("=?", "?", "a"):
+        find = _Finder(text, sub)
+        assert [find(i) for i in points] == [text.find(sub, i) for i in points]
+
+
+def test_pairs_past_the_bounds_raise_over_limit() -> None:
+    with pytest.raises(OverLimit, match=f"^more than {MAX_PARAMS} parameters in a Content-"):
+        pairs("; name=x" * (MAX_PARAMS + 1), "name")
+    assert len(pairs("; name=x" * MAX_PARAMS + "; filename=y", "name")) == MAX_PARAMS
+    with pytest.raises(OverLimit, match=r"^Content-\* header parameters too entangled to read$"):
+        pairs(" name=x" * 200, "name")  # each reading up to `;` runs to the end
+    meter = Meter()
+    meter.pairs = 2
+    pairs("name=a name=b", "name", meter)
+    with pytest.raises(OverLimit, match=f"^more than {MAX_PAIRS} parameters in Content-"):
+        pairs("name=c", "name", meter)
+
+
+def test_meter_counts_the_decoders_steps() -> None:
+    meter = Meter()
+    meter.words = 3
+    meter.spend(["=?a?q?b?= %41", "x"])
+    assert meter.words == 1
+    with pytest.raises(OverLimit, match=f"^more than {MAX_WORDS} encoded words in Content-"):
+        meter.spend(["%%"])

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from simscan.mail.headers import rfc2047
+from simscan.mail.headers import MAX_KEY, MAX_PARAMS, MAX_WORDS, rfc2047
 from simscan.mail.lines import CHUNK
 from simscan.mail.mime import (
     HEADER_LIMIT,
@@ -926,3 +926,66 @@ def test_pinned_good_word_after_a_malformed_one(bad: str) -> None:
     assert rfc2047(value).endswith("evil.exe")
     raw = message(f'Content-Disposition: attachment; filename="{value}"')
     assert blocked_name(names_of(raw), (b".exe",)) is not None
+
+
+# --- reading headers costs time in proportion to their length ----------------
+
+
+def test_more_wanted_parameters_than_the_limit_fail_closed() -> None:
+    # Junk name= pairs before the real one used to stop the reading silently.
+    junk = "".join(f"; name=j{i}" for i in range(MAX_PARAMS))
+    blocked, truncated = blocked_in(message(f"Content-Type: a/b{junk}; name=x.exe"), b".exe")
+    assert (blocked, truncated) == (
+        None,
+        [f"more than {MAX_PARAMS} parameters in a Content-* header"],
+    )
+    fewer = "".join(f"; name=j{i}" for i in range(MAX_PARAMS - 1))
+    assert blocked_in(message(f"Content-Type: a/b{fewer}; name=x.exe"), b".exe") == ("x.exe", [])
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        # Each unquoted reading runs to the end: readings the square of the value.
+        (":name==?" * 2000, "Content-* header parameters too entangled to read"),
+        (":filename=:name=()=?" * 1000, "Content-* header parameters too entangled to read"),
+    ],
+)
+def test_entangled_parameters_fail_closed(value: str, why: str) -> None:
+    # (The hostile review's: 16 KB of these took a minute, cubic in the length.)
+    raw = message("Content-Type: text/plain\nContent-Disposition: attachment; " + value)
+    assert blocked_in(raw, b".exe") == (None, [why])
+
+
+def test_continuations_too_entangled_fail_closed() -> None:
+    # A reader that took the first k pieces for something else has the
+    # rest (k < 32): 900 pieces joined 32 ways outgrow the value.
+    pieces = "".join(f"; name*{i}={'a' * 30}" for i in range(900))
+    raw = message("Content-Type: a/b" + pieces)
+    assert blocked_in(raw, b".exe") == (
+        None, ["RFC 2231 continuations in a Content-* header too entangled to read"],
+    )  # fmt: skip
+    # Twelve of them (a long name, as mail clients split it) are read.
+    pieces = "".join(f"; name*{i}*=%41{'a' * 60}" for i in range(11)) + "; name*11=.exe"
+    assert blocked_in(message("Content-Type: a/b" + pieces), b".exe")[1] == []
+    assert names_of(message("Content-Type: a/b" + pieces))[0].endswith("a.exe")
+
+
+def test_encoded_words_over_the_message_limit_fail_closed() -> None:
+    word = "=?utf-8?q?a?="
+    per_part = (HEADER_LIMIT - 100) // len(word)
+    parts = "".join(
+        f"--p\nContent-Type: a/b; name={word * per_part}\n\nx\n"
+        for _ in range(MAX_WORDS // per_part + 1)
+    )
+    raw = f'Content-Type: multipart/mixed; boundary="p"\n\n{parts}--p--\n'.encode()
+    assert blocked_in(raw, b".exe") == (
+        None, [f"more than {MAX_WORDS} encoded words in Content-* headers"],
+    )  # fmt: skip
+
+
+def test_a_long_key_is_no_key() -> None:
+    zeros = "0" * (MAX_KEY - len("filename*1"))
+    assert names_of(message(f"Content-Type: a/b; filename*0{zeros}1=b.exe")) == []
+    # A wanted key of MAX_KEY (a continuation number with leading zeros) counts.
+    assert names_of(message(f"Content-Type: a/b; filename*{zeros}1=b.exe")) == ["b.exe"]

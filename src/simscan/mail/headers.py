@@ -22,10 +22,63 @@ C simscan), each reading is returned; mime.py checks the union.
 
 Header text is Latin-1 (every byte one character, so boundaries stay
 exact); names become real text (UTF-8 when they are, else Latin-1) in
-as_text.  Malformed input never raises.
+as_text.  Malformed input never raises.  The work is bounded (a Meter per
+message, and per header value): past a bound the reading raises OverLimit,
+which mime.py turns into a limit (the walk fails closed), never a slow
+walk.  Every search of a header value runs in C and resumes where the last
+one stopped, so reading a value costs time in proportion to its length.
 """
 
 import binascii
+
+MAX_PARAMS = 1000  # key=value pairs with a wanted key in one header value
+MAX_PAIRS = 20000  # ... and in one message
+MAX_WORDS = 200000  # `=?` and `%` (RFC 2047 and 2231 escapes) decoded in one message
+READING_FACTOR = 16  # the readings of a header value: at most this times its length
+
+
+class OverLimit(Exception):
+    """A header asks for more reading than the bounds allow; str() says
+    which bound, for the log.  mime.py catches it: it never leaves mail."""
+
+
+class Meter:
+    """The reading left for one message's Content-* headers."""
+
+    __slots__ = ("pairs", "words")
+
+    def __init__(self) -> None:
+        self.pairs = MAX_PAIRS
+        self.words = MAX_WORDS
+
+    def spend(self, texts: "list[str] | tuple[str, ...]") -> None:
+        """Texts about to be decoded: their `=?` and `%` (the decoders'
+        steps) are taken from what is left."""
+        for text in texts:
+            self.words -= text.count("=?") + text.count("%")
+        if self.words < 0:
+            raise OverLimit(f"more than {MAX_WORDS} encoded words in Content-* headers")
+
+
+class _Finder:
+    """Where `sub` next occurs in `text` at or after a point (-1: nowhere).
+    It remembers the last answer, so asking at points that only move
+    forward reads the text once."""
+
+    __slots__ = ("found", "since", "sub", "text")
+
+    def __init__(self, text: str, sub: str) -> None:
+        self.text, self.sub = text, sub
+        self.since = len(text) + 1  # no answer yet
+        self.found = -1
+
+    def __call__(self, i: int) -> int:
+        # Known: no `sub` in [since, found) (or after since at all, if -1).
+        if not (self.since <= i and (self.found < 0 or self.found >= i)):
+            self.found = self.text.find(self.sub, i)
+            self.since = i
+        return self.found
+
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
@@ -37,15 +90,16 @@ _WHOLE = ("content-name", "x-sun-data-name", "content-location")  # the value is
 _KEPT = (*(k.encode() for k in NAMED), b"content-transfer-encoding")
 
 
-def names(fields: dict[str, list[str]]) -> list[str]:
+def names(fields: dict[str, list[str]], meter: "Meter | None" = None) -> list[str]:
     """Every reading of every name the headers give (from fields())."""
+    meter = meter or Meter()
     found: list[str] = []
     for key in NAMED:
         for value in fields.get(key, ()):
             if key in _WHOLE:
-                found += whole_value_readings(value)
+                found += whole_value_readings(value, meter)
             for param in ("filename", "name"):
-                found += param_readings(value, param)
+                found += param_readings(value, param, meter)
     return found
 
 
@@ -90,102 +144,139 @@ def kept(name: bytes) -> str | None:
 
 _TOKEN_END = " \t;,"
 _TSPECIALS = ' \t()<>@,;:\\"/[]?='  # RFC 2045: where a token ends (Python's default policy)
-MAX_PARAMS = 1000  # key=value pairs read in one header value
+_KEY_STOPS = ' \t;,:"()='  # a key starts after one of these
+MAX_KEY = 64  # a longer key is no key anyone wants (filename*NN* is short)
 
 
-def pairs(value: str, wanted: tuple[str, ...]) -> list[tuple[str, list[str]]]:
-    """Every `key=value` in a header value whose key starts with one of
-    `wanted`, wherever it is: (lower-case key, the readings of its value).
-    Quoted: unquoted with and without undoing backslashes.  Unquoted: up to
-    the first space, up to an RFC 2045 special, up to `;`, and up to `;` or
-    `,`."""
+def pairs(value: str, wanted: str, meter: "Meter | None" = None) -> list[tuple[str, list[str]]]:
+    """Every `key=value` in a header value whose key starts with `wanted`,
+    wherever it is: (lower-case key, the readings of its value).  A key
+    starts after a space, `;`, `,`, `:`, `"`, `(`, `)` or `=`, and is at
+    most MAX_KEY long.  Quoted: unquoted with and without undoing
+    backslashes.  Unquoted: up to the first space, up to an RFC 2045
+    special, up to `;`, and up to `;` or `,`.  Past MAX_PARAMS such pairs,
+    or readings READING_FACTOR times as long as the value, OverLimit."""
     out: list[tuple[str, list[str]]] = []
     n = len(value)
     lower = value.lower()
-    next_stop = {";": -1, ",": -1}  # the next separator at or after a point
-    eq = value.find("=")
-    while eq >= 0 and len(out) < MAX_PARAMS:
-        k = eq
-        while k > 0 and value[k - 1] in " \t":
-            k -= 1
-        start = k
-        while start > 0 and value[start - 1] not in ' \t;,:"=()':
-            start -= 1
-        key = lower[start:k]
-        if not key.startswith(wanted):
-            eq = value.find("=", eq + 1)
-            continue
+    budget = READING_FACTOR * n + 4096
+    token_end = [_Finder(value, c) for c in _TOKEN_END]
+    specials = [_Finder(value, c) for c in _TSPECIALS if c not in _TOKEN_END]
+    semicolon, comma = token_end[2], token_end[3]
+    quote, backslash = _Finder(value, '"'), _Finder(value, "\\")
+    after_quote = _Finder(value, ";")  # compat32's cut after a quoted value
+    equals = _Finder(value, "=")
+    last_eq = k = -1
+    at = lower.find(wanted)
+    while at >= 0:
+        here, at = at, lower.find(wanted, at + 1)
+        if here and value[here - 1] not in _KEY_STOPS:
+            continue  # inside a word: no key starts here
+        eq = equals(here + len(wanted))
+        if eq < 0:
+            break
+        if eq != last_eq:  # where the key ends: before the blanks before `=`
+            last_eq = k = eq
+            while value[k - 1] in " \t":
+                k -= 1
+        if k - here > MAX_KEY:
+            continue  # a key too long
+        key = lower[here:k]
+        if any(c in key for c in _KEY_STOPS):
+            continue  # the key for this `=` starts later
+        if len(out) >= MAX_PARAMS:
+            raise OverLimit(f"more than {MAX_PARAMS} parameters in a Content-* header")
+        at = lower.find(wanted, eq + 1)
         i = eq + 1
         while i < n and value[i] in " \t":
             i += 1
         readings: list[str] = []
         if i < n and value[i] == '"':
-            unescaped, plain, after = _quoted(value, i)
+            unescaped, plain, after = _quoted(value, i, quote, backslash)
             readings += (unescaped, plain)
             # compat32: up to the next `;`, then one pair of quotes off.
-            cut = value.find(";", after)
+            cut = after_quote(after)
             segment = value[i : cut if cut >= 0 else n].strip(" \t")
             if len(segment) >= 2 and segment.endswith('"'):
                 segment = segment[1:-1].replace("\\\\", "\\").replace('\\"', '"')
             readings.append(segment)
         else:
-            end = i
-            while end < n and value[end] not in _TOKEN_END:
-                end += 1
+            end = _first(token_end, i, n)
             readings.append(value[i:end])
-            token = i
-            while token < end and value[token] not in _TSPECIALS:
-                token += 1
+            token = _first(specials, i, end)
             readings.append(value[i:token])
-            if "*" in value[i:token]:  # RFC 2231: "*" is no attribute-char either
-                readings.append(value[i : value.index("*", i)])
-            for sep in (";", ","):
-                if next_stop[sep] < i:
-                    found = value.find(sep, i)
-                    next_stop[sep] = found if found >= 0 else n
-            readings.append(value[i : next_stop[";"]].strip(" \t"))
-            readings.append(value[i : min(next_stop[";"], next_stop[","])].strip(" \t"))
+            star = value.find("*", i, token)
+            if star >= 0:  # RFC 2231: "*" is no attribute-char either
+                readings.append(value[i:star])
+            upto = semicolon(i)
+            upto = n if upto < 0 else upto
+            readings.append(value[i:upto].strip(" \t"))
+            either = _first((comma,), i, upto)
+            readings.append(value[i:either].strip(" \t"))
             if '"' in readings[-2]:
                 readings.append(readings[-2].replace('"', ""))  # a stray quote dropped
+        budget -= sum(len(r) for r in readings)
+        if budget < 0:
+            raise OverLimit("Content-* header parameters too entangled to read")
         out.append((key, readings))
-        eq = value.find("=", eq + 1)
+    if meter is not None:
+        meter.pairs -= len(out)
+        if meter.pairs < 0:
+            raise OverLimit(f"more than {MAX_PAIRS} parameters in Content-* headers")
     return out
 
 
-def _variants(value: str, words: bool = True) -> list[str]:
+def _first(finders: "list[_Finder] | tuple[_Finder, ...]", i: int, limit: int) -> int:
+    """The first place at or after i, before limit, that any finder finds
+    (else limit)."""
+    for find in finders:
+        at = find(i)
+        if 0 <= at < limit:
+            limit = at
+    return limit
+
+
+def _variants(value: str, meter: "Meter", words: bool = True) -> list[str]:
     """A header value as readers see it before reading its parameters: as
     it is, without comments, and (ripmime) with RFC 2047 words decoded."""
     out = [value]
     if "(" in value:
         out.append(_no_comments(value))
     if words and "=?" in value:
+        meter.spend((value,))
         out.append(rfc2047(value))
     return out
 
 
-def _quoted(value: str, i: int) -> tuple[str, str, int]:
+def _quoted(
+    value: str, i: int, quote: "_Finder | None" = None, backslash: "_Finder | None" = None
+) -> tuple[str, str, int]:
     """The quoted string at value[i] == '"': (backslashes undone, as
-    written, index after it).  An unclosed one runs to the end."""
+    written, index after it).  An unclosed one runs to the end.  (Finders
+    of value's quotes and backslashes may be given, to share.)"""
+    quote = quote or _Finder(value, '"')
+    backslash = backslash or _Finder(value, "\\")
     out = []
     j, n = i + 1, len(value)
     while j < n:
-        quote = value.find('"', j)
-        slash = value.find("\\", j, quote if quote >= 0 else n)
-        if slash >= 0:
+        closing = quote(j)
+        slash = backslash(j)
+        if 0 <= slash < (closing if closing >= 0 else n):
             out.append(value[j:slash] + value[slash + 1 : slash + 2])
             j = slash + 2
             continue
-        if quote < 0:
+        if closing < 0:
             break
-        out.append(value[j:quote])
-        return "".join(out), value[i + 1 : quote], quote + 1
+        out.append(value[j:closing])
+        return "".join(out), value[i + 1 : closing], closing + 1
     out.append(value[j:])
     return "".join(out), value[i + 1 :], n
 
 
-def param_readings(value: str, param: str) -> list[str]:
+def param_readings(value: str, param: str, meter: "Meter | None" = None) -> list[str]:
     """Every reading of parameter `param` in a header value, decoded."""
-    found = [pair for variant in _variants(value) for pair in pairs(variant, (param,))]
+    meter = meter or Meter()
+    found = [pair for variant in _variants(value, meter) for pair in pairs(variant, param, meter)]
     out: list[str] = []
     plain: list[str] = []
     whole: list[list[str]] = []
@@ -202,14 +293,15 @@ def param_readings(value: str, param: str) -> list[str]:
             elif number.isascii() and number.isdigit() and int(number) < 1000:
                 pieces.append((int(number), encoded, readings))
     for readings in whole:
+        meter.spend(readings)
         out += (rfc2231([(reading, True)]) for reading in readings)
-    if pieces:
-        for joined in _continuations(pieces):
-            out.append(rfc2231(joined))
+    for joined in _joins(pieces, value, meter):
+        out.append(rfc2231(joined))
     if len(whole) + len(pieces) > 1:
         # compat32 sorts every `param*...` it has (repeats too) by number
         # and value, undoes %XX in each, joins them, then reads the charset.
         every = [(0, True, readings) for readings in whole] + pieces
+        meter.spend([r for _, _, readings in every for r in readings])
         for index in range(max(len(readings) for _, _, readings in every)):
             chosen = sorted(
                 (number, readings[min(index, len(readings) - 1)], encoded)
@@ -222,11 +314,37 @@ def param_readings(value: str, param: str) -> list[str]:
                 out.append(rfc2231([(text, True)]))
             else:
                 out.append(as_text(_raw(text)))
+    plain = _distinct(plain)
+    meter.spend(plain)
     for reading in plain:
         out += _word_readings(reading)
         if reading.count("'") >= 2:  # Python's default policy: charset'lang'value
             out.append(rfc2231([(reading, True)]))
     return _distinct(out)
+
+
+def _joins(
+    pieces: list[tuple[int, bool, list[str]]], value: str, meter: "Meter"
+) -> list[list[tuple[str, bool]]]:
+    """The distinct joins of RFC 2231 continuations (_continuations), paid
+    for: together at most READING_FACTOR times as long as the value."""
+    if not pieces:
+        return []
+    budget = READING_FACTOR * len(value) + 4096
+    seen = set()
+    out = []
+    for joined in _continuations(pieces):
+        key = tuple(joined)
+        if key in seen:
+            continue
+        seen.add(key)
+        texts = [text for text, _ in joined]
+        budget -= sum(len(text) for text in texts)
+        if budget < 0:
+            raise OverLimit("RFC 2231 continuations in a Content-* header too entangled to read")
+        meter.spend(texts)
+        out.append(joined)
+    return out
 
 
 def _continuations(pieces: list[tuple[int, bool, list[str]]]) -> list[list[tuple[str, bool]]]:
@@ -263,7 +381,7 @@ def _continuations(pieces: list[tuple[int, bool, list[str]]]) -> list[list[tuple
     return out
 
 
-def whole_value_readings(value: str) -> list[str]:
+def whole_value_readings(value: str, meter: "Meter | None" = None) -> list[str]:
     """A header whose whole value is a name (Content-Name, X-Sun-Data-Name)."""
     value = value.strip(" \t")
     readings = [value]
@@ -273,6 +391,8 @@ def whole_value_readings(value: str) -> list[str]:
     readings.append(value.split(";")[0].strip(" \t"))
     for reading in list(readings):  # Content-Location: the last path segment
         readings.append(reading.replace("\\", "/").rstrip(" ").rsplit("/", 1)[-1])
+    readings = _distinct(readings)
+    (meter or Meter()).spend(readings)
     out = []
     for reading in readings:
         out += _word_readings(reading)
@@ -346,13 +466,15 @@ def _no_comments(text: str) -> str:
     return "".join(out)
 
 
-def boundary_readings(value: str) -> list[bytes]:
+def boundary_readings(value: str, meter: "Meter | None" = None) -> list[bytes]:
     """Every boundary a reader may take from a Content-Type value, as the
     bytes that delimit the parts (no RFC 2047: `=` and `?` are boundary
     characters)."""
+    meter = meter or Meter()
     out = []
     pieces: list[tuple[int, bool, list[str]]] = []
-    for key, readings in (p for v in _variants(value, False) for p in pairs(v, ("boundary",))):
+    variants = _variants(value, meter, words=False)
+    for key, readings in (p for v in variants for p in pairs(v, "boundary", meter)):
         if key == "boundary":
             for reading in readings:
                 out.append(_raw(reading))
@@ -361,16 +483,13 @@ def boundary_readings(value: str) -> list[bytes]:
             rest = key[len("boundary*") :]
             number = rest.rstrip("*")
             if not number:
+                meter.spend(readings[:1])
                 out.append(rfc2231([(readings[0], True)]).encode("utf-8", "surrogatepass"))
             elif number.isascii() and number.isdigit() and int(number) < 1000:
                 pieces.append((int(number), rest.endswith("*"), readings))
-    for joined in _continuations(pieces) if pieces else ():
+    for joined in _joins(pieces, value, meter):
         out.append(rfc2231(joined).encode("utf-8", "surrogatepass"))
-    distinct: list[bytes] = []
-    for boundary in out:
-        if boundary and boundary not in distinct:
-            distinct.append(boundary)
-    return distinct
+    return list(dict.fromkeys(b for b in out if b))
 
 
 # --- RFC 2231 and RFC 2047 --------------------------------------------------------
@@ -419,23 +538,26 @@ def rfc2047(value: str, mode: str = "words") -> str:
     # The run of adjacent words being gathered: (charset, kind, encoded text
     # or decoded bytes, the words as written).
     run: tuple[str, str, bytes, str] | None = None
+    # Each search resumes where the last one of its kind stopped.
+    opening, question, closing = _Finder(value, "=?"), _Finder(value, "?"), _Finder(value, "?=")
+    more = _Finder(value, "?=")  # Python's: the `?=` after one followed by =XX
     while True:
-        start = value.find("=?", search)
+        start = opening(search)
         if start < 0:
             break
         search = start + 2
         if mode == "python":
-            word = _python_word(value, start)
+            word = _python_word(value, start, closing, more)
             if word is None:
                 continue
             charset, kind, encoded, end = word
         else:
-            q1 = value.find("?", start + 2)
+            q1 = question(start + 2)
             if q1 < 0:
                 break  # no word can start here or later
             if q1 + 2 >= len(value) or value[q1 + 2] != "?":
                 continue
-            end = value.find("?=", q1 + 3)
+            end = closing(q1 + 3)
             if end < 0:
                 break  # nothing later can close a word either
             charset = value[start + 2 : q1]
@@ -474,22 +596,25 @@ def rfc2047(value: str, mode: str = "words") -> str:
     return "".join(out)
 
 
-def _python_word(value: str, start: int) -> tuple[str, str, str, int] | None:
+def _python_word(
+    value: str, start: int, closing: "_Finder", more: "_Finder"
+) -> tuple[str, str, str, int] | None:
     """The encoded word at value[start:] as Python's header parser cuts it
     (at the first `?=`, unless =XX follows): (charset, kind, text, where
-    its `?=` is), or None."""
-    cut = value.find("?=", start + 2)
+    its `?=` is), or None.  (closing and more find `?=` in value.)"""
+    cut = closing(start + 2)
     if cut < 0:
         return None
-    token = value[start + 2 : cut]
-    after = value[cut + 2 :]
-    if len(after) > 1 and after[0] in _HEXTEXT and after[1] in _HEXTEXT and token.count("?") < 2:
-        more = after.find("?=")
-        if more < 0:
+    if (
+        cut + 3 < len(value)
+        and value[cut + 2] in _HEXTEXT
+        and value[cut + 3] in _HEXTEXT
+        and value.find("?", value.find("?", start + 2, cut) + 1, cut) < 0
+    ):  # (fewer than two `?` before the cut: found in C, near the start)
+        cut = more(cut + 2)
+        if cut < 0:
             return None
-        token += "?=" + after[:more]
-        cut += 2 + more
-    fields = token.split("?")
+    fields = value[start + 2 : cut].split("?")
     if len(fields) != 3:
         return None
     return fields[0], fields[1].upper(), fields[2], cut

@@ -84,6 +84,7 @@ class Names:
         self.stop_at_limit = stop_at_limit
         self.done = False  # blocked, or a limit with stop_at_limit
         self.headers = 0  # header blocks read, for MAX_PARTS
+        self.meter = headers.Meter()  # the header reading left
         # extract(): where each leaf part's decoded body is written.
         self.parts = parts
 
@@ -319,14 +320,23 @@ class _Walker:
         (added), the boundaries (known from now on), the rest in a _Part."""
         fields = headers.fields(self.header)
         names = self.names
-        found = headers.names(fields)
+        try:
+            found = headers.names(fields, names.meter)
+        except headers.OverLimit as e:
+            names.limit(str(e))
+            found = []
         for name in found:
             names.add(name)
         types: set[str] = set()
         for value in fields.get("content-type", []):
             readings = headers.type_readings(value)
             types |= readings
-            for boundary in headers.boundary_readings(value):
+            try:
+                boundaries = headers.boundary_readings(value, names.meter)
+            except headers.OverLimit as e:
+                names.limit(str(e))
+                boundaries = []
+            for boundary in boundaries:
                 self._add_boundary(boundary, "multipart/digest" in readings)
         if not types or not any("/" in t for t in types):
             types.add("message/rfc822" if self.digest else "text/plain")
