@@ -302,6 +302,68 @@ def uuencode_in_a_binary_part(name: str) -> bytes:
     return msg(mixed("b", TEXT, part))
 
 
+# --- charsets a reader does not know, or maps elsewhere ---------------------------
+
+
+def unknown_charset_rfc2231(name: str) -> bytes:
+    # Python's punycode codec makes "" of the name; TB (ConvertStringToUTF8:
+    # an unknown label, ASCII bytes kept), MimeKit (falls back to Latin-1)
+    # and ripmime (ignores the charset) show it.
+    return msg(
+        mixed("b", TEXT, att(f"Content-Disposition: attachment; filename*=punycode''{name}"))
+    )
+
+
+def ascii_word_in_utf16(name: str) -> bytes:
+    # Python decodes the word as UTF-16 (no name); TB keeps ASCII bytes as
+    # they are, ripmime ignores the charset.
+    return msg(
+        mixed("b", TEXT, att(f'Content-Disposition: attachment; filename="=?utf-16?Q?{name}?="'))
+    )
+
+
+def boundary_in_ebcdic(name: str) -> bytes:
+    # TB and ripmime take an ASCII boundary*= as it is; Python decodes cp037.
+    part = att(f"Content-Disposition: attachment; filename={name}")
+    return msg(f"Content-Type: multipart/mixed; boundary*=cp037''zz\n\n--zz\n{part}\n--zz--\n")
+
+
+def code_page_1200(name: str) -> bytes:
+    # MimeKit reads cpNNNN as a .NET code page: 1200 is UTF-16LE, which
+    # Python does not know by that name.
+    value = "".join(f"%{b:02X}" for b in name.encode("utf-16-le"))
+    return msg(mixed("b", TEXT, att(f"Content-Disposition: attachment; filename*=cp1200''{value}")))
+
+
+def inner_message(name: str) -> str:
+    part = att(f"Content-Disposition: attachment; filename={name}")
+    return "From: x@example.org\nSubject: fwd\nMIME-Version: 1.0\n" + mixed("inner", TEXT, part)
+
+
+def rfc822_headers_as_message(name: str) -> bytes:
+    # MimeKit parses text/rfc822-headers as a whole message (TextRfc822Headers).
+    return msg(mixed("b", TEXT, "Content-Type: text/rfc822-headers\n\n" + inner_message(name)))
+
+
+def blanks_around_the_slash(name: str) -> bytes:
+    # MimeKit's ContentType.TryParse skips blanks around the `/`.
+    return msg(mixed("b", TEXT, "Content-Type: message / rfc822\n\n" + inner_message(name)))
+
+
+def encoded_word_type(name: str) -> bytes:
+    # Python's default policy decodes the word: message/rfc822.
+    part = "Content-Type: =?utf-8?q?message/rfc822?=\n\n" + inner_message(name)
+    return msg(mixed("b", TEXT, part))
+
+
+def encoded_word_boundary(name: str) -> bytes:
+    # Python's default policy decodes an encoded word even inside quotes.
+    part = att(f"Content-Disposition: attachment; filename={name}")
+    return msg(
+        f'Content-Type: multipart/mixed; boundary="=?utf-8?q?zz?="\n\n--zz\n{part}\n--zz--\n'
+    )
+
+
 CASES: dict[str, Case] = {
     fn.__name__: fn
     for fn in (
@@ -314,6 +376,9 @@ CASES: dict[str, Case] = {
         duplicate_params, split_base64_words, split_q_escape, bare_cr, mixed_line_ends,
         boundary_longer_than_a_chunk, header_line_cut_by_a_cr, content_name_header,
         x_sun_data_name, content_location, yenc, binhex, uuencode_in_a_binary_part,
+        unknown_charset_rfc2231, ascii_word_in_utf16, boundary_in_ebcdic, code_page_1200,
+        rfc822_headers_as_message, blanks_around_the_slash, encoded_word_type,
+        encoded_word_boundary,
     )
 }  # fmt: skip
 

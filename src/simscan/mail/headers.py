@@ -294,9 +294,10 @@ def param_readings(value: str, param: str, meter: "Meter | None" = None) -> list
                 pieces.append((int(number), encoded, readings))
     for readings in whole:
         meter.spend(readings)
-        out += (rfc2231([(reading, True)]) for reading in readings)
+        for reading in readings:
+            out += rfc2231_readings([(reading, True)])
     for joined in _joins(pieces, value, meter):
-        out.append(rfc2231(joined))
+        out += rfc2231_readings(joined)
     if len(whole) + len(pieces) > 1:
         # compat32 sorts every `param*...` it has (repeats too) by number
         # and value, undoes %XX in each, joins them, then reads the charset.
@@ -311,7 +312,7 @@ def param_readings(value: str, param: str, meter: "Meter | None" = None) -> list
                 _percent(v).decode("latin-1") if encoded else v for _, v, encoded in chosen
             )
             if any(encoded for _, _, encoded in chosen):
-                out.append(rfc2231([(text, True)]))
+                out += rfc2231_readings([(text, True)])
             else:
                 out.append(as_text(_raw(text)))
     plain = _distinct(plain)
@@ -319,7 +320,7 @@ def param_readings(value: str, param: str, meter: "Meter | None" = None) -> list
     for reading in plain:
         out += _word_readings(reading)
         if reading.count("'") >= 2:  # Python's default policy: charset'lang'value
-            out.append(rfc2231([(reading, True)]))
+            out += rfc2231_readings([(reading, True)])
     return _distinct(out)
 
 
@@ -409,6 +410,7 @@ def _word_readings(text: str) -> list[str]:
             rfc2047(text),
             rfc2047(text, "join"),
             rfc2047(text, "python"),
+            rfc2047(text, "raw"),
             as_text(_raw(text)),
         ]
     )
@@ -424,10 +426,15 @@ def _distinct(values: list[str]) -> list[str]:
     return out
 
 
-def type_readings(value: str) -> set[str]:
-    """The media types a reader may take from a Content-Type value."""
+def type_readings(value: str, meter: "Meter | None" = None) -> set[str]:
+    """The media types a reader may take from a Content-Type value: as
+    written, and (Python's default policy) with RFC 2047 words decoded."""
     value = value.replace("\t", " ")
-    heads = {value.split(";")[0], value.split(";")[0].split(",")[0]}
+    values = [value]
+    if "=?" in value:
+        (meter or Meter()).spend((value,))
+        values.append(rfc2047(value, "python"))
+    heads = {h for v in values for h in (v.split(";")[0], v.split(";")[0].split(",")[0])}
     heads |= {h.strip(" ").split(" ")[0] for h in list(heads) if h.strip(" ")}
     out = set()
     for head in heads:
@@ -435,6 +442,8 @@ def type_readings(value: str) -> set[str]:
         if not head:
             continue
         out.add(head)
+        if "/" in head:  # MimeKit: blanks around the `/` go
+            out.add("/".join(side.strip(" ") for side in head.split("/", 1)))
         if "?" in head:
             out.add(head.rsplit("?", 1)[1])  # Thunderbird: what follows the last "?"
         if "/" not in head:
@@ -479,16 +488,21 @@ def boundary_readings(value: str, meter: "Meter | None" = None) -> list[bytes]:
             for reading in readings:
                 out.append(_raw(reading))
                 out.append(_raw(reading.rstrip(" \t")))
+            # Python's default policy decodes RFC 2047 words even in quotes.
+            words = _distinct([r for r in readings if "=?" in r])
+            meter.spend(words)
+            for reading in words:
+                out += (_utf8(rfc2047(reading, mode)) for mode in ("python", "words"))
         elif key.startswith("boundary*"):
             rest = key[len("boundary*") :]
             number = rest.rstrip("*")
             if not number:
                 meter.spend(readings[:1])
-                out.append(rfc2231([(readings[0], True)]).encode("utf-8", "surrogatepass"))
+                out += map(_utf8, rfc2231_readings([(readings[0], True)]))
             elif number.isascii() and number.isdigit() and int(number) < 1000:
                 pieces.append((int(number), rest.endswith("*"), readings))
     for joined in _joins(pieces, value, meter):
-        out.append(rfc2231(joined).encode("utf-8", "surrogatepass"))
+        out += map(_utf8, rfc2231_readings(joined))
     return list(dict.fromkeys(b for b in out if b))
 
 
@@ -497,6 +511,18 @@ def boundary_readings(value: str, meter: "Meter | None" = None) -> list[bytes]:
 
 def rfc2231(pieces: list[tuple[str, bool]]) -> str:
     """Join RFC 2231 pieces; the first encoded one names the charset."""
+    return _decode(*_rfc2231_bytes(pieces))
+
+
+def rfc2231_readings(pieces: list[tuple[str, bool]]) -> list[str]:
+    """The joined pieces in their charset, and with it ignored: the bytes
+    as they are (Thunderbird and MimeKit where the charset is unknown to
+    them or maps ASCII elsewhere, ripmime always)."""
+    data, charset = _rfc2231_bytes(pieces)
+    return _distinct([_decode(data, charset), as_text(data)])
+
+
+def _rfc2231_bytes(pieces: list[tuple[str, bool]]) -> tuple[bytes, str]:
     charset = "us-ascii"
     data = bytearray()
     for index, (value, encoded) in enumerate(pieces):
@@ -506,7 +532,7 @@ def rfc2231(pieces: list[tuple[str, bool]]) -> str:
         if index == 0 and value.count("'") >= 2:
             charset, _lang, value = value.split("'", 2)
         data += _percent(value)
-    return _decode(bytes(data), charset or "us-ascii")
+    return bytes(data), charset or "us-ascii"
 
 
 def _percent(value: str) -> bytes:
@@ -530,7 +556,8 @@ def rfc2047(value: str, mode: str = "words") -> str:
     a base64 group or a =XX escape); "python", as Python's default policy:
     a =XX that is no escape stays as written, a word that does not decode
     is its encoded text, and the bytes of adjacent words of one charset are
-    joined before the charset decodes them."""
+    joined before the charset decodes them; "raw", as "words" with the
+    charset ignored (ripmime; Thunderbird when the bytes are ASCII)."""
     out: list[str] = []
     pos = 0  # everything before pos is in out
     search = 0
@@ -566,6 +593,8 @@ def rfc2047(value: str, mode: str = "words") -> str:
         charset = charset.partition("*")[0]
         if not charset or any(c in charset for c in " \t=") or kind not in "BQ":
             continue
+        if mode == "raw":
+            charset = ""  # _decode: the bytes as they are
         text = _raw(encoded)
         written = value[start : end + 2]
         if mode == "python":
@@ -574,14 +603,19 @@ def rfc2047(value: str, mode: str = "words") -> str:
             data = _word_bytes(kind, text, python=True)
             text = text if data is None else data
             kind = "-"  # bytes now: any two words of one charset join
-        elif mode == "words":
+        elif mode in ("words", "raw"):
             data = _word_bytes(kind, text)
             if data is None:
                 continue  # not a word after all
             text, kind = data, "-"
         between = value[pos:start]
         adjacent = after_word == pos and not between.strip()
-        if run is not None and adjacent and run[:2] == (charset.lower(), kind) and mode != "words":
+        if (
+            run is not None
+            and adjacent
+            and run[:2] == (charset.lower(), kind)
+            and mode in ("join", "python")
+        ):
             run = (run[0], kind, run[2] + text, run[3] + value[pos : end + 2])
         else:
             if run is not None:
@@ -661,12 +695,29 @@ def _q_escapes(text: bytes) -> bytes:
     return bytes(out)
 
 
+# Charsets Python has no codec for under these names, as MimeKit maps them
+# (.NET code pages); Python's own names for the rest.
+_CODE_PAGES = {"1200": "utf-16-le", "1201": "utf-16-be", "12000": "utf-32-le",
+               "12001": "utf-32-be", "65000": "utf-7", "65001": "utf-8"}  # fmt: skip
+_CHARSETS = {"unicode": "utf-16-le", "iso-10646-ucs-2": "utf-16-be", "ucs-2": "utf-16-le"}
+
+
 def _decode(data: bytes, charset: str) -> str:
+    """Bytes in a charset as text; "" for none: as_text."""
+    charset = charset.strip().lower()
+    if not charset:
+        return as_text(data)
+    number = charset.removeprefix("cp").removeprefix("windows-")
+    charset = _CODE_PAGES.get(number, _CHARSETS.get(charset, charset))
     try:
-        return data.decode(charset.strip() or "us-ascii", "replace")
+        return data.decode(charset, "replace")
     except (LookupError, UnicodeError, ValueError, TypeError):
         # Unknown, or a codec that is not for text (idna, punycode...).
         return as_text(data)
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _raw(text: str) -> bytes:

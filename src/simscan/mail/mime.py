@@ -329,13 +329,13 @@ class _Walker:
             names.add(name)
         types: set[str] = set()
         for value in fields.get("content-type", []):
-            readings = headers.type_readings(value)
-            types |= readings
             try:
+                readings = headers.type_readings(value, names.meter)
                 boundaries = headers.boundary_readings(value, names.meter)
             except headers.OverLimit as e:
                 names.limit(str(e))
-                boundaries = []
+                readings, boundaries = set(), []
+            types |= readings
             for boundary in boundaries:
                 self._add_boundary(boundary, "multipart/digest" in readings)
         if not types or not any("/" in t for t in types):
@@ -344,7 +344,9 @@ class _Walker:
         for value in fields.get("content-transfer-encoding", [""]):
             encodings |= headers.encoding_readings(value)
         return _Part(
+            # MimeKit parses text/rfc822-headers as a whole message.
             message=any(t.startswith("message/") for t in types)
+            or "text/rfc822-headers" in types
             or any(n.lower().rstrip(" .").endswith(".eml") for n in found),
             text=any(t.startswith("text/") or "/" not in t for t in types),
             multipart=all(t.startswith("multipart/") for t in types if "/" in t),
