@@ -9,6 +9,7 @@ the C simscan used.  Written from the RFCs and those readers' code.
 """
 
 import base64
+import binascii
 from collections.abc import Callable
 
 Case = Callable[[str], bytes]
@@ -364,6 +365,54 @@ def encoded_word_boundary(name: str) -> bytes:
     )
 
 
+# --- ripmime's second look: a leaf part whose body starts like a message -------
+
+
+def entity(name: str) -> str:
+    """A MIME entity with MIME-Version and one more header: ripmime's test."""
+    return "MIME-Version: 1.0\n" + att(f"Content-Disposition: attachment; filename={name}")
+
+
+def decoded_attachment_is_a_message(name: str) -> bytes:
+    # ripmime decodes the picture, finds it starts like a message and
+    # unpacks it again (MIME_unpack_stage2).
+    part = (
+        "Content-Type: image/png\nContent-Disposition: attachment; filename=photo.png\n"
+        f"Content-Transfer-Encoding: base64\n\n{b64(entity(name).encode())}"
+    )
+    return msg(mixed("b", TEXT, part))
+
+
+def text_body_is_a_message(name: str) -> bytes:
+    # A single text part: ripmime writes the body out, then unpacks it.
+    return msg("Content-Type: text/plain\n\n" + entity(name))
+
+
+def raw_attachment_is_a_message(name: str) -> bytes:
+    # An octet-stream left as it is: the same second look.
+    return msg(mixed("b", TEXT, "Content-Type: application/octet-stream\n\n" + entity(name)))
+
+
+def uuencoded_eml(name: str) -> bytes:
+    # Content-Transfer-Encoding: x-uuencode: ripmime, TB and Python decode it;
+    # the .eml inside is a message.
+    data = inner_message(name).encode()
+    lines = "".join(binascii.b2a_uu(data[i : i + 45]).decode() for i in range(0, len(data), 45))
+    part = (
+        "Content-Type: application/octet-stream; name=fwd.eml\n"
+        f"Content-Transfer-Encoding: x-uuencode\n\nbegin 644 fwd.eml\n{lines}`\nend\n"
+    )
+    return msg(mixed("b", TEXT, part))
+
+
+def encoding_named_in_passing(name: str) -> bytes:
+    # ripmime takes any value with "base64" in it for base64.
+    part = "Content-Type: message/rfc822\nContent-Transfer-Encoding: x-base64-ish\n\n" + b64(
+        inner_message(name).encode()
+    )
+    return msg(mixed("b", TEXT, part))
+
+
 CASES: dict[str, Case] = {
     fn.__name__: fn
     for fn in (
@@ -378,7 +427,8 @@ CASES: dict[str, Case] = {
         x_sun_data_name, content_location, yenc, binhex, uuencode_in_a_binary_part,
         unknown_charset_rfc2231, ascii_word_in_utf16, boundary_in_ebcdic, code_page_1200,
         rfc822_headers_as_message, blanks_around_the_slash, encoded_word_type,
-        encoded_word_boundary,
+        encoded_word_boundary, decoded_attachment_is_a_message, text_body_is_a_message,
+        raw_attachment_is_a_message, uuencoded_eml, encoding_named_in_passing,
     )
 }  # fmt: skip
 

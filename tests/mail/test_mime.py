@@ -989,3 +989,85 @@ def test_a_long_key_is_no_key() -> None:
     assert names_of(message(f"Content-Type: a/b; filename*0{zeros}1=b.exe")) == []
     # A wanted key of MAX_KEY (a continuation number with leading zeros) counts.
     assert names_of(message(f"Content-Type: a/b; filename*{zeros}1=b.exe")) == ["b.exe"]
+
+
+# --- ripmime's second look at a leaf part (MIME_is_file_RFC822) ---------------
+
+ENTITY = b"Content-Type: a/b; name=x.exe\n\nbody\n"
+
+
+def leaf(body: bytes, headers: bytes = b"Content-Type: text/plain\n") -> bytes:
+    return b"From: a@example.org\nSubject: s\n" + headers + b"\n" + body
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        (b"MIME-Version: 1.0\n" + ENTITY, True),
+        (b"Content-Type: a/b; name=x.exe\nMIME-VERSION: 1.0\n\nbody\n", True),  # any order, case
+        (b"mime-version: 1.0\nfrom: x\nContent-Type: a/b; name=x.exe\n\nb\n", True),
+        (ENTITY, False),  # no MIME-Version
+        (b"MIME-Version: 1.0\nX-Type: a/b; name=x.exe\n", False),  # no second mark
+        (b"MIME-Version: 1.0\nSubject: \n" + ENTITY, True),  # Subject: counts
+        (b"MIME-Version: 1.0\nReceived: by x\nX: a/b; name=x.exe\n", False),  # marks, no name
+        (b"hello\n\nMIME-Version: 1.0\n" + ENTITY, False),  # a blank line ends the look
+        (b"hello\r\n\r\nMIME-Version: 1.0\n" + ENTITY, False),
+        (b"hello\rMIME-Version: 1.0\n" + ENTITY, False),  # a CR ends no line for fgets
+        # fgets reads 1023 bytes at a time: a mark there starts a line...
+        (b"x" * 1023 + b"MIME-Version: 1.0\n" + ENTITY, True),
+        (b"x" * 1022 + b"MIME-Version: 1.0\n" + ENTITY, False),
+        # ... and a line of exactly 1023 bytes is followed by a blank one.
+        (b"x" * 1023 + b"\nMIME-Version: 1.0\n" + ENTITY, False),
+        (b"x" * 1024 + b"\nMIME-Version: 1.0\n" + ENTITY, True),
+        # 100 lines are looked at.
+        (b"x\n" * 98 + b"MIME-Version: 1.0\n" + ENTITY, True),
+        (b"x\n" * 99 + b"MIME-Version: 1.0\n" + ENTITY, False),
+    ],
+)
+@pytest.mark.parametrize(
+    "encoding",
+    [b"", b"Content-Transfer-Encoding: base64\n", b"Content-Transfer-Encoding: quoted-printable\n"],
+)
+@pytest.mark.parametrize("kind", [b"text/plain", b"application/octet-stream", b"image/png"])
+def test_a_leaf_that_starts_like_a_message_is_read_as_one(
+    body: bytes, found: bool, encoding: bytes, kind: bytes
+) -> None:
+    if b"base64" in encoding:
+        body = base64.encodebytes(body)
+    elif encoding:
+        body = binascii.b2a_qp(body)
+    raw = leaf(body, b"Content-Type: " + kind + b"\n" + encoding)
+    for chunk in (CHUNK, 7):
+        assert ("x.exe" in names_of(raw, chunk)) is found, chunk
+
+
+def test_a_leaf_read_as_a_message_goes_on_to_the_next_part() -> None:
+    inner = b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="i"\n\n--i\n' + ENTITY
+    raw = message(
+        b"Content-Type: image/png\nContent-Transfer-Encoding: base64",
+        body=base64.encodebytes(inner),
+    )
+    raw = raw.replace(b"--=_b--", b'--=_b\nContent-Type: a/b; name="next.scr"\n\n--=_b--')
+    assert names_of(raw)[-2:] == ["x.exe", "next.scr"]
+
+
+def test_a_big_attachment_is_decoded_only_as_far_as_the_look() -> None:
+    # (The decoder lets go once the look is done: the rest is skipped.)
+    body = base64.encodebytes(b"\x89PNG\r\n" + bytes(range(256)) * 40000)
+    names = walk(
+        io.BytesIO(leaf(body, b"Content-Type: image/png\nContent-Transfer-Encoding: base64\n")),
+        (b".exe",),
+    )
+    assert (names.found, names.truncated) == ([], [])
+
+
+@pytest.mark.parametrize("encoding", ["x-uuencode", "uuencode", "x-uue", "uue", "X-UUEncode (old)"])
+def test_uuencoded_bodies_are_decoded(encoding: str) -> None:
+    data = b"MIME-Version: 1.0\n" + ENTITY
+    lines = b"".join(binascii.b2a_uu(data[i : i + 45]) for i in range(0, len(data), 45))
+    body = b"junk\nbegin 644 f.eml\n" + lines + b"`\nend\nmore\n"
+    raw = leaf(
+        body,
+        f"Content-Type: application/octet-stream\nContent-Transfer-Encoding: {encoding}\n".encode(),
+    )
+    assert sorted(names_of(raw)) == ["f.eml", "x.exe"]

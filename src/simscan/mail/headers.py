@@ -451,12 +451,30 @@ def type_readings(value: str, meter: "Meter | None" = None) -> set[str]:
     return out
 
 
+_UUENCODE = ("x-uuencode", "uuencode", "x-uue", "uue")  # TB's and Python's names
+# ripmime's reading: the first of these found anywhere before a `;`.
+_RIPMIME_ENCODINGS = (("base64", "base64"), ("7bit", "7bit"), ("8bit", "8bit"),
+                      ("quoted-printable", "quoted-printable"), ("binary", "binary"),
+                      ("uu", "x-uuencode"), ("x-u", "x-uuencode"))  # fmt: skip
+
+
 def encoding_readings(value: str) -> set[str]:
-    """The transfer encodings a reader may take (lower-case; "" = none)."""
+    """The transfer encodings a reader may take (lower-case; "" = none);
+    uuencode under any of its names is "x-uuencode"."""
+    written = value.split(";")[0].lower()
     value = _no_comments(value.replace("\t", " ")).strip(" ").lower()
     out = {value, value.split(";")[0].strip(" ")}
     if value:
         out.add(value.split()[0])
+    if out & set(_UUENCODE):
+        out.add("x-uuencode")
+    for part, encoding in _RIPMIME_ENCODINGS:
+        if part in written:
+            out.add(encoding)
+            break
+    else:
+        if written.strip() == "u":
+            out.add("x-uuencode")
     return out
 
 

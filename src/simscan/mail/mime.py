@@ -55,6 +55,7 @@ _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 _NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
 _OCTAL = "01234567"
 _BLANK = (b"\n", b"\r\n", b"\r")
+_DECODED = ("base64", "quoted-printable", "x-uuencode")  # transfer encodings undone
 _YENC = b"=ybegin"
 _BINHEX = b"(This file must be converted with BinHex"
 # Lines of a body worth looking at without decoding it.
@@ -159,6 +160,8 @@ class _Walker:
     """A push parser for one message: fed lines (or pieces of long lines,
     or blocks of lines while a body is being decoded)."""
 
+    idle = False  # (a decoder's child that wants no more lines: _Sniff)
+
     def __init__(self, names: Names, depth: int, extracting: bool, message: bool = True) -> None:
         self.names = names
         self.depth = depth
@@ -177,6 +180,7 @@ class _Walker:
         self.header_size = 0
         self.keeping = False  # is the header line being read one we keep?
         self.decoders: list[_Decoder] = []
+        self.sniff: _Sniff | None = None  # is this raw leaf body a message?
         self.out: _PartFile | None = None  # extract(): this leaf's file
         self.text = _TextScan(names)
         names.headers += 1
@@ -186,6 +190,7 @@ class _Walker:
         if (
             self.state == _HEADERS
             or self.decoders
+            or self.sniff is not None
             or self.out is not None
             or self.text.binhex is not None
         ):
@@ -198,20 +203,44 @@ class _Walker:
             if hit is not None:
                 self._at_boundary(*hit)
                 return
-        for decoder in self.decoders:
-            decoder.feed(piece)
+        if self.decoders:
+            self._decode(piece)
         self.text.feed(piece, start)
         if self.state == _HEADERS:
             self._header_line(piece, start)
             return
         if self.out is not None:
             self.out.write(piece)
+        if self.sniff is not None:
+            self._sniff(piece, start)
 
     def block(self, data: bytes, start: bool) -> None:
         """Lines of a body being decoded (no boundary among them)."""
+        self._decode(data)
+        self.text.scan_block(data, start)
+
+    def _decode(self, data: bytes) -> None:
+        idle = False
         for decoder in self.decoders:
             decoder.feed(data)
-        self.text.scan_block(data, start)
+            idle |= decoder.child is None and decoder.out is None
+        if idle:  # nothing more wants this body decoded
+            self.decoders = [d for d in self.decoders if d.child or d.out]
+
+    def _sniff(self, piece: bytes, start: bool) -> None:
+        sniff = self.sniff
+        assert sniff is not None
+        sniff.line(piece, start)
+        if sniff.lines is None:
+            self.sniff = None
+            if sniff.message:
+                # It is one: its headers and body, read here (as a raw
+                # message/rfc822 part is), from its first line.
+                self._new_part(False)
+                for line, begins in sniff.taken:
+                    if self.names.done:
+                        break
+                    self.line(line, begins)
 
     def close(self) -> None:
         if self.state == _HEADERS and (self.header or self.header_size):
@@ -275,6 +304,7 @@ class _Walker:
         for decoder in self.decoders:
             decoder.close()
         self.decoders = []
+        self.sniff = None
         if self.out is not None:
             self.out.close()
             self.out = None
@@ -350,26 +380,30 @@ class _Walker:
             or any(n.lower().rstrip(" .").endswith(".eml") for n in found),
             text=any(t.startswith("text/") or "/" not in t for t in types),
             multipart=all(t.startswith("multipart/") for t in types if "/" in t),
-            decoded=[e for e in ("base64", "quoted-printable") if e in encodings],
-            raw=bool(encodings - {"base64", "quoted-printable"}),
+            decoded=[e for e in _DECODED if e in encodings],
+            raw=bool(encodings - set(_DECODED)),
         )
 
-    def _child(self, part: "_Part", extracting: bool) -> "_Walker | None":
-        """The walker for a decoded body that may hold names, if any."""
-        if not (part.message or part.text):
+    def _child(self, part: "_Part", extracting: bool) -> "_Walker | _Sniff | None":
+        """The walker for a decoded body that may hold names: a message's,
+        or a leaf's (ripmime's second look, with a text walker for text)."""
+        if part.message:
+            return _Walker(self.names, self.depth + 1, extracting, True)
+        if part.multipart:
             return None
-        return _Walker(self.names, self.depth + 1, extracting and part.message, part.message)
+        text = _Walker(self.names, self.depth + 1, False, False) if part.text else None
+        return _Sniff(self.names, self.depth + 1, text)
 
     def _early_body(self, piece: bytes) -> None:
         """The body as Python's email reads it: from this line (no header)."""
         part = self._read_headers()
-        if not part.decoded or not (part.message or part.text):
+        if not part.decoded or part.multipart:
             return
         if self.depth >= MAX_DEPTH:
             self.names.limit(f"encoded parts nested over {MAX_DEPTH}")
             return
         for encoding in part.decoded:
-            decoder = _Decoder(encoding == "base64", self._child(part, False), None)
+            decoder = _Decoder(encoding, self._child(part, False), None)
             decoder.feed(piece)
             self.decoders.append(decoder)
 
@@ -384,12 +418,12 @@ class _Walker:
         out = None
         if self.extracting and names.parts is not None and not part.message and not part.multipart:
             out = names.parts.open(names)  # a leaf: its body goes to a file
-        if part.decoded and (part.message or part.text or out is not None):
+        if part.decoded and not part.multipart:
             if self.depth < MAX_DEPTH:
                 for index, encoding in enumerate(part.decoded):
                     first = out if index == 0 else None
                     child = self._child(part, self.extracting)
-                    self.decoders.append(_Decoder(encoding == "base64", child, first))
+                    self.decoders.append(_Decoder(encoding, child, first))
                 out = None  # the decoder writes it
             else:
                 names.limit(f"encoded parts nested over {MAX_DEPTH}")
@@ -398,6 +432,9 @@ class _Walker:
             self._new_part(False)  # the attached message's own headers
         else:
             self.state = _BODY
+            if part.raw and not part.multipart:
+                # ripmime's second look at the body as it is.
+                self.sniff = _Sniff(names, self.depth, None, own=False)
 
 
 class _Part:
@@ -533,13 +570,103 @@ class _PartFile:
         self.f.close()
 
 
-class _Decoder:
-    """Decodes a base64 or quoted-printable body and feeds the result,
-    line by line, to a child parser (and writes it to `out`).  The result
-    never depends on how the body was cut into pieces."""
+# ripmime's MIME_is_file_RFC822: line starts it counts (each match, and two
+# of these match any one line that one does).
+_RFC822_MARKS = (b"received: ", b"from: ", b"subject: ", b"date: ", b"content-",
+                 b"content-", b"from: ", b"subject: ", b"date: ", b"boundary=",
+                 b"boundary=", b"mime-version")  # fmt: skip
+_FGETS = 1023  # ripmime reads lines of up to this many bytes
+_SNIFF_LINES = 100  # ... and looks at this many
 
-    def __init__(self, base64: bool, child: "_Walker | None", out: "_PartFile | None") -> None:
-        self.base64 = base64
+
+class _Sniff:
+    """ripmime's second look at a leaf part (MIME_is_file_RFC822): a body
+    whose first lines (up to 100 of up to 1023 bytes, up to a blank one)
+    start with `MIME-Version` and one more header it knows is unpacked
+    again as a message.  As a decoder's child it walks that message itself
+    (feeding a text part's own walker all along); on a raw body, the walker
+    does, from the lines `taken`."""
+
+    def __init__(self, names: Names, depth: int, text: "_Walker | None", own: bool = True) -> None:
+        self.names = names
+        self.depth = depth
+        self.text = text
+        self.own = own
+        self.lines: list[tuple[bytes, bool]] | None = []  # None: decided
+        self.taken: list[tuple[bytes, bool]] = []
+        self.message = False
+        self.walker: _Walker | None = None
+        self.count = 0  # ripmime's lines looked at
+        self.offset = 0  # bytes since the last LF
+        self.hits = 0
+        self.version = False
+
+    @property
+    def longest(self) -> int:
+        return max((w.longest for w in (self.text, self.walker) if w is not None), default=0)
+
+    @property
+    def idle(self) -> bool:
+        return self.lines is None and self.walker is None and self.text is None
+
+    def line(self, piece: bytes, start: bool) -> None:
+        if self.text is not None:
+            self.text.line(piece, start)
+        if self.walker is not None:
+            self.walker.line(piece, start)
+            return
+        if self.lines is None:
+            return
+        self.lines.append((piece, start))
+        verdict = self._look(piece)
+        if verdict is None:
+            return
+        taken, self.lines = self.lines, None
+        self.message = verdict
+        if not verdict:
+            return
+        if not self.own:
+            self.taken = taken
+            return
+        self.walker = _Walker(self.names, self.depth, False)
+        for line, begins in taken:
+            if self.names.done:
+                break
+            self.walker.line(line, begins)
+
+    def _look(self, piece: bytes) -> bool | None:
+        """Is it a message (None: not known yet)?"""
+        for at in range(-self.offset % _FGETS, len(piece), _FGETS):
+            head = piece[at : at + 12].lower()
+            if head[:1] in (b"\n", b"\r"):
+                return False  # a blank line: the headers, if any, ended
+            self.count += 1
+            self.hits += sum(head.startswith(mark) for mark in _RFC822_MARKS)
+            self.version = self.version or head.startswith(b"mime-version")
+            if self.version and self.hits >= 2:
+                return True
+            if self.count >= _SNIFF_LINES:
+                return False
+        self.offset = 0 if piece.endswith(b"\n") else self.offset + len(piece)
+        return None
+
+    def close(self) -> None:
+        for walker in (self.text, self.walker):
+            if walker is not None:
+                walker.close()
+
+
+class _Decoder:
+    """Decodes a base64, quoted-printable or uuencoded body and feeds the
+    result, line by line, to a child parser (and writes it to `out`).  The
+    result never depends on how the body was cut into pieces.  A child
+    that wants no more (idle) is let go."""
+
+    def __init__(
+        self, encoding: str, child: "_Walker | _Sniff | None", out: "_PartFile | None"
+    ) -> None:
+        self.base64 = encoding == "base64"
+        self.uu: bool | None = False if encoding == "x-uuencode" else None  # in a file?
         self.child = child
         self.out = out
         self.left = b""  # input not decoded yet (a partial group or line)
@@ -558,7 +685,32 @@ class _Decoder:
         if not cut:
             cut = len(data)
         self.left = data[cut:]
-        self._lines(binascii.a2b_qp(data[:cut]))
+        self._lines(self._text(data[:cut]))
+
+    def _text(self, data: bytes) -> bytes:
+        if self.uu is None:
+            return binascii.a2b_qp(data)
+        return self._uudecode(data)
+
+    def _uudecode(self, data: bytes) -> bytes:
+        """The files in uuencoded lines: from each `begin` line to `end`."""
+        out = bytearray()
+        for line in data.splitlines():
+            if not self.uu:
+                self.uu = line[:6].lower().startswith(b"begin")
+                continue
+            if line.strip() == b"end":
+                self.uu = False
+                continue
+            try:
+                out += binascii.a2b_uu(line)
+            except binascii.Error:
+                # Python's uu module: as many characters as the length says.
+                try:
+                    out += binascii.a2b_uu(line[: (((line[0] - 32) & 63) * 4 + 5) // 3])
+                except (binascii.Error, IndexError):
+                    pass
+        return bytes(out)
 
     def _base64(self, data: bytes, final: bool = False) -> bytes:
         """Decode whole groups of 4; `=` padding ends a group early (some
@@ -597,6 +749,11 @@ class _Decoder:
                 break
             self._emit(data[start:end])
             start = end
+            if self.child.idle:
+                self.child.close()
+                self.child = None
+                self.partial = b""
+                return
         rest = data[start:]
         limit = max(65536, self.child.longest + 8)
         while len(rest) >= limit:  # a long line: hand it on in pieces
@@ -613,7 +770,7 @@ class _Decoder:
         if self.base64:
             self._lines(self._base64(self.left, final=True))
         elif self.left:
-            self._lines(binascii.a2b_qp(self.left))
+            self._lines(self._text(self.left))
         self.left = b""
         if self.partial and self.child is not None:
             self._emit(self.partial)
