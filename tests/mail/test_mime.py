@@ -1071,3 +1071,20 @@ def test_uuencoded_bodies_are_decoded(encoding: str) -> None:
         f"Content-Type: application/octet-stream\nContent-Transfer-Encoding: {encoding}\n".encode(),
     )
     assert sorted(names_of(raw)) == ["f.eml", "x.exe"]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "found"),
+    [("base64", False), ("quoted-printable", True), ("7bit", True), ("base64 (or not)", True)],
+)
+def test_uuencode_lines_count_in_a_body_some_reader_reads_as_written(
+    encoding: str, found: bool
+) -> None:
+    # A base64 decoder (every reader's, for a body all take for base64)
+    # passes over a `begin` line: no reader sees it as text.
+    body = b"QUJD\nbegin 644 x.exe\nM\nend\nREVG\n"
+    raw = leaf(
+        body,
+        f"Content-Type: application/octet-stream\nContent-Transfer-Encoding: {encoding}\n".encode(),
+    )
+    assert ("x.exe" in names_of(raw)) is found

@@ -21,7 +21,7 @@ _LF = 0x0A
 
 
 class LineReader:
-    __slots__ = ("at_start", "buf", "chunk", "eof", "f", "hits", "limit", "pos")
+    __slots__ = ("at_start", "buf", "chunk", "cr", "eof", "f", "hits", "limit", "pos")
 
     def __init__(self, f: "BinaryIO", limit: int = 65536, chunk: int = CHUNK) -> None:
         self.f = f
@@ -35,6 +35,7 @@ class LineReader:
         # was searched from (-1: nowhere), so that a run of lines that match
         # one prefix does not rescan the buffer for the other each time.
         self.hits: dict[bytes, tuple[int, int]] = {}
+        self.cr = False  # is there a CR in buf? (most mail has none)
 
     def _fill(self) -> None:
         data = self.f.read(self.chunk)
@@ -43,6 +44,7 @@ class LineReader:
         self.buf = self.buf[self.pos :] + data
         self.pos = 0
         self.hits = {}
+        self.cr = b"\r" in self.buf
 
     def _next(self, needles: list[bytes]) -> int:
         """Where the first of `needles` next occurs in buf from pos, or -1."""
@@ -101,10 +103,16 @@ class LineReader:
     def skip(self, prefixes: tuple[bytes, ...]) -> None:
         """Move to the start of the next line that begins with one of
         `prefixes` (the current one counts), or to the end of the file."""
-        needles = [e + p for p in prefixes for e in (b"\n", b"\r")]
-        keep = max(len(n) for n in needles)
+        if not prefixes:
+            while not self.eof:
+                self._fill()
+            self.pos = len(self.buf)
+            return
+        lf = [b"\n" + p for p in prefixes]
+        keep = max(len(n) for n in lf)
         while True:
             buf, pos = self.buf, self.pos
+            needles = lf + [b"\r" + p for p in prefixes] if self.cr else lf
             if self.at_start:
                 if len(buf) - pos < keep and not self.eof:
                     self._fill()
@@ -132,10 +140,11 @@ class LineReader:
         `prefixes` (or a chunk's worth of them, or up to the end of the
         file when `prefixes` is empty); b"" when the current line is such a
         line, None at the end of the file."""
-        needles = [e + p for p in prefixes for e in (b"\n", b"\r")]
-        keep = max((len(n) for n in needles), default=1)
+        lf = [b"\n" + p for p in prefixes]
+        keep = max((len(n) for n in lf), default=1)
         while True:
             buf, pos = self.buf, self.pos
+            needles = lf + [b"\r" + p for p in prefixes] if self.cr else lf
             if len(buf) - pos <= keep and not self.eof:
                 self._fill()
                 continue

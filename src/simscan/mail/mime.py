@@ -183,6 +183,9 @@ class _Walker:
         self.sniff: _Sniff | None = None  # is this raw leaf body a message?
         self.out: _PartFile | None = None  # extract(): this leaf's file
         self.text = _TextScan(names)
+        # Could a name be in the text as written (uuencode, yEnc, BinHex)?
+        # Not in a body every reader takes for base64.
+        self.marks = True
         names.headers += 1
 
     def wants(self) -> tuple[bytes, ...] | None:
@@ -195,6 +198,8 @@ class _Walker:
             or self.text.binhex is not None
         ):
             return None
+        if not self.marks:
+            return (b"--",) if self.delimiters else ()
         return (b"--", *_TEXT_MARKS) if self.delimiters else _TEXT_MARKS
 
     def line(self, piece: bytes, start: bool) -> None:
@@ -205,7 +210,8 @@ class _Walker:
                 return
         if self.decoders:
             self._decode(piece)
-        self.text.feed(piece, start)
+        if self.marks:
+            self.text.feed(piece, start)
         if self.state == _HEADERS:
             self._header_line(piece, start)
             return
@@ -217,7 +223,8 @@ class _Walker:
     def block(self, data: bytes, start: bool) -> None:
         """Lines of a body being decoded (no boundary among them)."""
         self._decode(data)
-        self.text.scan_block(data, start)
+        if self.marks:
+            self.text.scan_block(data, start)
 
     def _decode(self, data: bytes) -> None:
         idle = False
@@ -297,6 +304,7 @@ class _Walker:
             self.names.limit(f"more than {MAX_PARTS} MIME parts")
             self.names.done = True
         self.state = _HEADERS
+        self.marks = True
         self.digest = digest
         self.early = False
 
@@ -428,6 +436,7 @@ class _Walker:
             else:
                 names.limit(f"encoded parts nested over {MAX_DEPTH}")
         self.out = out
+        self.marks = part.raw or part.decoded != ["base64"]
         if part.message and part.raw:
             self._new_part(False)  # the attached message's own headers
         else:
@@ -747,24 +756,28 @@ class _Decoder:
                 end = nl + 1
             else:
                 break
-            self._emit(data[start:end])
-            start = end
-            if self.child.idle:
-                self.child.close()
-                self.child = None
-                self.partial = b""
+            if self._emit(data[start:end]):
                 return
-        rest = data[start:]
+            start = end
         limit = max(65536, self.child.longest + 8)
-        while len(rest) >= limit:  # a long line: hand it on in pieces
-            self._emit(rest[:limit])
-            rest = rest[limit:]
-        self.partial = rest
+        while len(data) - start >= limit:  # a long line: hand it on in pieces
+            if self._emit(data[start : start + limit]):
+                return
+            start += limit
+        self.partial = data[start:]
 
-    def _emit(self, piece: bytes) -> None:
-        assert self.child is not None
-        self.child.line(piece, self.at_start)
+    def _emit(self, piece: bytes) -> bool:
+        """Hand a line on; True when the child wanted no more (let go)."""
+        child = self.child
+        assert child is not None
+        child.line(piece, self.at_start)
         self.at_start = piece.endswith((b"\n", b"\r"))
+        if not child.idle:
+            return False
+        child.close()
+        self.child = None
+        self.partial = b""
+        return True
 
     def close(self) -> None:
         if self.base64:
