@@ -1075,7 +1075,7 @@ def test_uuencoded_bodies_are_decoded(encoding: str) -> None:
 
 @pytest.mark.parametrize(
     ("encoding", "found"),
-    [("base64", False), ("quoted-printable", True), ("7bit", True), ("base64 (or not)", True)],
+    [("base64", False), ("quoted-printable", True), ("7bit", True), ("base64 junk", True)],
 )
 def test_uuencode_lines_count_in_a_body_some_reader_reads_as_written(
     encoding: str, found: bool
