@@ -661,15 +661,27 @@ def _python_word(
         cut + 3 < len(value)
         and value[cut + 2] in _HEXTEXT
         and value[cut + 3] in _HEXTEXT
-        and value.find("?", value.find("?", start + 2, cut) + 1, cut) < 0
-    ):  # (fewer than two `?` before the cut: found in C, near the start)
+        and _count(value, "?", start + 2, cut, 2) < 2
+    ):
         cut = more(cut + 2)
         if cut < 0:
             return None
-    fields = value[start + 2 : cut].split("?")
-    if len(fields) != 3:
+    if _count(value, "?", start + 2, cut, 3) != 2:
         return None
-    return fields[0], fields[1].upper(), fields[2], cut
+    q1 = value.find("?", start + 2, cut)
+    q2 = value.find("?", q1 + 1, cut)
+    return value[start + 2 : q1], value[q1 + 1 : q2].upper(), value[q2 + 1 : cut], cut
+
+
+def _count(value: str, sub: str, lo: int, hi: int, most: int) -> int:
+    """How many `sub` there are in value[lo:hi], counting up to `most`:
+    the search stops there, so it reads only as far as it must."""
+    n = 0
+    at = value.find(sub, lo, hi)
+    while at >= 0 and n < most:
+        n += 1
+        at = value.find(sub, at + 1, hi)
+    return n
 
 
 _HEXTEXT = "0123456789abcdefABCDEF"

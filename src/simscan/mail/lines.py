@@ -48,17 +48,22 @@ class LineReader:
 
     def _next(self, needles: list[bytes]) -> int:
         """Where the first of `needles` next occurs in buf from pos, or -1."""
-        pos, best = self.pos, -1
+        best = -1
         for needle in needles:
-            cached = self.hits.get(needle)
-            if cached is not None and cached[0] <= pos and (cached[1] < 0 or cached[1] >= pos):
-                hit = cached[1]
-            else:
-                hit = self.buf.find(needle, pos)
-                self.hits[needle] = (pos, hit)
+            hit = self._find(needle)
             if hit >= 0 and (best < 0 or hit < best):
                 best = hit
         return best
+
+    def _find(self, needle: bytes) -> int:
+        """Where `needle` next occurs in buf from pos, or -1 (cached)."""
+        pos = self.pos
+        cached = self.hits.get(needle)
+        if cached is not None and cached[0] <= pos and (cached[1] < 0 or cached[1] >= pos):
+            return cached[1]
+        hit = self.buf.find(needle, pos)
+        self.hits[needle] = (pos, hit)
+        return hit
 
     def _cut(self, end: int) -> int:
         """`end`, moved past an LF that completes a CRLF before it."""
@@ -78,7 +83,9 @@ class LineReader:
         while True:
             buf, pos = self.buf, self.pos
             stop = pos + self.limit
-            nl = buf.find(b"\n", pos, stop)
+            nl = self._find(b"\n")  # cached: a run of CR lines reads it once
+            if nl >= stop:
+                nl = -1
             cr = buf.find(b"\r", pos, nl if nl >= 0 else stop)
             if cr >= 0:
                 if cr + 1 == len(buf) and not self.eof:

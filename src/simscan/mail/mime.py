@@ -745,8 +745,10 @@ class _Decoder:
             return
         data = self.partial + data
         start = 0
+        nl = data.find(b"\n")
         while not self.child.names.done:
-            nl = data.find(b"\n", start)
+            if 0 <= nl < start:  # (found once for a run of CR lines)
+                nl = data.find(b"\n", start)
             cr = data.find(b"\r", start, nl if nl >= 0 else len(data))
             if cr >= 0:
                 if cr + 1 == len(data):
