@@ -413,6 +413,50 @@ def encoding_named_in_passing(name: str) -> bytes:
     return msg(mixed("b", TEXT, part))
 
 
+# --- the second review's ------------------------------------------------------------
+
+
+def python_blank_before_key(name: str) -> bytes:
+    # compat32 and default strip every str.isspace() blank around a key.
+    return msg(mixed("b", TEXT, att(f"Content-Disposition: attachment;\x0cfilename={name}")))
+
+
+def python_blank_boundary(name: str) -> bytes:
+    part = att(f"Content-Disposition: attachment; filename={name}")
+    return msg(f'Content-Type: multipart/mixed;\x1fboundary="zz"\n\n--zz\n{part}\n--zz--\n')
+
+
+def parameter_without_equals(name: str) -> bytes:
+    # ripmime (MIMEH_parse_header_parameter): a missing `=` is only a defect.
+    return msg(mixed("b", TEXT, att(f"Content-Disposition: attachment; filename {name}")))
+
+
+def single_quoted_name(name: str) -> bytes:
+    # ripmime takes surrounding quotes off, single ones too.
+    return msg(mixed("b", TEXT, att(f"Content-Disposition: attachment; filename='{name}'")))
+
+
+def question_mark_in_a_quoted_name(name: str) -> bytes:
+    # ripmime's FNFILTER_filter cuts a name at its first `?`.
+    return msg(mixed("b", TEXT, att(f'Content-Disposition: attachment; filename="{name}?.txt"')))
+
+
+def mht_attachment(name: str) -> bytes:
+    # ripmime unpacks a part named *.mht* as a message once decoded.
+    part = (
+        "Content-Type: application/octet-stream; name=page.mht\n"
+        f"Content-Transfer-Encoding: base64\n\n{b64(inner_message(name).encode())}"
+    )
+    return msg(mixed("b", TEXT, part))
+
+
+def loose_begin_line(name: str) -> bytes:
+    # ripmime: after one uuencode begin line in a part, any `begin` and a
+    # blank opens a file, its "mode" unchecked.
+    text = f"Content-Type: text/plain\n\nbegin 644 a.txt\nM\nend\nbegin xyz {name}\nM\nend\n"
+    return msg(mixed("b", text))
+
+
 CASES: dict[str, Case] = {
     fn.__name__: fn
     for fn in (
@@ -429,6 +473,8 @@ CASES: dict[str, Case] = {
         rfc822_headers_as_message, blanks_around_the_slash, encoded_word_type,
         encoded_word_boundary, decoded_attachment_is_a_message, text_body_is_a_message,
         raw_attachment_is_a_message, uuencoded_eml, encoding_named_in_passing,
+        python_blank_before_key, python_blank_boundary, parameter_without_equals,
+        single_quoted_name, question_mark_in_a_quoted_name, mht_attachment, loose_begin_line,
     )
 }  # fmt: skip
 

@@ -846,7 +846,18 @@ def test_non_ascii_digits_in_a_continuation_number(digit: str) -> None:
         ("evil.e\x01xe", True),
         ("evil.exe\x7f", True),
         ("evil\u0085.exe", True),
-        ("fine.txt\x00.exe", False),
+        ("fine.txt\x00.exe", True),  # Python shows the name with its NUL
+        ("\x00evil.exe", True),
+        ("fine.txt\x00", False),
+        # ripmime's FNFILTER_filter: quotes off, the last path segment, a `?` cuts.
+        ("'evil.exe'", True),
+        ('"evil.exe"', True),
+        ("dir/evil.exe?.txt", True),
+        ("evil.exe?x=1", True),
+        ("=?evil.exe?.txt", False),  # a `?` after `=` stays
+        ("?evil.exe?.txt", False),  # only the first `?`, and not at the start
+        ("c:\\tmp\\evil.exe", True),
+        ("evil.exe/fine.txt", False),
     ],
 )
 def test_controls_and_nul_in_names(name: str, blocked: bool) -> None:

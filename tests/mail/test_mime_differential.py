@@ -273,11 +273,14 @@ def test_every_name_python_finds_is_found(raw: bytes) -> None:
     check(raw)
 
 
+ODD_BYTES = [*range(33), 0x7F, 0x85, 0xA0, *b"'?=\\*%()<>@,;:/[]"]
+
+
 def mutate(data: bytes, draw: st.DrawFn) -> bytes:
     out = bytearray(data)
     for _ in range(draw(st.integers(1, 3))):
         at = draw(st.integers(0, max(len(out) - 1, 0)))
-        op = draw(st.sampled_from(["cut", "dup", "drop", "semi-comma", "cr", "quote"]))
+        op = draw(st.sampled_from(["cut", "dup", "drop", "semi-comma", "cr", "quote", "byte"]))
         if op == "cut":
             del out[at:]
         elif op == "dup":
@@ -290,6 +293,8 @@ def mutate(data: bytes, draw: st.DrawFn) -> bytes:
                 out[semi] = ord(",")
         elif op == "cr":
             out[at:at] = b"\r"
+        elif op == "byte":  # a control, a blank Python strips, a special
+            out[at:at] = bytes([draw(st.sampled_from(ODD_BYTES))])
         else:
             out[at:at] = b'"'
     return bytes(out)

@@ -144,7 +144,9 @@ def kept(name: bytes) -> str | None:
 
 _TOKEN_END = " \t;,"
 _TSPECIALS = ' \t()<>@,;:\\"/[]?='  # RFC 2045: where a token ends (Python's default policy)
-_KEY_STOPS = ' \t;,:"()='  # a key starts after one of these
+# Python's str.strip() and split() blanks (compat32 strips keys and values).
+_BLANKS = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
+_KEY_STOPS = _BLANKS + ';,:"()='  # a key starts after one of these
 MAX_KEY = 64  # a longer key is no key anyone wants (filename*NN* is short)
 
 
@@ -172,31 +174,37 @@ def pairs(value: str, wanted: str, meter: "Meter | None" = None) -> list[tuple[s
         here, at = at, lower.find(wanted, at + 1)
         if here and value[here - 1] not in _KEY_STOPS:
             continue  # inside a word: no key starts here
-        eq = equals(here + len(wanted))
-        if eq < 0:
-            break
-        if eq != last_eq:  # where the key ends: before the blanks before `=`
-            last_eq = k = eq
-            while value[k - 1] in " \t":
-                k -= 1
-        if k - here > MAX_KEY:
-            continue  # a key too long
-        key = lower[here:k]
-        if any(c in key for c in _KEY_STOPS):
-            continue  # the key for this `=` starts later
-        if len(out) >= MAX_PARAMS:
-            raise OverLimit(f"more than {MAX_PARAMS} parameters in a Content-* header")
-        at = lower.find(wanted, eq + 1)
-        i = eq + 1
+        i = here + len(wanted)
         while i < n and value[i] in " \t":
             i += 1
+        if i > here + len(wanted) and i < n and value[i] != "=":
+            key = wanted  # ripmime: `filename x.exe`, the `=` left out
+        else:
+            eq = equals(here + len(wanted))
+            if eq < 0:
+                continue
+            if eq != last_eq:  # where the key ends: before the blanks before `=`
+                last_eq = k = eq
+                while value[k - 1] in _BLANKS:
+                    k -= 1
+            if k - here > MAX_KEY:
+                continue  # a key too long
+            key = lower[here:k]
+            if any(c in key for c in _KEY_STOPS):
+                continue  # the key for this `=` starts later
+            at = lower.find(wanted, eq + 1)
+            i = eq + 1
+            while i < n and value[i] in _BLANKS:
+                i += 1
+        if len(out) >= MAX_PARAMS:
+            raise OverLimit(f"more than {MAX_PARAMS} parameters in a Content-* header")
         readings: list[str] = []
         if i < n and value[i] == '"':
             unescaped, plain, after = _quoted(value, i, quote, backslash)
             readings += (unescaped, plain)
             # compat32: up to the next `;`, then one pair of quotes off.
             cut = after_quote(after)
-            segment = value[i : cut if cut >= 0 else n].strip(" \t")
+            segment = value[i : cut if cut >= 0 else n].strip(_BLANKS)
             if len(segment) >= 2 and segment.endswith('"'):
                 segment = segment[1:-1].replace("\\\\", "\\").replace('\\"', '"')
             readings.append(segment)
@@ -210,9 +218,9 @@ def pairs(value: str, wanted: str, meter: "Meter | None" = None) -> list[tuple[s
                 readings.append(value[i:star])
             upto = semicolon(i)
             upto = n if upto < 0 else upto
-            readings.append(value[i:upto].strip(" \t"))
+            readings.append(value[i:upto].strip(_BLANKS))
             either = _first((comma,), i, upto)
-            readings.append(value[i:either].strip(" \t"))
+            readings.append(value[i:either].strip(_BLANKS))
             if '"' in readings[-2]:
                 readings.append(readings[-2].replace('"', ""))  # a stray quote dropped
         budget -= sum(len(r) for r in readings)
@@ -505,7 +513,7 @@ def boundary_readings(value: str, meter: "Meter | None" = None) -> list[bytes]:
         if key == "boundary":
             for reading in readings:
                 out.append(_raw(reading))
-                out.append(_raw(reading.rstrip(" \t")))
+                out.append(_raw(reading.rstrip(_BLANKS)))
             # Python's default policy decodes RFC 2047 words even in quotes.
             words = _distinct([r for r in readings if "=?" in r])
             meter.spend(words)

@@ -385,7 +385,8 @@ class _Walker:
             # MimeKit parses text/rfc822-headers as a whole message.
             message=any(t.startswith("message/") for t in types)
             or "text/rfc822-headers" in types
-            or any(n.lower().rstrip(" .").endswith(".eml") for n in found),
+            or any(n.lower().rstrip(" .").endswith(".eml") for n in found)
+            or any(".mht" in n.lower() for n in found),  # ripmime: decode_mht
             text=any(t.startswith("text/") or "/" not in t for t in types),
             multipart=all(t.startswith("multipart/") for t in types if "/" in t),
             decoded=[e for e in _DECODED if e in encodings],
@@ -454,7 +455,7 @@ class _Part:
     def __init__(
         self, message: bool, text: bool, multipart: bool, decoded: list[str], raw: bool
     ) -> None:
-        self.message = message  # a message/* type, or named *.eml
+        self.message = message  # message/*, text/rfc822-headers, *.eml, *.mht*
         self.text = text  # a text/* type, or none that is a type
         self.multipart = multipart  # every type is multipart/*
         self.decoded = decoded  # base64, quoted-printable
@@ -470,6 +471,7 @@ class _TextScan:
         self.names = names
         self.binhex: bytearray | None = None  # collecting BinHex characters
         self.carry = b""  # scan_block(): a line the last block cut off
+        self.uuencode = False  # a uuencode begin line seen in this part
 
     def feed(self, piece: bytes, start: bool) -> None:
         if self.binhex is not None:
@@ -507,7 +509,14 @@ class _TextScan:
 
     def _mark(self, line: bytes) -> None:
         if line[:6].lower().startswith(b"begin"):
-            self.names.add(_uuencode_name(line))
+            name = _uuencode_name(line)
+            if name:
+                self.uuencode = True
+            elif self.uuencode:
+                # ripmime, once a begin line has turned uuencode on in a
+                # part: any `begin` and a blank opens a file.
+                name = _ripmime_begin_name(line)
+            self.names.add(name)
         elif line.startswith(_YENC):
             self.names.add(_yenc_name(line))
         elif line.startswith(_BINHEX):
@@ -538,6 +547,7 @@ class _TextScan:
             if start >= 0:
                 self.names.add(_binhex_name(bytes(self.binhex[start + 1 :]), True) or "")
             self.binhex = None
+        self.uuencode = False
 
 
 def _first_line(data: bytes) -> bytes:
@@ -828,6 +838,36 @@ def _uuencode_name(line: bytes) -> str:
     return ""
 
 
+def _ripmime_begin_name(line: bytes) -> str:
+    """The name ripmime's UUENCODE_decode_uu takes from a `begin` line in a
+    part it decodes: `begin`, a blank (isspace), then strtok: the mode
+    token (never checked), and the rest of the line, or the mode token
+    when there is no rest."""
+    if line[5:6] not in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r"):
+        return ""
+    tokens = _strtok(line.rstrip(b"\r\n"), b" \t", 2)
+    if len(tokens) < 2:
+        return ""
+    return headers.as_text(tokens[2] if len(tokens) > 2 and tokens[2] else tokens[1])
+
+
+def _strtok(line: bytes, blanks: bytes, cuts: int) -> list[bytes]:
+    """C strtok: the first `cuts` tokens split at any of `blanks` (runs of
+    them skipped before each), then the rest after the one blank that
+    ended the last of them."""
+    out: list[bytes] = []
+    for _ in range(cuts):
+        line = line.lstrip(blanks)
+        if not line:
+            return out
+        end = min((at for at in map(line.find, (bytes([b]) for b in blanks)) if at >= 0),
+                  default=len(line))  # fmt: skip
+        out.append(line[:end])
+        line = line[end + 1 :]
+    out.append(line)
+    return out
+
+
 def _yenc_name(line: bytes) -> str:
     """yEnc: `=ybegin line=128 size=123 name=the rest of the line`."""
     at = line.find(b" name=")
@@ -900,6 +940,9 @@ class _Matcher:
     and without trailing dots and spaces (Windows drops those when it saves
     the file).  An ending without a leading dot matches a whole name or a
     name ending in "." + ending, so `exe` blocks `x.exe` but not `annexe`.
+    Also checked: the name with its NULs left out (Python shows them), and
+    the name ripmime writes (FNFILTER_filter: quotes off, the last path
+    segment, cut at a `?` that no `=` comes before).
     """
 
     def __init__(self, endings: tuple[bytes, ...]) -> None:
@@ -908,5 +951,29 @@ class _Matcher:
         self.whole = frozenset(e for e in texts if not e.startswith("."))
 
     def __call__(self, name: str) -> bool:
-        plain = name.partition("\0")[0].translate(_CONTROLS).rstrip(" .\t").lower()
-        return plain.endswith(self.suffixes) or plain in self.whole
+        c_string = name.partition("\0")[0]
+        readings = [c_string, _ripmime_name(c_string)]
+        if "\0" in name:
+            readings.append(name.replace("\0", ""))
+        for reading in readings:
+            plain = reading.translate(_CONTROLS).rstrip(" .\t").lower()
+            if plain.endswith(self.suffixes) or plain in self.whole:
+                return True
+        return False
+
+
+def _ripmime_name(name: str) -> str:
+    """The file name ripmime writes for a name it read (its header parser
+    takes quotes off, then FNFILTER_filter)."""
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"":
+        name = name[1:-1]
+    if len(name) > 2 and name[0] == name[-1] == '"':
+        name = name[1:-1]
+    if "/" in name:
+        name = name.rsplit("/", 1)[1]
+    elif "\\" in name and not name.rsplit("\\", 1)[1].startswith('"'):
+        name = name.rsplit("\\", 1)[1]
+    cut = name.find("?")
+    if cut > 0 and name[cut - 1] != "=":
+        name = name[:cut]
+    return name
