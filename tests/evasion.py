@@ -457,6 +457,30 @@ def loose_begin_line(name: str) -> bytes:
     return msg(mixed("b", text))
 
 
+def headers_in_a_preamble(name: str) -> bytes:
+    # ripmime reads the lines after a multipart part's blank line as the
+    # next headers (MIME_unpack_stage2), with no delimiter before them.
+    entity = att(f"Content-Disposition: attachment; filename={name}")
+    part = f'Content-Type: multipart/mixed; boundary="zz"\n\n{entity}\n--zz\n{TEXT}\n--zz--'
+    return msg(mixed("b", TEXT, part))
+
+
+def multipart_without_a_boundary(name: str) -> bytes:
+    entity = att(f"Content-Disposition: attachment; filename={name}")
+    return msg(mixed("b", TEXT, "Content-Type: multipart/mixed\n\n" + entity))
+
+
+def base64_multipart(name: str) -> bytes:
+    # ripmime decodes an inline multipart sent as base64 and reads it as a
+    # message.
+    entity = att(f"Content-Disposition: attachment; filename={name}")
+    part = (
+        "Content-Type: multipart/related\nContent-Disposition: inline\n"
+        f"Content-Transfer-Encoding: base64\n\n{b64(entity.encode())}"
+    )
+    return msg(mixed("b", TEXT, part))
+
+
 CASES: dict[str, Case] = {
     fn.__name__: fn
     for fn in (
@@ -475,6 +499,7 @@ CASES: dict[str, Case] = {
         raw_attachment_is_a_message, uuencoded_eml, encoding_named_in_passing,
         python_blank_before_key, python_blank_boundary, parameter_without_equals,
         single_quoted_name, question_mark_in_a_quoted_name, mht_attachment, loose_begin_line,
+        headers_in_a_preamble, multipart_without_a_boundary, base64_multipart,
     )
 }  # fmt: skip
 

@@ -298,8 +298,8 @@ class _Walker:
         else:
             self.state = _BODY  # after a close delimiter: text
 
-    def _new_part(self, digest: bool) -> None:
-        self.names.headers += 1
+    def _new_part(self, digest: bool, count: bool = True) -> None:
+        self.names.headers += count
         if self.names.headers > MAX_PARTS:
             self.names.limit(f"more than {MAX_PARTS} MIME parts")
             self.names.done = True
@@ -394,19 +394,18 @@ class _Walker:
         )
 
     def _child(self, part: "_Part", extracting: bool) -> "_Walker | _Sniff | None":
-        """The walker for a decoded body that may hold names: a message's,
+        """The walker for a decoded body that may hold names: a message's
+        (a multipart's too: ripmime decodes one and reads it as a message),
         or a leaf's (ripmime's second look, with a text walker for text)."""
-        if part.message:
+        if part.message or part.multipart:
             return _Walker(self.names, self.depth + 1, extracting, True)
-        if part.multipart:
-            return None
         text = _Walker(self.names, self.depth + 1, False, False) if part.text else None
         return _Sniff(self.names, self.depth + 1, text)
 
     def _early_body(self, piece: bytes) -> None:
         """The body as Python's email reads it: from this line (no header)."""
         part = self._read_headers()
-        if not part.decoded or part.multipart:
+        if not part.decoded:
             return
         if self.depth >= MAX_DEPTH:
             self.names.limit(f"encoded parts nested over {MAX_DEPTH}")
@@ -427,7 +426,7 @@ class _Walker:
         out = None
         if self.extracting and names.parts is not None and not part.message and not part.multipart:
             out = names.parts.open(names)  # a leaf: its body goes to a file
-        if part.decoded and not part.multipart:
+        if part.decoded:
             if self.depth < MAX_DEPTH:
                 for index, encoding in enumerate(part.decoded):
                     first = out if index == 0 else None
@@ -437,9 +436,14 @@ class _Walker:
             else:
                 names.limit(f"encoded parts nested over {MAX_DEPTH}")
         self.out = out
-        self.marks = part.raw or part.decoded != ["base64"]
-        if part.message and part.raw:
-            self._new_part(False)  # the attached message's own headers
+        # Readers take a multipart's body as it is, whatever its encoding.
+        raw = part.raw or part.multipart
+        self.marks = raw or part.decoded != ["base64"]
+        if (part.message or part.multipart) and raw:
+            # An attached message's own headers; ripmime reads the lines
+            # after a multipart's blank line as headers too (its preamble:
+            # one per multipart, not counted as a part).
+            self._new_part(False, count=part.message)
         else:
             self.state = _BODY
             if part.raw and not part.multipart:
