@@ -96,9 +96,9 @@ class Names:
             self._seen.add(name)
         if len(self.found) < MAX_NAMES:
             self.found.append(name)
-        if self._match is not None and self.blocked is None and self._match(name):
-            self.blocked = name
-            self.done = True
+        if self._match is not None and self.blocked is None:
+            self.blocked = self._match(name)
+            self.done = self.blocked is not None
 
     def limit(self, what: str) -> None:
         if what not in self.truncated:
@@ -924,11 +924,12 @@ def _binhex_name(chars: bytes, final: bool = False) -> str | None:
 
 
 def blocked_name(names: list[str], endings: tuple[bytes, ...]) -> str | None:
-    """The first of `names` that _Matcher(endings) blocks."""
+    """The first of `names` that _Matcher(endings) blocks, as it matched."""
     match = _Matcher(endings)
     for name in names:
-        if match(name):
-            return name
+        blocked = match(name)
+        if blocked is not None:
+            return blocked
     return None
 
 
@@ -954,7 +955,9 @@ class _Matcher:
         self.suffixes = tuple(e if e.startswith(".") else "." + e for e in texts)
         self.whole = frozenset(e for e in texts if not e.startswith("."))
 
-    def __call__(self, name: str) -> bool:
+    def __call__(self, name: str) -> str | None:
+        """The reading of the name that is blocked (the one to report), or
+        None."""
         c_string = name.partition("\0")[0]
         readings = [c_string, _ripmime_name(c_string)]
         if "\0" in name:
@@ -962,8 +965,8 @@ class _Matcher:
         for reading in readings:
             plain = reading.translate(_CONTROLS).rstrip(" .\t").lower()
             if plain.endswith(self.suffixes) or plain in self.whole:
-                return True
-        return False
+                return reading
+        return None
 
 
 def _ripmime_name(name: str) -> str:
