@@ -6,12 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simscan.mail.headers import (
+    MAX_KEY,
     MAX_PAIRS,
     MAX_PARAMS,
     MAX_WORDS,
+    READING_FACTOR,
     Meter,
     OverLimit,
     _Finder,
+    fields,
     pairs,
     param_readings,
     rfc2047,
@@ -43,6 +46,27 @@ from simscan.mail.headers import (
         ('a; name="x" trailing', "name", [("name", ["x", "x", '"x" trailing'])]),
         ("a; name=", "name", [("name", ["", "", "", ""])]),
         ("filename=x.exe", "filename", [("filename", ["x.exe"] * 4)]),
+        # compat32 up to the `;`, one pair of quotes off, escapes undone.
+        ('a; name="x\\"y.exe" z; q', "name",
+         [("name", ['x"y.exe', 'x\\"y.exe', '"x\\"y.exe" z'])]),
+        # RFC 2231's `*` ends a value for Python's default policy.
+        ("a; name=ab*c.exe d; e", "name",
+         [("name", ["ab*c.exe", "ab*c.exe", "ab", "ab*c.exe d", "ab*c.exe d"])]),
+        ('a; name=a"b.exe; c', "name",
+         [("name", ['a"b.exe', "a", 'a"b.exe', 'a"b.exe', "ab.exe"])]),
+        # Python's other blanks around the key and the value.
+        ("a;\x0cname\x0b=\x1cx.exe\x1f; b", "name",
+         [("name", ["x.exe\x1f", "x.exe\x1f", "x.exe", "x.exe"])]),
+        # ripmime: no `=`.
+        ("a; filename x.exe; b", "filename", [("filename", ["x.exe"] * 4)]),
+        ('a; name "x y.exe"', "name", [("name", ["x y.exe"] * 3)]),
+        ("a; name", "name", []),
+        # What is no key does not stop the search.
+        ("a; xname=1; name=x.exe", "name", [("name", ["x.exe"] * 4)]),
+        ("a; name(x)=1; name=y.exe", "name", [("name", ["y.exe"] * 4)]),
+        (f"a; name*{'0' * 60}1=1; name=z.exe", "name", [("name", ["z.exe"] * 4)]),
+        ("a; name; name=w.exe", "name", [("name", ["w.exe"] * 4)]),
+        ("name=v.exe", "name", [("name", ["v.exe"] * 4)]),
     ],
 )  # fmt: skip
 def test_pairs(value: str, key: str, want: list[tuple[str, list[str]]]) -> None:
@@ -179,3 +203,38 @@ def test_many_word_starts_before_one_far_end_read_once() -> None:
     value = "=?a" * 45000 + "?="
     assert rfc2047(value, "python") == value
     assert rfc2047("=?a?q?b?=" + "=?a" * 45000 + "?=", "python").startswith("b=?a")
+
+
+@pytest.mark.parametrize(
+    ("lines", "want"),
+    [
+        ([b"Content-Type: a/b;\n", b" name=x\n"], {"content-type": [" a/b; name=x"]}),
+        ([b"Content-Type: a/b;\n", b"\tname=x\r\n"], {"content-type": [" a/b;\tname=x"]}),
+        # The rest of a long line (marked with a NUL) is joined as it is.
+        ([b"Content-Type: a\n", b"\0/b; name=x\n"], {"content-type": [" a/b; name=x"]}),
+        ([b"\0junk\n", b"Content-Name: n\n"], {"content-name": [" n"]}),
+        # A line that is no header: the header ends before it (one reading)
+        # and goes on with it (the other), once.
+        ([b"Content-Type: a/b;\n", b"junk name=y\n", b"\tz\n", b"more\n"],
+         {"content-type": [" a/b; junk name=y\tz more", " a/b;"]}),
+        # Other headers, and their folded lines, are not kept.
+        ([b"X-Other: 1\n", b" folded\n", b"content-disposition : attachment\n"],
+         {"content-disposition": [" attachment"]}),
+        ([b"X-Other: 1\n", b"junk\n"], {}),
+        ([b"Content-Type: a\r\n", b"Content-Type: b\r\n"], {"content-type": [" a", " b"]}),
+        ([b" lead\n", b"Content-Name: n\n"], {"content-name": [" n"]}),
+        ([b"X-Content-Type-Foo: a\n"], {"content-type": [" a"]}),  # ripmime: a substring
+        ([b" Content-Type: a\n"], {}),  # a folded line is no header
+        ([b"Content-Type a\n"], {}),
+    ],
+)  # fmt: skip
+def test_fields(lines: list[bytes], want: dict[str, list[str]]) -> None:
+    assert fields(lines) == want
+
+
+def test_the_bounds_are_the_documented_ones() -> None:
+    # README: "over 1,000 ... parameters in one header ... 16 times ...
+    # over 200,000 encoded words and escapes in one message".
+    assert (MAX_PARAMS, MAX_PAIRS, MAX_WORDS, READING_FACTOR, MAX_KEY) == (
+        1000, 20000, 200000, 16, 64,
+    )  # fmt: skip
