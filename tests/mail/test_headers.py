@@ -14,11 +14,13 @@ from simscan.mail.headers import (
     Meter,
     OverLimit,
     _Finder,
+    _quoted,
     fields,
     pairs,
     param_readings,
     rfc2047,
     rfc2231,
+    whole_value_readings,
 )
 
 
@@ -238,3 +240,34 @@ def test_the_bounds_are_the_documented_ones() -> None:
     assert (MAX_PARAMS, MAX_PAIRS, MAX_WORDS, READING_FACTOR, MAX_KEY) == (
         1000, 20000, 200000, 16, 64,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "at", "want"),
+    [
+        ('"a\\"b" c', 0, ('a"b', 'a\\"b', 6)),
+        ('"a\\\\"x', 0, ("a\\", "a\\\\", 5)),
+        ('"abc', 0, ("abc", "abc", 4)),  # unclosed: to the end
+        ('"a\\', 0, ("a", "a\\", 3)),
+        ('x"ab"', 1, ("ab", "ab", 5)),
+        ('"\\x\\y"', 0, ("xy", "\\x\\y", 6)),
+        ('""', 0, ("", "", 2)),
+        ('"a"b"', 0, ("a", "a", 3)),
+    ],
+)
+def test_quoted(value: str, at: int, want: tuple[str, str, int]) -> None:
+    assert _quoted(value, at) == want
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ('"a\\"b.exe"', ['"a\\"b.exe"', 'a"b.exe', 'a\\"b.exe', '"b.exe"', '"b.exe']),
+        (' "x.exe"; y', ['"x.exe"; y', "x.exe", '"x.exe"']),
+        ("c:\\dir\\x.exe", ["c:\\dir\\x.exe", "x.exe"]),
+        ("=?utf-8?q?x.exe?=", ["x.exe", "=?utf-8?q?x.exe?="]),
+        ("http://h/p/x.exe ", ["http://h/p/x.exe", "x.exe"]),
+    ],
+)
+def test_whole_value_readings(value: str, want: list[str]) -> None:
+    assert whole_value_readings(value) == want
