@@ -159,8 +159,11 @@ def pairs(value: str, wanted: str, meter: "Meter | None" = None) -> list[tuple[s
     special, up to `;`, and up to `;` or `,`.  Past MAX_PARAMS such pairs,
     or readings READING_FACTOR times as long as the value, OverLimit."""
     out: list[tuple[str, list[str]]] = []
-    n = len(value)
     lower = value.lower()
+    at = lower.find(wanted)
+    if at < 0:
+        return out
+    n = len(value)
     budget = READING_FACTOR * n + 4096
     token_end = [_Finder(value, c) for c in _TOKEN_END]
     specials = [_Finder(value, c) for c in _TSPECIALS if c not in _TOKEN_END]
@@ -169,7 +172,6 @@ def pairs(value: str, wanted: str, meter: "Meter | None" = None) -> list[tuple[s
     after_quote = _Finder(value, ";")  # compat32's cut after a quoted value
     equals = _Finder(value, "=")
     last_eq = k = -1
-    at = lower.find(wanted)
     while at >= 0:
         here, at = at, lower.find(wanted, at + 1)
         if here and value[here - 1] not in _KEY_STOPS:

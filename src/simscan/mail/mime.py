@@ -598,6 +598,7 @@ class _PartFile:
 _RFC822_MARKS = (b"received: ", b"from: ", b"subject: ", b"date: ", b"content-",
                  b"content-", b"from: ", b"subject: ", b"date: ", b"boundary=",
                  b"boundary=", b"mime-version")  # fmt: skip
+_RFC822_FIRST = {m[:1]: tuple(n for n in _RFC822_MARKS if n[:1] == m[:1]) for m in _RFC822_MARKS}
 _FGETS = 1023  # ripmime reads lines of up to this many bytes
 _SNIFF_LINES = 100  # ... and looks at this many
 
@@ -657,6 +658,24 @@ class _Sniff:
                 break
             self.walker.line(line, begins)
 
+    def plain(self) -> bool:
+        """Nothing looked at yet, and nothing else fed?"""
+        return self.text is None and self.lines == [] and self.own
+
+    @staticmethod
+    def quick(data: bytes) -> bool | None:
+        """What _look says of data from its start, None if not known yet."""
+        sniff = _Sniff(None, 0, None)  # type: ignore[arg-type]  # (looks, never walks)
+        pos = 0
+        while pos < len(data):
+            nl = data.find(b"\n", pos)
+            end = nl + 1 if nl >= 0 else len(data)
+            verdict = sniff._look(data[pos:end])
+            if verdict is not None:
+                return verdict
+            pos = end
+        return None
+
     def _look(self, piece: bytes) -> bool | None:
         """Is it a message (None: not known yet)?"""
         for at in range(-self.offset % _FGETS, len(piece), _FGETS):
@@ -664,8 +683,10 @@ class _Sniff:
             if head[:1] in (b"\n", b"\r"):
                 return False  # a blank line: the headers, if any, ended
             self.count += 1
-            self.hits += sum(head.startswith(mark) for mark in _RFC822_MARKS)
-            self.version = self.version or head.startswith(b"mime-version")
+            marks = _RFC822_FIRST.get(head[:1])
+            if marks:
+                self.hits += sum(head.startswith(mark) for mark in marks)
+                self.version = self.version or head.startswith(b"mime-version")
             if self.version and self.hits >= 2:
                 return True
             if self.count >= _SNIFF_LINES:
@@ -758,6 +779,13 @@ class _Decoder:
         if self.child is None:
             return
         data = self.partial + data
+        child = self.child
+        if isinstance(child, _Sniff) and child.plain() and _Sniff.quick(data) is False:
+            # (A leaf that is no message, seen at once, not line by line.)
+            child.close()
+            self.child = None
+            self.partial = b""
+            return
         start = 0
         nl = data.find(b"\n")
         while not self.child.names.done:
