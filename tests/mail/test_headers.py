@@ -13,13 +13,22 @@ from simscan.mail.headers import (
     READING_FACTOR,
     Meter,
     OverLimit,
+    _continuations,
+    _decode,
     _Finder,
+    _percent,
+    _q_escapes,
     _quoted,
+    _word_bytes,
+    boundary_readings,
+    encoding_readings,
     fields,
     pairs,
     param_readings,
     rfc2047,
     rfc2231,
+    rfc2231_readings,
+    type_readings,
     whole_value_readings,
 )
 
@@ -271,3 +280,143 @@ def test_quoted(value: str, at: int, want: tuple[str, str, int]) -> None:
 )
 def test_whole_value_readings(value: str, want: list[str]) -> None:
     assert whole_value_readings(value) == want
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ("text/plain", {"text/plain"}),
+        (" Multipart/Mixed ; boundary=x", {"multipart/mixed"}),
+        ("a/b?c/d; x", {"a/b?c/d", "c/d"}),  # Thunderbird: after the last `?`
+        ("text", {"text", "text/plain"}),  # no type: plain text
+        ("message / rfc822", {"message", "message / rfc822", "message/rfc822", "text/plain"}),
+        ("=?utf-8?q?message/rfc822?=", {"=", "=?utf-8?q?message/rfc822?=", "message/rfc822"}),
+        ("(c) image/png (x)", {"image/png"}),
+        ("a/b, c/d", {"a/b", "a/b,", "a/b, c/d"}),
+        ("\t", set()),
+        ("", set()),
+        ("x-y/z junk; q", {"x-y/z", "x-y/z junk"}),
+    ],
+)
+def test_type_readings(value: str, want: set[str]) -> None:
+    assert type_readings(value) == want
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ("base64", {"base64"}),
+        (" Base64 (c)", {"base64"}),
+        ("x-base64-ish", {"base64", "x-base64-ish"}),  # ripmime: base64 in it
+        ("quoted-printable; x", {"quoted-printable", "quoted-printable;", "quoted-printable; x"}),
+        ("7bit", {"7bit"}),
+        ("8Bit", {"8bit"}),
+        ("x-uue", {"x-uue", "x-uuencode"}),
+        ("uuencode", {"uuencode", "x-uuencode"}),
+        ("u", {"u", "x-uuencode"}),  # ripmime
+        ("binary junk", {"binary", "binary junk"}),
+        ("7bit uu", {"7bit", "7bit uu"}),  # ripmime: the first it finds
+        ("", {""}),
+    ],
+)
+def test_encoding_readings(value: str, want: set[str]) -> None:
+    assert encoding_readings(value) == want
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ('multipart/mixed; boundary="a b "', [b"a b ", b"a b"]),
+        ("m; boundary=x y", [b"x", b"x y"]),
+        ("m; boundary*=utf-8''a%20b", [b"a b"]),
+        ("m; boundary*0=a; boundary*1=b", [b"ab", b"b"]),
+        ('m; boundary="=?utf-8?q?zz?="', [b"=?utf-8?q?zz?=", b"zz"]),
+        ("m; boundary*=cp037''zz", [b"::", b"zz"]),  # and as the bytes are
+        ("m; boundary=", []),
+        ("m", []),
+    ],
+)
+def test_boundary_readings(value: str, want: list[bytes]) -> None:
+    assert boundary_readings(value) == want
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [("a%41b", b"aAb"), ("%4", b"%4"), ("%zz%41", b"%zzA"), ("%%41", b"%A"), ("", b""),
+     ("%4a%4A", b"JJ")],
+)  # fmt: skip
+def test_percent(value: str, want: bytes) -> None:
+    assert _percent(value) == want
+
+
+@pytest.mark.parametrize(
+    ("data", "charset", "want"),
+    [
+        (b"\xe9", "latin-1", "é"),
+        (b"a\x00b\x00", "cp1200", "ab"),  # MimeKit's code pages
+        (b"\x00a", "windows-1201", "a"),
+        (b"a\x00\x00\x00", "cp12000", "a"),
+        (b"\x00\x00\x00a", "cp12001", "a"),
+        (b"a\x00", "unicode", "a"),
+        (b"\x00a", "iso-10646-ucs-2", "a"),
+        (b"\xc3\xa9", "cp65001", "é"),
+        (b"\xff", "utf-8", "\ufffd"),
+        (b"x", "", "x"),
+        (b"\xc3\xa9", " UTF-8 ", "é"),
+        (b"\xe9", "nonesuch", "é"),  # unknown: the bytes as text
+        (b"\xc3\xa9", "idna", "é"),  # not a text codec
+    ],
+)
+def test_decode(data: bytes, charset: str, want: str) -> None:
+    assert _decode(data, charset) == want
+
+
+@pytest.mark.parametrize(
+    ("pieces", "want"),
+    [
+        ([("utf-8''%C3%A9", True), ("x", False)], ["éx"]),
+        ([("a", False)], ["a"]),
+        ([("''%41", True)], ["A"]),
+        ([("x'y", True)], ["x'y"]),
+        ([("cp1200''a%00", True)], ["a", "a\x00"]),  # and the bytes as they are
+        ([("punycode''abc", True)], ["\x82\x81\x80", "abc"]),
+    ],
+)
+def test_rfc2231_readings(pieces: list[tuple[str, bool]], want: list[str]) -> None:
+    assert rfc2231_readings(pieces) == want
+    assert rfc2231(pieces) == want[0]
+
+
+def test_continuations() -> None:
+    pieces = [(1, False, ["b"]), (0, False, ["a", "a2"]), (3, True, ["d"])]
+    a, a2, b, d = ("a", False), ("a2", False), ("b", False), ("d", True)
+    assert _continuations(pieces) == [
+        [a, b], [a, b, d], [b, d], [d],  # first of duplicates: up to the gap, all, tails
+        [a2, b], [a2, b, d],  # ... each reading of each piece
+        [a, b], [a, b, d], [a2, b], [a2, b, d],  # last of duplicates
+        [b, a, d],  # as they come (ripmime)
+        [a, d], [d],  # the first ones as written taken for something else
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "words", "python"),
+    [
+        ("B", b"QUJD", b"ABC", b"ABC"),
+        ("B", b"QUJ", b"AB", b"AB"),  # padding left out
+        ("B", b"Q", None, b"Q"),  # no base64 of anything
+        ("B", b"QU=JD", b"ABC", b"ABC"),
+        ("B", b"QU*JD", b"ABC", b"ABC"),
+        ("Q", b"a_b=41=4", b"a bA=4", b"a bA=4"),
+        ("Q", b"=zz", b"=zz", b"=zz"),
+        ("Q", b"a=\nb", b"ab", b"a=\nb"),
+    ],
+)
+def test_word_bytes(kind: str, text: bytes, words: bytes | None, python: bytes) -> None:
+    assert _word_bytes(kind, text) == words
+    assert _word_bytes(kind, text, python=True) == python
+
+
+def test_q_escapes() -> None:
+    assert _q_escapes(b"a=41=4=zz=") == b"aA=4=zz="
+    assert _q_escapes(b"=41=42") == b"AB"
