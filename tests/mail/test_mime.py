@@ -26,6 +26,8 @@ from simscan.mail.mime import (
     MAX_DEPTH,
     MAX_NAMES,
     MAX_PARTS,
+    _Decoder,
+    _ripmime_begin_name,
     attachment_names,
     blocked_name,
     walk,
@@ -1113,3 +1115,32 @@ def test_uuencode_lines_count_in_a_body_some_reader_reads_as_written(
 )
 def test_the_reading_that_is_blocked_is_the_one_reported(name: str, reported: str) -> None:
     assert blocked_name(["fine.txt", name], (b".exe",)) == reported
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        (b"begin 644 x.exe\n", "x.exe"),
+        (b"begin xyz a b.exe\r\n", "a b.exe"),  # the mode is never checked
+        (b"begin\tx.exe\n", "x.exe"),  # no rest: the "mode" is the name
+        (b"begin\x0cxyz x.exe\n", "x.exe"),  # \f is a blank for isspace, not strtok
+        (b"begin  644  x.exe\n", " x.exe"),  # strtok: the rest after one blank
+        (b"begin:644 x.exe\n", ""),
+        (b"begin 644\n", "644"),
+        (b"begin \n", ""),
+        (b"beginx 1 y\n", ""),
+        (b"BEGIN 1 y.exe", "y.exe"),
+    ],
+)
+def test_ripmime_begin_name(line: bytes, name: str) -> None:
+    assert _ripmime_begin_name(line) == name
+
+
+def test_uudecode_files_only_and_as_far_as_the_length_says() -> None:
+    line = binascii.b2a_uu(b"hello world")
+    decoder = _Decoder("x-uuencode", None, None)
+    data = (
+        b"before\n" + line + b"begin 644 f\n" + line + b"`\nend\n" + line
+        + b"Begin 1 g\n" + line.rstrip(b"\n") + b"junkjunk\n" + b"\x7f\n"
+    )  # fmt: skip
+    assert decoder._uudecode(data) == b"hello world" * 3
