@@ -1144,3 +1144,16 @@ def test_uudecode_files_only_and_as_far_as_the_length_says() -> None:
         + b"Begin 1 g\n" + line.rstrip(b"\n") + b"junkjunk\nend\n"
     )  # fmt: skip
     assert decoder._uudecode(data) == b"hello world" * 2
+
+
+def test_decoding_over_the_limit_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simscan.mail.mime as mime
+
+    inner = b"Content-Type: text/plain\n\n" + b"x" * 5000 + b"\nbegin 644 late.exe\nM\nend\n"
+    raw = (
+        b"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+        + base64.encodebytes(inner)
+    )
+    assert blocked_in(raw, b".exe") == ("late.exe", [])
+    monkeypatch.setattr(mime, "MAX_DECODED", 4000)
+    assert blocked_in(raw, b".exe") == (None, ["more than 0 MB decoded in encoded parts"])

@@ -50,6 +50,7 @@ MAX_DEPTH = 30  # encoded parts decoded inside encoded parts
 MAX_PARTS = 20000  # header blocks read in one walk, at every depth
 MAX_NAMES = 10000  # names attachment_names() returns (blocking sees them all)
 MAX_FILES = 10000  # part files extract() writes (the rest share one more)
+MAX_DECODED = 512 << 20  # bytes decoded for walkers in one message, at every depth
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET)
@@ -86,6 +87,7 @@ class Names:
         self.done = False  # blocked, or a limit with stop_at_limit
         self.headers = 0  # header blocks read, for MAX_PARTS
         self.meter = headers.Meter()  # the header reading left
+        self.decoded = 0  # bytes decoded for walkers, for MAX_DECODED
         # extract(): where each leaf part's decoded body is written.
         self.parts = parts
 
@@ -777,6 +779,14 @@ class _Decoder:
         if self.out is not None and data:
             self.out.write(data)
         if self.child is None:
+            return
+        names = self.child.names
+        names.decoded += len(data)
+        if names.decoded > MAX_DECODED:
+            # (Walkers in walkers each decode what they are given: bound
+            # the sum, whatever the nesting.)
+            names.limit(f"more than {MAX_DECODED >> 20} MB decoded in encoded parts")
+            self.child = None
             return
         data = self.partial + data
         child = self.child
