@@ -19,10 +19,12 @@ from simscan.mail.headers import (
     _percent,
     _q_escapes,
     _quoted,
+    _variants,
     _word_bytes,
     boundary_readings,
     encoding_readings,
     fields,
+    names,
     pairs,
     param_readings,
     rfc2047,
@@ -420,3 +422,69 @@ def test_word_bytes(kind: str, text: bytes, words: bytes | None, python: bytes) 
 def test_q_escapes() -> None:
     assert _q_escapes(b"a=41=4=zz=") == b"aA=4=zz="
     assert _q_escapes(b"=41=42") == b"AB"
+
+
+# --- pins from mutation testing ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "want"),
+    [
+        ("a; filenameXx.exe", "filename", []),  # only blanks before a value with no `=`
+        ("a; name  ", "name", []),
+        ("a; name; name x.exe", "name", [("name", ["x.exe"] * 4)]),
+        ("name=name=x", "name", [("name", ["name=x", "name", "name=x", "name=x"]),
+                                 ("name", ["x"] * 4)]),
+        ('a; name=""', "name", [("name", ["", "", ""])]),
+        ('a; name=a*b"c.exe', "name",
+         [("name", ['a*b"c.exe', "a*b", "a", 'a*b"c.exe', 'a*b"c.exe', "a*bc.exe"])]),
+        ("a; name=aXb.exe Xc", "name",
+         [("name", ["aXb.exe", "aXb.exe", "aXb.exe Xc", "aXb.exe Xc"])]),
+        ("aXname=x.exe", "name", []),  # X is no key stop
+        ("a; name=Xx.exeX", "name", [("name", ["Xx.exeX"] * 4)]),  # nor a blank
+    ],
+)  # fmt: skip
+def test_pairs_pinned(value: str, key: str, want: list[tuple[str, list[str]]]) -> None:
+    assert pairs(value, key) == want
+
+
+def test_percent_wants_hex() -> None:
+    assert _percent("%XY%4a%4x") == b"%XYJ%4x"
+
+
+def test_meter_to_exactly_nothing_left() -> None:
+    meter = Meter()
+    meter.words = 2
+    meter.spend(["=?%"])
+    assert meter.words == 0
+    with pytest.raises(OverLimit):
+        meter.spend(["%"])
+
+
+def test_names_share_the_meter_and_keep_every_header() -> None:
+    found = names({"content-type": [" a/b; name=a.exe"], "content-name": [" b.exe"]})
+    assert found == ["a.exe", "b.exe"]
+    meter = Meter()
+    meter.words = 1
+    with pytest.raises(OverLimit):
+        names({"content-type": [" a/b; name==?a?q?b?="]}, meter)
+
+
+def test_variants() -> None:
+    meter = Meter()
+    assert _variants("a; name=x(c)", meter) == ["a; name=x(c)", "a; name=x"]
+    assert _variants("a; name==?a?q?x?=", meter) == ["a; name==?a?q?x?=", "a; name=x"]
+    assert _variants("a; name==?a?q?x?=", meter, words=False) == ["a; name==?a?q?x?="]
+    assert _variants("a", meter) == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "want"),
+    [
+        ([b"Content-Name: aX", b"\0bX\n"], {"content-name": [" aXbX"]}),
+        ([b"Content-Type: a/b;\n", b"\tContent-Name: x\n"],
+         {"content-type": [" a/b;\tContent-Name: x"]}),
+    ],
+)  # fmt: skip
+def test_fields_pinned(lines: list[bytes], want: dict[str, list[str]]) -> None:
+    assert fields(lines) == want
