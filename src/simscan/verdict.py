@@ -17,6 +17,8 @@ VIRUS = "virus"
 SPAM = "spam"
 ATTACH = "attach"
 MIME_LIMIT = "mime limit"  # the attachment check could not see it all
+ENCRYPTED = "encrypted"  # an encrypted archive or document (block_encrypted)
+ARCHIVE_LIMIT = "archive limit"  # an attachment too large or deep to check
 REGEX = "regex"
 
 # kind -> (log state, log state when dropped or None if never dropped,
@@ -34,12 +36,23 @@ _TABLE: dict[str, tuple[str, str | None, bytes | None]] = {
         None,
         b"DYour email was rejected because its MIME structure is too complex to check",
     ),
+    ENCRYPTED: (
+        "ATTACH",
+        None,
+        b"DYour email was rejected because it contains an encrypted attachment: %s",
+    ),
+    ARCHIVE_LIMIT: (
+        "ATTACH",
+        None,
+        b"DYour email was rejected because an attachment is too large or too deeply nested"
+        b" to check: %s",
+    ),
     REGEX: ("REGEX", None, b"DYour email was rejected because it matches a filter (%s)"),
 }
 
 
 # The verdicts whose refused or dropped messages a quarantine keeps.
-QUARANTINED = (ATTACH, MIME_LIMIT, REGEX, SPAM, VIRUS)
+QUARANTINED = (ARCHIVE_LIMIT, ATTACH, ENCRYPTED, MIME_LIMIT, REGEX, SPAM, VIRUS)
 
 
 class Verdict:

@@ -38,11 +38,14 @@ import binascii
 
 from . import headers
 from .lines import CHUNK, LineReader
+from .names import Matcher
 
 # typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from typing import BinaryIO, Protocol
+else:
+    Protocol = object
 
 HEADER_LIMIT = 256 * 1024  # bytes of one part's header block
 MAX_BOUNDARIES = 1000  # boundaries known in one message
@@ -77,12 +80,13 @@ class Names:
         endings: tuple[bytes, ...] = (),
         parts: "_PartFiles | None" = None,
         stop_at_limit: bool = False,
+        leaves: "Leaves | None" = None,
     ) -> None:
         self.found: list[str] = []
         self.blocked: str | None = None
         self.truncated: list[str] = []
         self._seen: set[str] = set()
-        self._match = _Matcher(endings) if endings else None
+        self._match = Matcher(endings) if endings else None
         self.stop_at_limit = stop_at_limit
         self.done = False  # blocked, or a limit with stop_at_limit
         self.headers = 0  # header blocks read, for MAX_PARTS
@@ -90,6 +94,10 @@ class Names:
         self.decoded = 0  # bytes decoded for walkers, for MAX_DECODED
         # extract(): where each leaf part's decoded body is written.
         self.parts = parts
+        # walk(leaves=): who is given each leaf's body (each reading of it)
+        # to look inside; what it found stops the walk as a blocked name does.
+        self.leaves = leaves
+        self.finding: object = None
 
     def add(self, name: str) -> None:
         if not name or name in self._seen:
@@ -131,10 +139,13 @@ def walk(
     chunk: int = CHUNK,
     parts: "_PartFiles | None" = None,
     stop_at_limit: bool = False,
+    leaves: "Leaves | None" = None,
 ) -> Names:
     """Walk the message; with `endings`, stop at the first blocked name;
-    with `stop_at_limit`, at the first limit too (the answer is known)."""
-    names = Names(endings, parts, stop_at_limit)
+    with `stop_at_limit`, at the first limit too (the answer is known).
+    With `leaves`, every reading of every leaf part's body (decoded) is
+    handed to it as it is read (see Leaves)."""
+    names = Names(endings, parts, stop_at_limit, leaves)
     walker = _Walker(names, 0, parts is not None)
     reader = LineReader(f, chunk=chunk)
     while not names.done:
@@ -156,6 +167,26 @@ def walk(
         walker.line(*got)
     walker.close()
     return names
+
+
+class Leaf(Protocol):
+    """Where one leaf's body goes: `write` as it is decoded, `close` at its
+    end.  `dead` says it wants no more bytes (the walk then stops decoding
+    for it)."""
+
+    dead: bool
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Leaves(Protocol):
+    """Opens a Leaf for each reading of each leaf part; `part_names` are
+    the names its headers give it (any reading).  A leaf's close() may set
+    `names.finding` and `names.done` to stop the walk."""
+
+    def open(self, names: Names, part_names: list[str]) -> Leaf: ...
 
 
 class _Walker:
@@ -183,7 +214,7 @@ class _Walker:
         self.keeping = False  # is the header line being read one we keep?
         self.decoders: list[_Decoder] = []
         self.sniff: _Sniff | None = None  # is this raw leaf body a message?
-        self.out: _PartFile | None = None  # extract(): this leaf's file
+        self.out: _PartFile | Leaf | None = None  # this leaf's file, or Leaf
         self.text = _TextScan(names)
         # Could a name be in the text as written (uuencode, yEnc, BinHex)?
         # Not in a body every reader takes for base64.
@@ -219,6 +250,9 @@ class _Walker:
             return
         if self.out is not None:
             self.out.write(piece)
+            if self.out.dead:
+                self.out.close()
+                self.out = None
         if self.sniff is not None:
             self._sniff(piece, start)
 
@@ -384,6 +418,7 @@ class _Walker:
         for value in fields.get("content-transfer-encoding", [""]):
             encodings |= headers.encoding_readings(value)
         return _Part(
+            names=found,
             # MimeKit parses text/rfc822-headers as a whole message.
             message=any(t.startswith("message/") for t in types)
             or "text/rfc822-headers" in types
@@ -425,16 +460,26 @@ class _Walker:
         self.early = False
         self.digest = False
         names = self.names
-        out = None
-        if self.extracting and names.parts is not None and not part.message and not part.multipart:
+        out: _PartFile | Leaf | None = None
+        leaf = not part.message and not part.multipart
+        if self.extracting and names.parts is not None and leaf:
             out = names.parts.open(names)  # a leaf: its body goes to a file
+        leaves = names.leaves if leaf else None
+        if leaves is not None:
+            out = leaves.open(names, part.names)
         if part.decoded:
             if self.depth < MAX_DEPTH:
                 for index, encoding in enumerate(part.decoded):
-                    first = out if index == 0 else None
+                    first = out
+                    if index and leaves is not None:
+                        first = leaves.open(names, part.names)  # each reading
+                    elif index:
+                        first = None
                     child = self._child(part, self.extracting)
                     self.decoders.append(_Decoder(encoding, child, first))
-                out = None  # the decoder writes it
+                # The decoder writes it; the body as it is is a leaf too when
+                # some reader takes it so.
+                out = leaves.open(names, part.names) if leaves and part.raw else None
             else:
                 names.limit(f"encoded parts nested over {MAX_DEPTH}")
         self.out = out
@@ -456,11 +501,18 @@ class _Walker:
 class _Part:
     """What a part's headers make of it, under any reading."""
 
-    __slots__ = ("decoded", "message", "multipart", "raw", "text")
+    __slots__ = ("decoded", "message", "multipart", "names", "raw", "text")
 
     def __init__(
-        self, message: bool, text: bool, multipart: bool, decoded: list[str], raw: bool
+        self,
+        names: list[str],
+        message: bool,
+        text: bool,
+        multipart: bool,
+        decoded: list[str],
+        raw: bool,
     ) -> None:
+        self.names = names  # the names its headers give it
         self.message = message  # message/*, text/rfc822-headers, *.eml, *.mht*
         self.text = text  # a text/* type, or none that is a type
         self.multipart = multipart  # every type is multipart/*
@@ -584,6 +636,8 @@ class _PartFiles:
 
 class _PartFile:
     """One extracted part, written as it is decoded."""
+
+    dead = False  # (it wants every byte)
 
     def __init__(self, path: str, mode: str) -> None:
         self.f = open(path, mode)  # noqa: SIM115 (closed by close())
@@ -709,7 +763,7 @@ class _Decoder:
     that wants no more (idle) is let go."""
 
     def __init__(
-        self, encoding: str, child: "_Walker | _Sniff | None", out: "_PartFile | None"
+        self, encoding: str, child: "_Walker | _Sniff | None", out: "_PartFile | Leaf | None"
     ) -> None:
         self.base64 = encoding == "base64"
         self.uu: bool | None = False if encoding == "x-uuencode" else None  # in a file?
@@ -778,6 +832,9 @@ class _Decoder:
     def _lines(self, data: bytes) -> None:
         if self.out is not None and data:
             self.out.write(data)
+            if self.out.dead:  # (it has seen enough)
+                self.out.close()
+                self.out = None
         if self.child is None:
             return
         names = self.child.names
@@ -962,63 +1019,10 @@ def _binhex_name(chars: bytes, final: bool = False) -> str | None:
 
 
 def blocked_name(names: list[str], endings: tuple[bytes, ...]) -> str | None:
-    """The first of `names` that _Matcher(endings) blocks, as it matched."""
-    match = _Matcher(endings)
+    """The first of `names` that Matcher(endings) blocks, as it matched."""
+    match = Matcher(endings)
     for name in names:
         blocked = match(name)
         if blocked is not None:
             return blocked
     return None
-
-
-# Control characters go before comparing (a C program, like ripmime, ends
-# a name at a NUL; Windows refuses control characters in file names).
-_CONTROLS = {c: None for c in (*range(0x20), *range(0x7F, 0xA0))}
-
-
-class _Matcher:
-    """Is a name blocked by one of `endings` (lower-case, like ".exe")?
-
-    Compared case-insensitively, up to a NUL, without control characters
-    and without trailing dots and spaces (Windows drops those when it saves
-    the file).  An ending without a leading dot matches a whole name or a
-    name ending in "." + ending, so `exe` blocks `x.exe` but not `annexe`.
-    Also checked: the name with its NULs left out (Python shows them), and
-    the name ripmime writes (FNFILTER_filter: quotes off, the last path
-    segment, cut at a `?` that no `=` comes before).
-    """
-
-    def __init__(self, endings: tuple[bytes, ...]) -> None:
-        texts = [e.decode("utf-8", "replace").lower() for e in endings if e]
-        self.suffixes = tuple(e if e.startswith(".") else "." + e for e in texts)
-        self.whole = frozenset(e for e in texts if not e.startswith("."))
-
-    def __call__(self, name: str) -> str | None:
-        """The reading of the name that is blocked (the one to report), or
-        None."""
-        c_string = name.partition("\0")[0]
-        readings = [c_string, _ripmime_name(c_string)]
-        if "\0" in name:
-            readings.append(name.replace("\0", ""))
-        for reading in readings:
-            plain = reading.translate(_CONTROLS).rstrip(" .\t").lower()
-            if plain.endswith(self.suffixes) or plain in self.whole:
-                return reading
-        return None
-
-
-def _ripmime_name(name: str) -> str:
-    """The file name ripmime writes for a name it read (its header parser
-    takes quotes off, then FNFILTER_filter)."""
-    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"":
-        name = name[1:-1]
-    if len(name) > 2 and name[0] == name[-1] == '"':
-        name = name[1:-1]
-    if "/" in name:
-        name = name.rsplit("/", 1)[1]
-    elif "\\" in name and not name.rsplit("\\", 1)[1].startswith('"'):
-        name = name.rsplit("\\", 1)[1]
-    cut = name.find("?")
-    if cut > 0 and name[cut - 1] != "=":
-        name = name[:cut]
-    return name

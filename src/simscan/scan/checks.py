@@ -5,9 +5,11 @@ Policy alone; neither knows about fds, sockets or the log.
 """
 
 from .. import __version__
+from ..errors import ScannerError
 from ..mail.lines import CHUNK
 from ..mail.mime import walk
-from ..verdict import ATTACH, MIME_LIMIT, REGEX, Verdict
+from ..mail.names import shown
+from ..verdict import ARCHIVE_LIMIT, ATTACH, ENCRYPTED, MIME_LIMIT, REGEX, Verdict
 from .base import Job, Result, Scanner
 
 # typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
@@ -15,6 +17,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import BinaryIO
+
+    from ..mail.content import Spool
 
 REGEX_LINE = 500  # bytes of each line the patterns see, as in C simscan
 
@@ -99,23 +103,77 @@ def _line_blocks(f: "BinaryIO", split: "Callable[[bytes], list[bytes]]") -> "Ite
 class AttachmentBlocker(_Builtin):
     """Refuses a message carrying a file whose name ends with a listed
     extension, under any reading a mail client could take of it (see
-    simscan.mail.mime for where names are found).  Past a structural limit
-    of the walk the message is refused too (fail closed), unless
-    `mime_over_limit = "pass"`: then it passes with a warning."""
+    simscan.mail.mime for where names are found), and looks inside the
+    attachments (simscan.mail.content): archive members' and TNEF names,
+    file types, encryption.  Past a structural limit of the walk the
+    message is refused too (fail closed), unless `mime_over_limit = "pass"`
+    (`archive_over_limit` for archives): then it passes with a warning."""
 
     name = "attach"
 
     def scan(self, job: Job, result: Result) -> Verdict | None:
-        refuse = job.settings.mime_over_limit == "refuse"
+        settings = job.settings
+        refuse = settings.mime_over_limit == "refuse"
+        spool = _spool(job)
         with open(job.message.path, "rb") as f:
-            names = walk(f, job.policy.attach, stop_at_limit=refuse)
+            try:
+                names = walk(f, job.policy.attach, stop_at_limit=refuse, leaves=spool)
+            except ImportError as err:
+                raise ScannerError(
+                    "attach", f"cannot look inside attachments ({err}; see README, Installing)"
+                ) from None
         if job.debug.level >= 2:  # the repr is not free; skip it per message
             job.debug(2, f"attachment names {names.found!r}")
+        if spool is not None:
+            for warning in spool.warnings:
+                job.warn(f"attachment check: {warning}")
         if names.blocked is not None:
-            return Verdict(ATTACH, names.blocked.encode("utf-8", "replace"))
+            return Verdict(ATTACH, shown(names.blocked).encode("utf-8", "replace"))
+        if names.finding is not None:
+            return _verdict(job, names.finding)
         if names.truncated and refuse:
             why = "MIME structure too complex to check (" + "; ".join(names.truncated) + ")"
             return Verdict(MIME_LIMIT, why.encode())
         for what in names.truncated:
             job.warn(f"attachment check stopped at a limit ({what}); names there not checked")
         return None
+
+
+def _spool(job: Job) -> "Spool | None":
+    """What looks inside the attachments, if anything is to be looked for."""
+    policy, settings = job.policy, job.settings
+    types = policy.block_types
+    encrypted = policy.block_encrypted
+    if not (policy.attach or types or encrypted):
+        return None
+    from ..mail.content import Rules, Spool
+
+    return Spool(
+        Rules(
+            endings=policy.attach,
+            types=types,
+            encrypted=encrypted,
+            depth=settings.archive_depth,
+            max_bytes=settings.archive_max_bytes,
+            max_members=settings.archive_max_members,
+            max_ratio=settings.archive_max_ratio,
+            refuse=settings.archive_over_limit == "refuse",
+            workdir=job.workdir,
+        )
+    )
+
+
+def _verdict(job: Job, finding: object) -> Verdict:
+    from ..mail import content
+
+    assert isinstance(finding, content.Finding)
+    text = finding.text.encode("utf-8", "replace")
+    if finding.kind == content.ENCRYPTED:
+        job.warn(f"attachment check: {finding.text}: {finding.why}")
+        return Verdict(ENCRYPTED, text)
+    if finding.kind == content.LIMIT:
+        job.warn(f"attachment check: {finding.text}: {finding.why}; refused (archive_over_limit)")
+        return Verdict(ARCHIVE_LIMIT, text)
+    if finding.why:
+        job.debug(1, f"attachment check: {finding.text}: {finding.why}")
+    return Verdict(ATTACH, text)

@@ -1,0 +1,454 @@
+"""Looking inside attachments: archive members, TNEF, file types, macros.
+
+The MIME walk hands every reading of every leaf part's body to a Spool
+(walk(leaves=)).  A body is kept in memory up to its first 64 KiB; when
+those bytes say it is worth a look (sniff.kind: an archive, a program, an
+OLE file, TNEF ...), the rest is spooled to a file in the work dir, and
+when they do not, the walk stops decoding it.  At the end of the body it is
+inspected, and so is every member of an archive in it, up to the depth:
+
+- names: each archive member's path and each TNEF attachment's names are
+  checked against the blocked extensions, as a part's name is;
+- types: libmagic says what the body is (`executable`, `disk-image`,
+  `shortcut`), oletools whether an Office file carries macros (`macro`);
+- encryption: an encrypted archive member, an archive whose names are
+  encrypted, an encrypted Office file.
+
+Bombs are bounded per message: bytes (declared and decompressed), members
+per archive, each member's ratio to its whole archive, and the depth.
+Past a bound the body could not be checked: a Finding of kind LIMIT,
+refused by default (fail closed); with `refuse` off, a warning and the rest
+of that archive unread.  Memory stays bounded: members are streamed, and
+only one body per nesting level is held (64 KiB, the rest in a file).
+"""
+
+import os
+
+from . import sniff
+from .names import Matcher, shown
+
+# typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+    from .mime import Names
+
+# Finding kinds
+NAME = "name"  # a blocked name: the path
+TYPE = "type"  # a blocked type: "path (category)"
+ENCRYPTED = "encrypted"  # an encrypted archive or document: its name
+LIMIT = "limit"  # could not be checked whole: its name
+
+CATEGORIES = ("executable", "disk-image", "shortcut", "macro", "archive-encrypted")
+MAX_LEVEL = 32  # containers in containers (TNEF ones too), whatever the depth
+UNNAMED = "(unnamed part)"
+_SUFFIXES = (".gz", ".tgz", ".bz2", ".tbz", ".tbz2", ".xz", ".txz", ".zst", ".tzst",
+             ".lz", ".lzma", ".z", ".lz4", ".lzo")  # fmt: skip
+
+
+class Rules:
+    """What to look for and how far (from the policy and the settings)."""
+
+    __slots__ = (
+        "depth",
+        "encrypted",
+        "match",
+        "max_bytes",
+        "max_members",
+        "max_ratio",
+        "refuse",
+        "types",
+        "workdir",
+    )
+
+    def __init__(
+        self,
+        *,
+        endings: tuple[bytes, ...] = (),
+        types: tuple[str, ...] = (),
+        encrypted: bool = False,
+        depth: int = 3,
+        max_bytes: int = 100 << 20,
+        max_members: int = 10000,
+        max_ratio: int = 1000,
+        refuse: bool = True,
+        workdir: str = "",
+    ) -> None:
+        self.match = Matcher(endings)
+        self.types = frozenset(types)
+        self.encrypted = encrypted or "archive-encrypted" in self.types
+        self.depth = depth
+        self.max_bytes = max_bytes
+        self.max_members = max_members
+        self.max_ratio = max_ratio
+        self.refuse = refuse
+        self.workdir = workdir
+
+    def wants(self, kind: str | None) -> bool:
+        """Is a body of this kind worth keeping whole?"""
+        if kind is None:
+            return False
+        if kind == sniff.TNEF:
+            return True
+        if kind in (sniff.ARCHIVE, sniff.COMPRESSED):
+            return self.depth > 0 or bool(self.types) or self.encrypted
+        if kind == sniff.OLE:
+            return bool(self.types) or self.encrypted
+        if kind == sniff.PROGRAM:
+            return bool(self.types) or self.depth > 0  # self-extracting
+        return bool(self.types)
+
+    @property
+    def tail(self) -> bool:
+        """Are the last bytes of every body wanted (VHD, DMG trailers)?"""
+        return "disk-image" in self.types
+
+
+class Finding:
+    """What refuses the message: `text` is the log detail and the reject
+    text's argument; `why` says more, for the log."""
+
+    __slots__ = ("kind", "text", "why")
+
+    def __init__(self, kind: str, text: str, why: str = "") -> None:
+        self.kind = kind
+        self.text = text
+        self.why = why
+
+    def __repr__(self) -> str:
+        return f"Finding({self.kind!r}, {self.text!r}, {self.why!r})"
+
+
+class Item:
+    """One body: the whole of it in `data` or in the file at `path`, its
+    first bytes in `head` and its last in `tail`."""
+
+    __slots__ = ("data", "head", "label", "path", "size", "tail")
+
+    def __init__(
+        self, label: str, head: bytes, tail: bytes, size: int, path: str | None = None
+    ) -> None:
+        self.label = label
+        self.head = head
+        self.tail = tail
+        self.size = size
+        self.path = path
+        self.data = head if path is None and size == len(head) else None
+
+    @property
+    def whole(self) -> "str | bytes | None":
+        """A path or the bytes, or None when only head and tail were kept."""
+        return self.path if self.path is not None else self.data
+
+    def open(self) -> "BinaryIO":
+        import io
+
+        if self.path is not None:
+            return open(self.path, "rb")
+        return io.BytesIO(self.data or b"")
+
+
+class Spool:
+    """The walk's Leaves: collects each body and inspects it at its end."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.warnings: list[str] = []
+        self.declared = 0  # bytes archive members say they hold
+        self.decompressed = 0  # bytes read out of archives
+        self.files = 0  # spool files made, for their names
+
+    # --- the walk's side ---------------------------------------------------------
+
+    def open(self, names: "Names", part_names: list[str]) -> "_Body":
+        label = shown(part_names[0]) if part_names else UNNAMED
+        return _Body(self, names, label)
+
+    def spill(self) -> "tuple[str, BinaryIO]":
+        self.files += 1
+        path = os.path.join(self.rules.workdir, f"inspect{self.files:04d}")
+        return path, open(path, "xb")
+
+    # --- inspection ----------------------------------------------------------------
+
+    def inspect(self, item: Item, depth: int = 0, level: int = 0) -> Finding | None:
+        """What, if anything, in this body refuses the message.  `depth`
+        counts the archives it is in, `level` every container."""
+        kind = sniff.kind(item.head, item.tail)
+        if kind is None:
+            return None
+        rules = self.rules
+        if level >= MAX_LEVEL:
+            return self.limit(item.label, f"containers nested over {MAX_LEVEL}")
+        if kind == sniff.TNEF:
+            return self._tnef(item, depth, level)
+        if rules.types:
+            found = self._type(item, kind)
+            if found is not None:
+                return found
+        if kind == sniff.OLE and rules.encrypted and item.whole is not None:
+            from . import office
+
+            if office.encrypted(item.whole):
+                return Finding(ENCRYPTED, item.label, "an encrypted Office document")
+        if kind in (sniff.ARCHIVE, sniff.COMPRESSED, sniff.PROGRAM) and rules.depth > 0:
+            return self._archive(item, kind, depth, level)
+        return None
+
+    def limit(self, where: str, why: str) -> Finding | None:
+        """Past a bound: a Finding, or (refuse off) a warning and None."""
+        if self.rules.refuse:
+            return Finding(LIMIT, where, why)
+        self.warnings.append(f"{where}: {why}; not checked further")
+        return None
+
+    def _type(self, item: Item, kind: str) -> Finding | None:
+        from . import filetype
+
+        types = self.rules.types
+        category = filetype.category(item, kind)
+        if category is not None and category in types:
+            return Finding(TYPE, f"{item.label} ({category})", f"libmagic: {category}")
+        if "macro" in types and kind in (sniff.OLE, sniff.ARCHIVE) and item.whole is not None:
+            from . import office
+
+            what = office.macros(item.whole)
+            if what:
+                return Finding(TYPE, f"{item.label} (macro)", what)
+        return None
+
+    def _archive(self, item: Item, kind: str, depth: int, level: int) -> Finding | None:
+        from .archive import ArchiveError
+
+        rules = self.rules
+        source = item.whole
+        if source is None:
+            return None
+        if depth >= rules.depth:
+            if kind == sniff.PROGRAM:
+                return None  # (a program is no archive layer unless read as one)
+            return self.limit(item.label, f"archives nested deeper than {rules.depth}")
+        raw = False
+        while True:
+            seen = [0]
+            try:
+                return self._members(item, source, raw, depth, level, seen)
+            except ArchiveError as err:
+                if seen[0]:
+                    why = f"unreadable archive ({err})"
+                elif kind == sniff.COMPRESSED and not raw:
+                    raw = True  # a lone compressed file, no archive in it
+                    continue
+                elif kind == sniff.PROGRAM:
+                    return None  # a program, not a self-extracting archive
+                elif "ncrypt" in str(err):
+                    if rules.encrypted:
+                        return Finding(ENCRYPTED, item.label, f"libarchive: {err}")
+                    self.warnings.append(f"{item.label}: encrypted, names not seen ({err})")
+                    return None
+                else:
+                    why = f"unreadable archive ({err})"
+                return self.limit(item.label, why)
+
+    def _members(
+        self, item: Item, source: "str | bytes", raw: bool, depth: int, level: int, seen: list[int]
+    ) -> Finding | None:
+        from .archive import members
+
+        rules = self.rules
+        for member in members(source, raw):
+            seen[0] += 1
+            if seen[0] > rules.max_members:
+                return self.limit(item.label, f"more than {rules.max_members} members")
+            if member.isdir:
+                continue
+            name = _inner_name(item.label, item.head) if raw else member.name
+            path = f"{item.label}/{shown(name)}"
+            if raw and member.name:
+                gzip_name = _gzip_name(item.head)
+                for reading in (name, gzip_name):
+                    if reading and rules.match(reading):
+                        return Finding(NAME, f"{item.label}/{shown(reading)}")
+            elif rules.match(name):
+                return Finding(NAME, path)
+            if member.encrypted:
+                if rules.encrypted:
+                    return Finding(ENCRYPTED, item.label, f"{path} is encrypted")
+                self.warnings.append(f"{path}: encrypted, its content not checked")
+                continue
+            if member.size is not None:
+                found = self._declared(member.size, item, path)
+                if found is not None or (not rules.refuse and self.declared > rules.max_bytes):
+                    return found
+            found = self._member(member, item, path, depth, level)
+            if found is not None:
+                return found
+        return None
+
+    def _declared(self, size: int, item: Item, path: str) -> Finding | None:
+        rules = self.rules
+        self.declared += size
+        if self.declared > rules.max_bytes:
+            return self.limit(path, f"archives hold more than {rules.max_bytes} bytes")
+        if size > rules.max_ratio * max(item.size, 1) and size > sniff.HEAD:
+            return self.limit(path, f"compression ratio over {rules.max_ratio}")
+        return None
+
+    def _member(
+        self, member: "object", item: Item, path: str, depth: int, level: int
+    ) -> Finding | None:
+        from .archive import Member
+
+        assert isinstance(member, Member)
+        rules = self.rules
+        body = _Collector(self, path)
+        try:
+            for block in member.blocks():
+                self.decompressed += len(block)
+                body.write(block)
+                if self.decompressed > rules.max_bytes:
+                    return self.limit(path, f"archives hold more than {rules.max_bytes} bytes")
+                if body.size > rules.max_ratio * max(item.size, 1) and body.size > sniff.HEAD:
+                    return self.limit(path, f"compression ratio over {rules.max_ratio}")
+                if body.dead:
+                    break
+            return self.inspect(body.finish(), depth + 1, level + 1)
+        finally:
+            body.discard()
+
+    def _tnef(self, item: Item, depth: int, level: int) -> Finding | None:
+        from . import tnef
+
+        if item.whole is None:
+            return None
+        if item.size > self.rules.max_bytes:
+            return self.limit(item.label, f"TNEF over {self.rules.max_bytes} bytes")
+        try:
+            attachments = tnef.attachments(item.whole)
+        except tnef.TNEFError as err:
+            return self.limit(item.label, f"unreadable TNEF ({err})")
+        for names, data in attachments:
+            label = f"{item.label}/{shown(names[0])}" if names else f"{item.label}/{UNNAMED}"
+            for name in names:
+                if self.rules.match(name):
+                    return Finding(NAME, f"{item.label}/{shown(name)}")
+            inner = Item(label, data[: sniff.HEAD], data[-sniff.TAIL :], len(data))
+            inner.data = data
+            found = self.inspect(inner, depth, level + 1)
+            if found is not None:
+                return found
+        return None
+
+
+class _Collector:
+    """Takes a body in pieces: its head in memory, and the whole in a spool
+    file once the head says it is worth a look (else only the tail, if
+    wanted, or nothing: `dead`)."""
+
+    dead = False
+
+    def __init__(self, spool: Spool, label: str) -> None:
+        self.spool = spool
+        self.label = label
+        self.head = bytearray()
+        self.tail = b""
+        self.size = 0
+        self.decided = False
+        self.tail_only = False
+        self.path: str | None = None
+        self.file: BinaryIO | None = None
+
+    def write(self, data: bytes) -> None:
+        if self.dead or not data:
+            return
+        self.size += len(data)
+        if self.file is not None:
+            self.file.write(data)
+        elif not self.decided:
+            self.head += data
+            if len(self.head) >= sniff.HEAD:
+                self._decide()
+            return
+        if self.tail_only or self.file is not None:
+            self.tail = (self.tail + data[-sniff.TAIL :])[-sniff.TAIL :]
+
+    def _decide(self) -> None:
+        self.decided = True
+        rules = self.spool.rules
+        head = bytes(self.head)
+        if rules.wants(sniff.kind(head)):
+            self.path, self.file = self.spool.spill()
+            self.file.write(head)
+            self.tail = head[-sniff.TAIL :]
+        elif rules.tail:
+            self.tail_only = True
+            self.tail = head[-sniff.TAIL :]
+        else:
+            self.dead = True
+        del self.head[sniff.HEAD :]
+
+    def finish(self) -> Item:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        head = bytes(self.head)
+        tail = self.tail if self.decided else head[-sniff.TAIL :]
+        return Item(self.label, head, tail, self.size, self.path)
+
+    def discard(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        if self.path is not None:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            self.path = None
+
+
+class _Body(_Collector):
+    """A leaf part's body, as the walk decodes it (a mime.Leaf)."""
+
+    def __init__(self, spool: Spool, names: "Names", label: str) -> None:
+        super().__init__(spool, label)
+        self.names = names
+
+    def close(self) -> None:
+        if self.names.done:
+            self.discard()
+            return
+        try:
+            found = self.spool.inspect(self.finish())
+        finally:
+            self.discard()
+        if found is not None:
+            self.names.finding = found
+            self.names.done = True
+
+
+def _inner_name(label: str, head: bytes) -> str:
+    """A lone compressed file's name: its own without the suffix."""
+    low = label.lower()
+    for suffix in _SUFFIXES:
+        if low.endswith(suffix) and len(label) > len(suffix):
+            inner = label[: -len(suffix)]
+            if suffix.startswith(".t"):  # .tgz: x.tar
+                inner += ".tar"
+            return inner
+    return _gzip_name(head) or label
+
+
+def _gzip_name(head: bytes) -> str:
+    """The original name a gzip header carries (FNAME), if any: gunzip -N
+    and 7-Zip show it."""
+    if len(head) < 10 or head[:2] != b"\x1f\x8b" or not head[3] & 0x08:
+        return ""
+    at = 10
+    if head[3] & 0x04:  # FEXTRA
+        at += 2 + int.from_bytes(head[10:12], "little")
+    end = head.find(b"\0", at, at + 4096)
+    if end < 0:
+        return ""
+    return head[at:end].decode("latin-1")
