@@ -210,7 +210,8 @@ class Spool:
         category = filetype.category(item, kind)
         if category is not None and category in types:
             return Finding(TYPE, f"{item.label} ({category})", f"libmagic: {category}")
-        if "macro" in types and kind in (sniff.OLE, sniff.ARCHIVE) and item.whole is not None:
+        office_zip = item.head.startswith(b"PK") and b"[Content_Types].xml" in item.head
+        if "macro" in types and (kind == sniff.OLE or office_zip) and item.whole is not None:
             from . import office
 
             what = office.macros(item.whole)
@@ -281,6 +282,11 @@ class Spool:
                 found = self._declared(member.size, item, path)
                 if found is not None or (not rules.refuse and self.declared > rules.max_bytes):
                     return found
+            if "macro" in rules.types and name.lower().endswith("[content_types].xml"):
+                found = self._content_types(member, item)
+                if found is not None:
+                    return found
+                continue
             found = self._member(member, item, path, depth, level)
             if found is not None:
                 return found
@@ -316,6 +322,25 @@ class Spool:
             return self.inspect(body.finish(), depth + 1, level + 1)
         finally:
             body.discard()
+
+    def _content_types(self, member: "object", item: Item) -> Finding | None:
+        """An OOXML package's part list: does it declare a VBA project or
+        an Excel 4 macro sheet?  (Office follows it, whatever the parts'
+        names; olevba looks at the OLE parts.)"""
+        from . import office
+        from .archive import Member
+
+        assert isinstance(member, Member)
+        data = b""
+        for block in member.blocks():
+            self.decompressed += len(block)
+            data += block
+            if len(data) > sniff.HEAD * 16:
+                break
+        what = office.declared_macros(data)
+        if what:
+            return Finding(TYPE, f"{item.label} (macro)", what)
+        return None
 
     def _tnef(self, item: Item, depth: int, level: int) -> Finding | None:
         from . import tnef

@@ -5,9 +5,10 @@ the categories `block_types` names.
 - disk-image: ISO 9660, UDF, VHD, VHDX, DMG;
 - shortcut: Windows .lnk files.
 
-libmagic reads the start of a file.  A fixed VHD and a DMG are known by
-their trailer (the last 512 bytes), which libmagic does not read: for
-those sniff.kind's trailer test decides.  (`macro` is office.py's.)
+libmagic reads the start of a file.  VHD, VHDX and DMG are known by their
+signatures (sniff.DISK) alone: a fixed VHD and a DMG keep theirs in the
+last 512 bytes, which libmagic does not read, and libmagic takes a VHDX
+whose region table it cannot follow for text.  (`macro` is office.py's.)
 """
 
 from . import sniff
@@ -42,6 +43,8 @@ _DISK_TYPES = frozenset(
         "application/x-udf-image",
         "application/x-vhd",
         "application/x-vhdx",
+        "application/x-virtualbox-vhd",
+        "application/x-virtualbox-vhdx",
         "application/x-apple-diskimage",
     }
 )
@@ -77,8 +80,9 @@ def describe(item: "Item", mime: bool) -> str:
 
 def category(item: "Item", kind: str) -> str | None:
     """executable, disk-image, shortcut, or None."""
-    if kind == sniff.DISK and not item.head.startswith((b"conectix", b"vhdxfile")):
-        return "disk-image"  # known by its trailer only
+    if kind == sniff.DISK:
+        return "disk-image"  # VHD, VHDX, DMG: their 8-byte signatures say it
+
     mime = describe(item, True)
     if mime in _EXECUTABLE_TYPES:
         return "executable"

@@ -60,3 +60,22 @@ def encrypted(source: "str | bytes") -> bool:
         return False
     finally:
         ole.close()
+
+
+# Content types of OOXML parts that hold macros ([MS-OFFMACRO2], [MS-XLSX]).
+_MACRO_PARTS = (
+    b"application/vnd.ms-office.vbaproject",
+    b"application/vnd.ms-excel.macrosheet",
+    b"application/vnd.ms-excel.intlmacrosheet",
+)
+
+
+def declared_macros(content_types: bytes) -> str:
+    """What an OOXML package's [Content_Types].xml declares: "VBA macros",
+    "XLM macros", or ""."""
+    text = content_types.lower()
+    if _MACRO_PARTS[0] in text:
+        return "VBA macros (declared in [Content_Types].xml)"
+    if _MACRO_PARTS[1] in text or _MACRO_PARTS[2] in text:
+        return "XLM macros (declared in [Content_Types].xml)"
+    return ""
