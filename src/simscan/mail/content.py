@@ -234,7 +234,11 @@ class Spool:
         while True:
             seen = [0]
             try:
-                return self._members(item, source, raw, depth, level, seen)
+                found = self._members(item, source, raw, depth, level, seen)
+                if seen[0] or raw or kind != sniff.COMPRESSED:
+                    return found
+                raw = True  # (zeros read as an empty tar: a lone file after all)
+                continue
             except ArchiveError as err:
                 if seen[0]:
                     why = f"unreadable archive ({err})"
@@ -278,8 +282,11 @@ class Spool:
                     return Finding(ENCRYPTED, item.label, f"{path} is encrypted")
                 self.warnings.append(f"{path}: encrypted, its content not checked")
                 continue
-            if member.size is not None:
-                found = self._declared(member.size, item, path)
+            size = member.size
+            if raw and size is None and item.head.startswith(b"\x1f\x8b") and len(item.tail) >= 4:
+                size = int.from_bytes(item.tail[-4:], "little")  # gzip's ISIZE
+            if size is not None:
+                found = self._declared(size, item, path)
                 if found is not None or (not rules.refuse and self.declared > rules.max_bytes):
                     return found
             if "macro" in rules.types and name.lower().endswith("[content_types].xml"):

@@ -19,7 +19,11 @@ def macros(source: "str | bytes") -> str:
     """ "VBA macros", "XLM macros" (Excel 4), or "" for none or for a file
     olevba cannot open as an Office document."""
     _quiet()
-    from oletools.olevba import VBA_Parser
+    import warnings
+
+    with warnings.catch_warnings():  # (its pyparsing calls are deprecated)
+        warnings.simplefilter("ignore")
+        from oletools.olevba import VBA_Parser
 
     try:
         if isinstance(source, bytes):

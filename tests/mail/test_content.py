@@ -1,0 +1,461 @@
+"""Looking inside attachments (simscan.mail.content), with the real
+libraries: libarchive, libmagic, tnefparse, oletools; real files from
+zipfile, tarfile, p7zip, xorriso and Debian's clamav-testfiles."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+import samples as s
+
+from simscan.mail.content import ENCRYPTED, LIMIT, NAME, TYPE, Finding, Rules, Spool
+from simscan.mail.mime import walk
+
+EXE = (b".exe",)
+
+
+def inspect(
+    tmp_path: Path, *attachments: tuple[str, bytes], **rules: object
+) -> tuple[Finding | None, list[str]]:
+    """(the finding, the warnings) for a message carrying the attachments."""
+    rules.setdefault("endings", EXE)
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    spool = Spool(Rules(workdir=str(work), **rules))  # type: ignore[arg-type]
+    names = walk(io.BytesIO(s.message(*attachments)), (), leaves=spool)
+    assert os.listdir(work) == []  # every spool file is gone
+    finding = names.finding
+    assert finding is None or isinstance(finding, Finding)
+    return finding, spool.warnings
+
+
+def found(tmp_path: Path, *attachments: tuple[str, bytes], **rules: object) -> tuple[str, str]:
+    finding, _ = inspect(tmp_path, *attachments, **rules)
+    assert finding is not None
+    return finding.kind, finding.text
+
+
+# --- names inside archives -------------------------------------------------------
+
+
+def test_a_member_name_is_blocked_and_the_path_shown(tmp_path: Path) -> None:
+    zipped = s.zip_of([("docs/readme.txt", b"hi"), ("docs/x.exe", s.PE)])
+    assert found(tmp_path, ("invoice.zip", zipped)) == (NAME, "invoice.zip/docs/x.exe")
+
+
+def test_a_harmless_archive_passes(tmp_path: Path) -> None:
+    zipped = s.zip_of([("docs/readme.txt", b"hi"), ("a.pdf", s.PDF)])
+    assert inspect(tmp_path, ("invoice.zip", zipped)) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("name", "want"),
+    [
+        ("clam.zip", "clam.zip/clam.exe"),
+        ("clam.7z", "clam.7z/clam.exe"),
+        ("clam.cab", "clam.cab/clam.exe"),
+        ("clam.tar.gz", "clam.tar.gz/clam.exe"),
+        ("clam.newc.cpio", "clam.newc.cpio/clam.exe"),
+        ("clam.odc.cpio", "clam.odc.cpio/clam.exe"),
+        ("clam.bin-le.cpio", "clam.bin-le.cpio/clam.exe"),
+        ("clam.bin-be.cpio", "clam.bin-be.cpio/clam.exe"),
+        ("clam.tnef", "clam.tnef/clam.exe"),
+        ("clam.exe.bz2", "clam.exe.bz2/clam.exe"),
+        ("clam.bz2.zip", "clam.bz2.zip/clam.exe"),  # bzip2 as the zip method
+        ("clam.impl.zip", "clam.impl.zip/CLAM.EXE"),
+    ],
+)
+def test_clamav_testfiles(tmp_path: Path, name: str, want: str) -> None:
+    data = (s.TESTFILES / name).read_bytes()
+    assert found(tmp_path, (name, data)) == (NAME, want)
+
+
+@pytest.mark.parametrize("mode", ["w", "w:gz", "w:bz2", "w:xz"])
+def test_tar_under_each_filter(tmp_path: Path, mode: str) -> None:
+    tarred = s.tar_of([("a/b.txt", b"hi"), ("a/run.exe", s.PE)], mode)
+    assert found(tmp_path, ("files.tar", tarred)) == (NAME, "files.tar/a/run.exe")
+
+
+def test_tar_zstd(tmp_path: Path) -> None:
+    plain = tmp_path / "in.tar"
+    plain.write_bytes(s.tar_of([("run.exe", s.PE)]))
+    s.tool("zstd", "-q", plain, "-o", tmp_path / "in.tar.zst", cwd=tmp_path)
+    data = (tmp_path / "in.tar.zst").read_bytes()
+    assert found(tmp_path, ("in.tar.zst", data)) == (NAME, "in.tar.zst/run.exe")
+
+
+def test_seven_zip_made_here(tmp_path: Path) -> None:
+    data = s.seven_zip(tmp_path, [("dir/x.exe", s.PE)])
+    assert found(tmp_path, ("a.7z", data)) == (NAME, "a.7z/dir/x.exe")
+
+
+def test_iso_made_by_xorriso(tmp_path: Path) -> None:
+    data = s.iso_of(tmp_path, [("setup.exe", s.PE)])
+    kind, text = found(tmp_path, ("image.iso", data))
+    assert kind == NAME
+    assert text.lower() == "image.iso/setup.exe"
+
+
+@pytest.mark.parametrize(
+    ("label", "want"),
+    [
+        ("x.exe.gz", "x.exe.gz/x.exe"),
+        ("X.EXE.GZ", "X.EXE.GZ/X.EXE"),
+        ("x.exe.xz", "x.exe.xz/x.exe"),
+    ],
+)
+def test_a_lone_compressed_file_is_named_without_its_suffix(
+    tmp_path: Path, label: str, want: str
+) -> None:
+    import lzma
+
+    data = lzma.compress(s.PE) if label.lower().endswith(".xz") else s.gz(s.PE)
+    assert found(tmp_path, (label, data)) == (NAME, want)
+
+
+def test_the_name_in_a_gzip_header_counts(tmp_path: Path) -> None:
+    # gunzip -N and 7-Zip save it as the name the header carries.
+    data = s.gz(s.TEXT, name="evil.exe")
+    assert found(tmp_path, ("data.gz", data)) == (NAME, "data.gz/evil.exe")
+
+
+def test_a_tgz_is_a_tar(tmp_path: Path) -> None:
+    data = s.tar_of([("in/x.exe", s.PE)], "w:gz")
+    assert found(tmp_path, ("files.tgz", data)) == (NAME, "files.tgz/in/x.exe")
+
+
+def test_a_self_extracting_zip_is_opened(tmp_path: Path) -> None:
+    sfx = s.PE + s.zip_of([("payload/x.exe", s.PE)])
+    kind, text = found(tmp_path, ("setup.bin", sfx))
+    assert (kind, text) == (NAME, "setup.bin/payload/x.exe")
+
+
+def test_a_plain_program_is_no_archive(tmp_path: Path) -> None:
+    assert inspect(tmp_path, ("tool.bin", s.PE)) == (None, [])
+
+
+def test_directories_are_not_names(tmp_path: Path) -> None:
+    data = s.zip_of([("evil.exe/", b""), ("evil.exe/readme.txt", b"hi")])
+    assert inspect(tmp_path, ("a.zip", data)) == (None, [])
+
+
+# --- depth ---------------------------------------------------------------------------
+
+
+def test_three_layers_are_read_whole(tmp_path: Path) -> None:
+    kind, text = found(tmp_path, ("n.zip", s.nested_zip(3)))
+    assert (kind, text) == (NAME, "n.zip/layer1.zip/layer2.zip/x.exe")
+
+
+def test_a_fourth_layer_is_over_the_limit(tmp_path: Path) -> None:
+    finding, _ = inspect(tmp_path, ("n.zip", s.nested_zip(4, "x.txt", b"hi")))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "n.zip/layer1.zip/layer2.zip/layer3.zip")
+    assert finding.why == "archives nested deeper than 3"
+
+
+def test_the_depth_is_a_setting(tmp_path: Path) -> None:
+    assert found(tmp_path, ("n.zip", s.nested_zip(5)), depth=5)[0] == NAME
+    assert found(tmp_path, ("n.zip", s.nested_zip(2)), depth=1) == (LIMIT, "n.zip/layer1.zip")
+
+
+def test_depth_0_is_the_c_behaviour(tmp_path: Path) -> None:
+    assert inspect(tmp_path, ("n.zip", s.nested_zip(1)), depth=0) == (None, [])
+    assert inspect(tmp_path, ("n.zip", s.nested_zip(9)), depth=0) == (None, [])
+
+
+def test_over_the_depth_with_pass_warns(tmp_path: Path) -> None:
+    finding, warnings = inspect(tmp_path, ("n.zip", s.nested_zip(5)), refuse=False)
+    assert finding is None
+    assert warnings == [
+        "n.zip/layer1.zip/layer2.zip/layer3.zip: archives nested deeper than 3; not checked further"
+    ]
+
+
+# --- bombs -----------------------------------------------------------------------
+
+
+def test_too_many_members(tmp_path: Path) -> None:
+    data = s.zip_of([(f"f{i}.txt", b"x") for i in range(12)])
+    assert inspect(tmp_path, ("many.zip", data), max_members=12) == (None, [])
+    finding, _ = inspect(tmp_path, ("many.zip", data), max_members=11)
+    assert finding is not None
+    assert (finding.kind, finding.text, finding.why) == (LIMIT, "many.zip", "more than 11 members")
+
+
+def test_declared_bytes_past_the_cap(tmp_path: Path) -> None:
+    # 3 MB of zeros: under the ratio, over a 2 MB cap by its declared size.
+    data = s.zip_bomb(3 << 20)
+    finding, _ = inspect(tmp_path, ("z.zip", data), max_bytes=2 << 20, max_ratio=10**6)
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "z.zip/zeros.bin")
+    assert finding.why == f"archives hold more than {2 << 20} bytes"
+
+
+def test_decompressed_bytes_past_the_cap(tmp_path: Path) -> None:
+    # bzip2 declares no size: the bytes read out show it.  (A member is read
+    # on only when its first bytes are worth a look: here, a program.)
+    import bz2
+
+    data = bz2.compress(s.PE + b"\0" * (3 << 20))
+    rules = {"max_bytes": 2 << 20, "max_ratio": 10**6, "types": ("executable",), "endings": ()}
+    finding, _ = inspect(tmp_path, ("z.exe.bz2", data), **rules)
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "z.exe.bz2/z.exe")
+    assert finding.why == f"archives hold more than {2 << 20} bytes"
+
+
+def test_a_gzip_declares_its_size_in_its_trailer(tmp_path: Path) -> None:
+    data = s.gz(b"\0" * (3 << 20))
+    finding, _ = inspect(tmp_path, ("z.bin.gz", data), max_bytes=2 << 20, max_ratio=10**6)
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "z.bin.gz/z.bin")
+    assert finding.why == f"archives hold more than {2 << 20} bytes"
+
+
+def test_the_ratio(tmp_path: Path) -> None:
+    data = s.zip_bomb(4 << 20)  # about 4 KB expanding to 4 MB
+    assert s.deflate_ratio(b"\0" * (4 << 20)) > 900
+    finding, _ = inspect(tmp_path, ("z.zip", data), max_ratio=100)
+    assert finding is not None
+    assert (finding.kind, finding.why) == (LIMIT, "compression ratio over 100")
+    assert inspect(tmp_path, ("z.zip", data), max_ratio=10**5) == (None, [])
+
+
+def test_the_ratio_of_what_is_read_when_nothing_is_declared(tmp_path: Path) -> None:
+    data = s.gz(b"\0" * (4 << 20))
+    finding, _ = inspect(tmp_path, ("z.gz", data), max_ratio=100)
+    assert finding is not None
+    assert (finding.kind, finding.text, finding.why) == (
+        LIMIT,
+        "z.gz/z",
+        "compression ratio over 100",
+    )
+
+
+def test_the_byte_cap_counts_every_archive_in_the_message(tmp_path: Path) -> None:
+    one = s.gz(b"\0" * (600 << 10))
+    rules = {"max_bytes": 1 << 20, "max_ratio": 10**6}
+    assert inspect(tmp_path, ("a.gz", one), **rules) == (None, [])
+    finding, _ = inspect(tmp_path, ("a.gz", one), ("b.gz", one), **rules)
+    assert finding is not None and finding.kind == LIMIT
+
+
+# --- encryption ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "options"),
+    [
+        ("zipcrypto.zip", {"kind": "zip"}),
+        ("aes.zip", {"kind": "zip", "aes": True}),
+        ("data.7z", {}),
+    ],
+)
+def test_encrypted_members(tmp_path: Path, label: str, options: dict[str, object]) -> None:
+    data = s.seven_zip(tmp_path, [("notes.txt", s.TEXT)], "secret", **options)  # type: ignore[arg-type]
+    finding, _ = inspect(tmp_path, (label, data), encrypted=True)
+    assert finding is not None
+    assert (finding.kind, finding.text, finding.why) == (
+        ENCRYPTED,
+        label,
+        f"{label}/notes.txt is encrypted",
+    )
+    # Allowed (the default): passed, with a word in the log.
+    assert inspect(tmp_path, (label, data)) == (
+        None,
+        [f"{label}/notes.txt: encrypted, its content not checked"],
+    )
+
+
+def test_an_encrypted_members_name_is_still_checked(tmp_path: Path) -> None:
+    data = s.seven_zip(tmp_path, [("x.exe", s.PE)], "secret", kind="zip")
+    assert found(tmp_path, ("a.zip", data)) == (NAME, "a.zip/x.exe")
+
+
+def test_encrypted_names(tmp_path: Path) -> None:
+    data = s.seven_zip(tmp_path, [("x.exe", s.PE)], "secret", encrypt_names=True)
+    finding, _ = inspect(tmp_path, ("h.7z", data), encrypted=True)
+    assert finding is not None
+    assert (finding.kind, finding.text) == (ENCRYPTED, "h.7z")
+    assert "encrypted" in finding.why
+    finding, warnings = inspect(tmp_path, ("h.7z", data))
+    assert finding is None
+    assert warnings == [
+        "h.7z: encrypted, names not seen (The archive header is encrypted,"
+        " but currently not supported)"
+    ]
+
+
+def test_archive_encrypted_as_a_type_means_block_encrypted(tmp_path: Path) -> None:
+    data = s.seven_zip(tmp_path, [("a.txt", s.TEXT)], "pw", kind="zip")
+    assert found(tmp_path, ("a.zip", data), types=("archive-encrypted",))[0] == ENCRYPTED
+
+
+def test_an_encrypted_office_document(tmp_path: Path) -> None:
+    finding, _ = inspect(tmp_path, ("q.docx", s.OOXML_ENCRYPTED), encrypted=True)
+    assert finding is not None
+    assert (finding.kind, finding.text) == (ENCRYPTED, "q.docx")
+    assert finding.why == "an encrypted Office document"
+    assert inspect(tmp_path, ("q.docx", s.DOC_PLAIN), encrypted=True) == (None, [])
+
+
+# --- types ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "category"),
+    [
+        (s.PE, "executable"),
+        (s.ELF, "executable"),
+        (s.MACHO, "executable"),
+        (s.JAVA_CLASS, "executable"),
+        (s.LNK, "shortcut"),
+        (s.VHDX, "disk-image"),
+        (s.VHD_DYNAMIC, "disk-image"),
+        (s.VHD_FIXED, "disk-image"),
+        (s.DMG, "disk-image"),
+    ],
+    ids=["pe", "elf", "macho", "java", "lnk", "vhdx", "vhd", "vhd-fixed", "dmg"],
+)
+def test_types_by_content(tmp_path: Path, data: bytes, category: str) -> None:
+    types = ("executable", "disk-image", "shortcut")
+    assert found(tmp_path, ("report.pdf", data), types=types) == (TYPE, f"report.pdf ({category})")
+    others = tuple(t for t in types if t != category)
+    assert inspect(tmp_path, ("report.pdf", data), types=others) == (None, [])
+
+
+def test_an_iso_is_a_disk_image(tmp_path: Path) -> None:
+    data = s.iso_of(tmp_path, [("a.txt", b"hi")])
+    assert found(tmp_path, ("photos.zip", data), types=("disk-image",)) == (
+        TYPE,
+        "photos.zip (disk-image)",
+    )
+
+
+@pytest.mark.parametrize("data", [s.PDF, s.TEXT, s.DOC_PLAIN, s.DOCX, s.zip_of([("a", b"b")])])
+def test_what_is_no_listed_type_passes(tmp_path: Path, data: bytes) -> None:
+    types = ("executable", "disk-image", "shortcut", "macro")
+    assert inspect(tmp_path, ("file.bin", data), types=types) == (None, [])
+
+
+def test_a_renamed_program_inside_an_archive(tmp_path: Path) -> None:
+    data = s.zip_of([("readme.txt", s.ELF)])
+    assert found(tmp_path, ("invoice.zip", data), types=("executable",)) == (
+        TYPE,
+        "invoice.zip/readme.txt (executable)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "data", "want"),
+    [
+        ("a.doc", s.DOC_WITH_MACROS, "VBA macros"),
+        ("a.bin", s.VBA_PROJECT, "VBA macros"),
+        ("a.docm", s.DOCM, "VBA macros (declared in [Content_Types].xml)"),
+    ],
+)
+def test_macros(tmp_path: Path, label: str, data: bytes, want: str) -> None:
+    finding, _ = inspect(tmp_path, (label, data), types=("macro",))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (TYPE, f"{label} (macro)")
+    assert finding.why in (want, "VBA macros")
+
+
+def test_macros_in_an_office_file_in_a_zip(tmp_path: Path) -> None:
+    data = s.zip_of([("q3/report.doc", s.DOC_WITH_MACROS)])
+    assert found(tmp_path, ("reports.zip", data), types=("macro",)) == (
+        TYPE,
+        "reports.zip/q3/report.doc (macro)",
+    )
+
+
+def test_a_docm_whose_content_types_come_last(tmp_path: Path) -> None:
+    # olevba is not asked (no [Content_Types].xml in the first bytes); the
+    # member walk sees the vbaProject part, and the declared types.
+    filler = os.urandom(80000)
+    data = s.zip_of([("word/media/a.bin", filler), *reversed(_docm_parts())], 0)
+    assert found(tmp_path, ("a.docm", data), types=("macro",))[0] == TYPE
+
+
+def _docm_parts() -> list[tuple[str, bytes]]:
+    return [
+        ("[Content_Types].xml", s.CONTENT_TYPES),
+        ("word/document.xml", b"<w:document/>"),
+        ("word/vbaProject.bin", s.VBA_PROJECT),
+    ]
+
+
+# --- TNEF ------------------------------------------------------------------------------
+
+
+def test_tnef_names(tmp_path: Path) -> None:
+    data = (s.TESTFILES / "clam.tnef").read_bytes()
+    assert found(tmp_path, ("winmail.dat", data)) == (NAME, "winmail.dat/clam.exe")
+
+
+def test_tnef_contents_are_typed(tmp_path: Path) -> None:
+    data = (s.TESTFILES / "clam.tnef").read_bytes()
+    assert found(tmp_path, ("winmail.dat", data), endings=(), types=("executable",)) == (
+        TYPE,
+        "winmail.dat/clam.exe (executable)",
+    )
+
+
+def test_tnef_is_read_with_depth_0(tmp_path: Path) -> None:
+    data = (s.TESTFILES / "clam.tnef").read_bytes()
+    assert found(tmp_path, ("winmail.dat", data), depth=0)[0] == NAME
+
+
+# --- names that lie ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("member", "shown"),
+    [
+        ("invoice\u202egpj.exe", "invoice<U+202E>gpj.exe"),
+        ("x.e\u200bxe", "x.e<U+200B>xe"),
+        ("x.\uff45\uff58\uff45", "x.\uff45\uff58\uff45"),
+        ("x.exe. . ", "x.exe. . "),
+        ("x.ex\u00ade", "x.ex<U+00AD>e"),
+    ],
+)
+def test_member_names_that_lie(tmp_path: Path, member: str, shown: str) -> None:
+    data = s.zip_of([(member, s.PE)])
+    assert found(tmp_path, ("a.zip", data)) == (NAME, f"a.zip/{shown}")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"PK\x03\x04" + bytes(range(256)) * 4, b"7z\xbc\xaf\x27\x1c" + b"\xff" * 200],
+    ids=["zip", "7z"],
+)
+def test_an_archive_that_cannot_be_read_fails_closed(tmp_path: Path, data: bytes) -> None:
+    finding, _ = inspect(tmp_path, ("broken.zip", data))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "broken.zip")
+    assert finding.why.startswith("unreadable archive (")
+    finding, warnings = inspect(tmp_path, ("broken.zip", data), refuse=False)
+    assert finding is None
+    assert warnings[0].startswith("broken.zip: unreadable archive (")
+
+
+def test_a_body_with_no_signature_imports_nothing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        f"import io, sys; sys.path[:0] = {[str(Path(s.__file__).parent)]!r}\n"
+        "import samples as s\n"
+        "from simscan.mail.content import Rules, Spool\n"
+        "from simscan.mail.mime import walk\n"
+        "raw = s.message(('a.pdf', s.PDF), ('b.txt', s.TEXT), ('c.png', b'\\x89PNG' + bytes(99)))\n"
+        "spool = Spool(Rules(endings=(b'.exe',), types=('executable', 'macro'), encrypted=True,"
+        f" workdir={str(tmp_path)!r}))\n"
+        "walk(io.BytesIO(raw), (), leaves=spool)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('libarchive', 'magic', 'oletools', 'olefile', 'tnefparse', 'ctypes')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
