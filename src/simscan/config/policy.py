@@ -24,7 +24,12 @@ from .settings import Settings
 # rules do not load it for every message.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import TypeVar
+
     from .simcontrol import Rule
+
+    T = TypeVar("T")
 
 CDB_NAME = "simcontrol.cdb"
 ATTACH_NAME = "ssattach"
@@ -36,6 +41,8 @@ class Policy:
 
     __slots__ = (
         "attach",
+        "block_encrypted",
+        "block_types",
         "clam",
         "notes",
         "qmail_queue",
@@ -55,6 +62,8 @@ class Policy:
         spam: bool = False,
         trophie: bool = False,
         attach: tuple[bytes, ...] = (),
+        block_types: tuple[str, ...] = (),
+        block_encrypted: bool = False,
         regex: tuple[bytes, ...] = (),
         spam_hits: float | None = None,
         spam_passthru: bool = False,
@@ -68,6 +77,10 @@ class Policy:
         self.trophie = trophie
         # Lower-case file name endings that are refused (".exe").
         self.attach = attach
+        # File type categories refused by content, and encrypted archives
+        # and documents (the attachment check looks inside for these).
+        self.block_types = block_types
+        self.block_encrypted = block_encrypted
         # Patterns matched against each line of the raw message, in order.
         self.regex = regex
         self.spam_hits = spam_hits
@@ -84,6 +97,12 @@ class Policy:
         fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
         return f"Policy({fields})"
 
+    @property
+    def inspects_attachments(self) -> bool:
+        """Does the attachment check run: names to block, types, or
+        encryption to refuse?"""
+        return bool(self.attach or self.block_types or self.block_encrypted)
+
 
 def resolve(settings: Settings, envelope: Envelope) -> Policy:
     """The Policy for this message (reads the cdb or ssattach)."""
@@ -97,6 +116,8 @@ def resolve(settings: Settings, envelope: Envelope) -> Policy:
         spam=settings.spam,
         trophie=bool(settings.trophie_socket),
         attach=attach,
+        block_types=settings.block_types if settings.attach else (),
+        block_encrypted=settings.attach and settings.block_encrypted,
         spam_hits=settings.spam_hits,
         spam_passthru=settings.spam_passthru,
         spam_user=_spam_user(settings, envelope, None),
@@ -106,25 +127,57 @@ def resolve(settings: Settings, envelope: Envelope) -> Policy:
 
 
 def _per_domain(settings: Settings, envelope: Envelope) -> Policy:
-    from .simcontrol import Rule, lookup_keys, parse_rule
+    from .simcontrol import Rule, lookup_keys
 
     path = f"{settings.controldir}/{CDB_NAME}"
-    keys = [b""]
-    for address in (envelope.sender, *envelope.recipients):
-        keys += lookup_keys(address)
-    values = read_rules(path, keys)
-    merged = Rule()
+    common = [b"", *lookup_keys(envelope.sender)]
+    own = [lookup_keys(r) for r in envelope.recipients]
+    found = dict(read_rules(path, common + [k for keys in own for k in keys]))
     notes: list[str] = []
-    for key, value in values:
-        problems: list[str] = []
-        rule = parse_rule(value, problems)
-        notes += (f"{CDB_NAME} entry {key.decode(errors='replace')!r}: {p}" for p in problems)
+    parsed: dict[bytes, Rule] = {}
+    if settings.policy_merge == "strictest" and len(own) > 1:
+        # Each recipient's policy on its own (default, sender, that
+        # recipient), then the strictest of them.
+        policies = [
+            _policy(settings, envelope, _rules(common + keys, found, parsed, notes)) for keys in own
+        ]
+        return _strictest(policies, tuple(dict.fromkeys(notes)))
+    keys = common + [k for keys in own for k in keys]
+    return _policy(settings, envelope, _rules(keys, found, parsed, notes), tuple(notes))
+
+
+def _rules(
+    keys: list[bytes], found: dict[bytes, bytes], parsed: "dict[bytes, Rule]", notes: list[str]
+) -> "Rule":
+    """The entries found for these keys, merged in order (the C rule)."""
+    from .simcontrol import Rule, parse_rule
+
+    merged = Rule()
+    for key in keys:
+        value = found.get(key)
+        if value is None:
+            continue
+        rule = parsed.get(key)
+        if rule is None:
+            problems: list[str] = []
+            rule = parsed[key] = parse_rule(value, problems)
+            shown = key.decode(errors="replace")
+            notes += (f"{CDB_NAME} entry {shown!r}: {p}" for p in problems)
         _merge(merged, rule)
+    return merged
+
+
+def _policy(
+    settings: Settings, envelope: Envelope, merged: "Rule", notes: tuple[str, ...] = ()
+) -> Policy:
+    types = settings.block_types if merged.types is None else merged.types
     return Policy(
         clam=settings.clamav and bool(merged.clam),
         spam=settings.spam and bool(merged.spam),
         trophie=bool(settings.trophie_socket) and bool(merged.trophie),
         attach=(merged.attach or ()) if settings.attach else (),
+        block_types=types if settings.attach else (),
+        block_encrypted=settings.attach and settings.block_encrypted,
         regex=merged.regex if settings.regex else (),
         spam_hits=settings.spam_hits if merged.spam_hits is None else merged.spam_hits,
         spam_passthru=settings.spam_passthru and bool(merged.spam_passthru),
@@ -135,8 +188,36 @@ def _per_domain(settings: Settings, envelope: Envelope) -> Policy:
             if merged.qmailqueue is None
             else merged.qmailqueue.decode("utf-8", "surrogateescape")
         ),
-        notes=tuple(notes),
+        notes=notes,
     )
+
+
+def _strictest(policies: list[Policy], notes: tuple[str, ...]) -> Policy:
+    """policy_merge = "strictest": a check is on if any recipient's policy
+    turns it on; lists are united; the lowest spam_hits, the largest
+    size_limit (clamd sees more), passthru only if every policy has it.
+    qmail_queue and spam_user are the last recipient's (as with "last")."""
+    hits = [p.spam_hits for p in policies if p.spam_hits is not None]
+    last = policies[-1]
+    return Policy(
+        clam=any(p.clam for p in policies),
+        spam=any(p.spam for p in policies),
+        trophie=any(p.trophie for p in policies),
+        attach=_united(p.attach for p in policies),
+        block_types=_united(p.block_types for p in policies),
+        block_encrypted=any(p.block_encrypted for p in policies),
+        regex=_united(p.regex for p in policies),
+        spam_hits=min(hits) if hits else None,
+        spam_passthru=all(p.spam_passthru for p in policies),
+        spam_user=last.spam_user,
+        size_limit=max(p.size_limit for p in policies),
+        qmail_queue=last.qmail_queue,
+        notes=notes,
+    )
+
+
+def _united(lists: "Iterable[tuple[T, ...]]") -> "tuple[T, ...]":
+    return tuple(dict.fromkeys(item for items in lists for item in items))
 
 
 def _merge(into: "Rule", rule: "Rule") -> None:

@@ -95,6 +95,35 @@ def _endpoints(default_port: int) -> object:
     return check
 
 
+def _count(low: int, high: int) -> object:
+    def check(value: object) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+            return value
+        raise ValueError(f"expected a whole number from {low} to {high}")
+
+    return check
+
+
+# block_types' categories (simscan.mail.content.CATEGORIES: a test keeps
+# the two the same; the mail room may not import this one).
+TYPE_CATEGORIES = ("executable", "disk-image", "shortcut", "macro", "archive-encrypted")
+
+
+def check_types(items: list[str]) -> tuple[str, ...]:
+    """block_types and simcontrol's types=: known categories only."""
+    for item in items:
+        if item not in TYPE_CATEGORIES:
+            known = ", ".join(TYPE_CATEGORIES)
+            raise ValueError(f"unknown file type category {item!r} (known: {known})")
+    return tuple(dict.fromkeys(items))
+
+
+def _types(value: object) -> tuple[str, ...]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return check_types(value)
+    raise ValueError('expected an array of categories, like ["executable", "shortcut"]')
+
+
 def _spamc_args(value: object) -> str:
     """spamc's arguments, one string quoted as for a shell (the C README's
     `--enable-spamc-args="-U /tmp/spamd.sock"`)."""
@@ -123,6 +152,14 @@ _SCHEMA: dict[str, tuple[object, object]] = {
     "per_domain": (_bool, False),
     "attach": (_bool, False),
     "mime_over_limit": (_choice("refuse", "pass"), "refuse"),
+    "block_types": (_types, ()),
+    "block_encrypted": (_bool, False),
+    "archive_depth": (_count(0, 100), 3),
+    "archive_max_bytes": (_size, 100 << 20),
+    "archive_max_members": (_count(1, 10**9), 10000),
+    "archive_max_ratio": (_count(1, 10**9), 1000),
+    "archive_over_limit": (_choice("refuse", "pass"), "refuse"),
+    "policy_merge": (_choice("last", "strictest"), "last"),
     "spam": (_bool, False),
     "spam_passthru": (_bool, False),
     "spamc_user": (_bool, False),
@@ -180,6 +217,14 @@ class Settings:
     per_domain: bool
     attach: bool
     mime_over_limit: str
+    block_types: tuple[str, ...]
+    block_encrypted: bool
+    archive_depth: int
+    archive_max_bytes: int
+    archive_max_members: int
+    archive_max_ratio: int
+    archive_over_limit: str
+    policy_merge: str
     spam: bool
     spam_passthru: bool
     spamc_user: bool

@@ -18,7 +18,16 @@ _SEPARATORS = b" =\t\n\r,\"'"
 _TO_SPACE = bytes(0x20 if c in _SEPARATORS else c for c in range(256))
 
 _SWITCHES = ("clam", "spam", "trophie", "spam_passthru")
-NAMES = (*_SWITCHES, "spam_hits", "attach", "regex", "spamuser", "size_limit", "qmailqueue")
+NAMES = (
+    *_SWITCHES,
+    "spam_hits",
+    "attach",
+    "types",
+    "regex",
+    "spamuser",
+    "size_limit",
+    "qmailqueue",
+)
 
 
 class RuleError(ValueError):
@@ -39,6 +48,7 @@ class Rule:
         "spam_passthru",
         "spamuser",
         "trophie",
+        "types",
     )
 
     def __init__(self) -> None:
@@ -48,6 +58,7 @@ class Rule:
         self.spam_passthru: bool | None = None
         self.spam_hits: float | None = None
         self.attach: tuple[bytes, ...] | None = None
+        self.types: tuple[str, ...] | None = None
         self.regex: tuple[bytes, ...] = ()
         self.spamuser: bytes | None = None
         self.size_limit: int | None = None
@@ -113,6 +124,13 @@ def _apply(rule: Rule, name: str, text: bytes) -> None:
     elif name == "attach":
         # An empty entry would match every file name (a C quirk): dropped.
         rule.attach = tuple(ext.lower() for ext in text.split(b":") if ext)
+    elif name == "types":
+        from .settings import check_types
+
+        try:
+            rule.types = check_types([t for t in text.lower().decode("latin-1").split(":") if t])
+        except ValueError as err:
+            raise RuleError(f"types: {err}") from None
     elif name == "regex":
         rule.regex = rule.regex + tuple(p for p in text.split(b":") if p)
     elif name == "spamuser":

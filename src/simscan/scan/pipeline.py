@@ -25,7 +25,7 @@ def scanners_for(policy: Policy, settings: Settings) -> list[Scanner]:
         from .checks import RegexFilter
 
         scanners.append(RegexFilter())
-    if policy.attach:
+    if policy.inspects_attachments:
         from .checks import AttachmentBlocker
 
         scanners.append(AttachmentBlocker())
