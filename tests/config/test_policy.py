@@ -204,3 +204,88 @@ def test_unreadable_ssattach_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "ssattach").mkdir()  # a directory cannot be read as a file
     with pytest.raises(ConfigError, match="ssattach cannot read"):
         read_attach_list(str(tmp_path / "ssattach"))
+
+
+# --- file types, encryption, and one policy for all recipients --------------------
+
+TWO = env(b"someone@sender.example", b"ann@strict.example", b"bob@lax.example")
+TWO_PAIRS = [
+    (b"", b"clam=yes,attach=.exe:.scr,spam_hits=9"),
+    (b"strict.example", b"spam=yes,attach=.exe:.com,types=executable,regex=evil,spam_hits=5"),
+    (b"lax.example", b"spam=no,attach=.txt,types=none,spam_passthru=yes,size_limit=9000"),
+]
+
+
+def test_types_per_domain(make) -> None:  # type: ignore[no-untyped-def]
+    settings = make(
+        [(b"", b"types=macro"), (b"example.com", b"types=executable:shortcut")],
+        block_types=("disk-image",),
+        block_encrypted=True,
+    )
+    policy = resolve(settings, ONE)
+    assert policy.block_types == ("executable", "shortcut")
+    assert policy.block_encrypted is True
+    assert policy.inspects_attachments
+    other = resolve(settings, env(b"a@b.example", b"c@d.example"))
+    assert other.block_types == ("macro",)
+
+
+def test_types_from_the_settings_when_no_entry_says(make) -> None:  # type: ignore[no-untyped-def]
+    settings = make([(b"", b"clam=yes")], block_types=("disk-image",))
+    assert resolve(settings, ONE).block_types == ("disk-image",)
+    off = make([(b"", b"types=executable")], block_types=("disk-image",), attach=False)
+    policy = resolve(off, ONE)
+    assert (policy.block_types, policy.block_encrypted) == ((), False)
+    assert not policy.inspects_attachments
+
+
+def test_global_types_need_attach(tmp_path: Path) -> None:
+    on = Settings(controldir=str(tmp_path), attach=True, block_types=("macro",))
+    assert resolve(on, ONE).block_types == ("macro",)
+    assert resolve(on, ONE).inspects_attachments
+    off = Settings(controldir=str(tmp_path), block_types=("macro",), block_encrypted=True)
+    assert (resolve(off, ONE).block_types, resolve(off, ONE).block_encrypted) == ((), False)
+
+
+def test_last_lets_the_last_recipient_decide(make) -> None:  # type: ignore[no-untyped-def]
+    policy = resolve(make(TWO_PAIRS, spam_hits=10.0), TWO)
+    assert policy.attach == (b".txt",)
+    assert policy.block_types == ()
+    assert (policy.clam, policy.spam, policy.spam_passthru) == (True, False, False)
+    assert policy.spam_hits == 5.0  # (not mentioned by lax: strict's stays)
+    assert policy.regex == (b"evil",)
+    assert policy.size_limit == 9000
+
+
+def test_strictest_keeps_every_recipients_protection(make) -> None:  # type: ignore[no-untyped-def]
+    settings = make(TWO_PAIRS, spam_hits=10.0, spam_passthru=True, policy_merge="strictest")
+    policy = resolve(settings, TWO)
+    assert policy.attach == (b".exe", b".com", b".txt")
+    assert policy.block_types == ("executable",)
+    assert (policy.clam, policy.spam) == (True, True)
+    assert policy.spam_passthru is False  # strict wants refusals
+    assert policy.spam_hits == 5.0
+    assert policy.regex == (b"evil",)
+    assert policy.size_limit == 250000  # the larger: clamd sees more
+    # Each recipient on its own: lax's list does not include the default's
+    # .scr (its entry replaced it), strict's does not either.
+    assert b".scr" not in policy.attach
+
+
+def test_strictest_with_the_recipients_the_other_way(make) -> None:  # type: ignore[no-untyped-def]
+    settings = make(TWO_PAIRS, policy_merge="strictest")
+    back = env(b"someone@sender.example", b"bob@lax.example", b"ann@strict.example")
+    assert resolve(settings, back).attach == (b".txt", b".exe", b".com")
+    assert resolve(settings, back).spam is True
+
+
+def test_strictest_with_one_recipient_is_last(make) -> None:  # type: ignore[no-untyped-def]
+    strict = resolve(make(TWO_PAIRS, policy_merge="strictest"), ONE)
+    last = resolve(make(TWO_PAIRS), ONE)
+    assert repr(strict) == repr(last)
+
+
+def test_strictest_passthru_when_every_recipient_has_it(make) -> None:  # type: ignore[no-untyped-def]
+    pairs = [(b"", b"spam=yes,spam_passthru=yes")]
+    settings = make(pairs, spam_passthru=True, policy_merge="strictest")
+    assert resolve(settings, TWO).spam_passthru is True

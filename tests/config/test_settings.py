@@ -340,3 +340,45 @@ def test_load_a_directory_is_an_error(tmp_path: Path) -> None:
 def test_spamc_args_as_the_c_readme_quotes_them(args: str) -> None:
     text = "spamc_args = '" + args + "'\n"
     assert from_text(text, "p").spamc_args == args
+
+
+def test_the_attachment_inspection_settings() -> None:
+    default = Settings()
+    assert default.block_types == ()
+    assert default.block_encrypted is False
+    assert default.archive_depth == 3
+    assert default.archive_max_bytes == 100 * 1024 * 1024
+    assert default.archive_max_members == 10000
+    assert default.archive_max_ratio == 1000
+    assert default.archive_over_limit == "refuse"
+    assert default.policy_merge == "last"
+    got = from_text('block_types = ["executable", "macro", "executable"]\n', "p")
+    assert got.block_types == ("executable", "macro")
+
+
+def test_the_categories_are_those_the_mail_room_knows() -> None:
+    from simscan.mail.content import CATEGORIES
+
+    assert settings.TYPE_CATEGORIES == CATEGORIES
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            'block_types = ["exe"]',
+            "setting block_types unknown file type category 'exe' (known: "
+            "executable, disk-image, shortcut, macro, archive-encrypted)",
+        ),
+        ('block_types = "executable"', "setting block_types expected an array of categories"),
+        ("archive_depth = -1", "setting archive_depth expected a whole number from 0 to 100"),
+        ("archive_max_ratio = 0", "setting archive_max_ratio expected a whole number from 1"),
+        ("archive_max_members = 0", "setting archive_max_members expected a whole number from 1"),
+        ('archive_over_limit = "drop"', 'setting archive_over_limit expected one of "refuse"'),
+        ('policy_merge = "first"', 'setting policy_merge expected one of "last", "strictest"'),
+    ],
+)
+def test_bad_inspection_settings(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_text(text + "\n", "/etc/simscan.toml")
+    assert f"config /etc/simscan.toml line 1 {problem}" in str(info.value)

@@ -79,6 +79,7 @@ def test_regexes_add_up_within_a_rule() -> None:
         (b"size_limit=10k", "size_limit must be a number"),
         (b"qmailqueue=bin/qq", "qmailqueue must be an absolute path"),
         (b"avira=yes", "unknown name 'avira'"),
+        (b"types=executable:exe", "types: unknown file type category 'exe'"),
         (b"clam=yes,spam", "'spam' has no value"),
     ],
 )
@@ -127,6 +128,7 @@ def test_records_are_the_c_layout() -> None:
         (b"x.example:clam=perhaps\n", 1, "clam must be yes or no"),
         (b":regex=(unclosed\n", 1, "regex '(unclosed' is invalid"),
         (b"x.example:bogus=1\n", 1, "unknown name"),
+        (b"x.example:types=shortcut:zip\n", 1, "types: unknown file type category 'zip'"),
     ],
 )
 def test_a_bad_line_is_named_by_number(text: bytes, line: int, problem: str) -> None:
@@ -163,3 +165,12 @@ def test_lookup_keys_are_bounded() -> None:
     assert keys[-1].startswith(b"p0-p1-") and keys[-1].endswith(b"@d")
     long = b"x" * 1000 + b"@example.com"
     assert lookup_keys(long) == [b"x" * MAX_ADDRESS + b"@"]  # cut as C cut it
+
+
+def test_types() -> None:
+    assert parse_rule(b"types=executable:Shortcut:").types == ("executable", "shortcut")
+    assert parse_rule(b"types=executable:executable").types == ("executable",)
+    assert parse_rule(b"clam=yes").types is None
+    assert parse_rule(b"types=none").types == ()  # (an empty value cannot be written)
+    # A later entry replaces an earlier list (as attach= does).
+    assert parse_rule(b"types=macro,types=disk-image").types == ("disk-image",)

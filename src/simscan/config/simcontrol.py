@@ -128,7 +128,8 @@ def _apply(rule: Rule, name: str, text: bytes) -> None:
         from .settings import check_types
 
         try:
-            rule.types = check_types([t for t in text.lower().decode("latin-1").split(":") if t])
+            words = [t for t in text.lower().decode("latin-1").split(":") if t]
+            rule.types = () if words == ["none"] else check_types(words)
         except ValueError as err:
             raise RuleError(f"types: {err}") from None
     elif name == "regex":
