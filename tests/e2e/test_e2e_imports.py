@@ -48,6 +48,12 @@ ATTACH = {
     "simscan.mail.mime",
     "simscan.mail.headers",
     "simscan.mail.lines",
+    # Looking inside attachments: the names, the gate (sniff) and the spool.
+    # libarchive, libmagic, oletools and tnefparse only for a body the gate
+    # lets through (tests/mail/test_content.py).
+    "simscan.mail.names",
+    "simscan.mail.sniff",
+    "simscan.mail.content",
 }
 
 

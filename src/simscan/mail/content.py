@@ -207,7 +207,8 @@ class Spool:
         from . import filetype
 
         types = self.rules.types
-        category = filetype.category(item, kind)
+        whole = item.whole
+        category = filetype.category(item.head if whole is None else whole, kind)
         if category is not None and category in types:
             return Finding(TYPE, f"{item.label} ({category})", f"libmagic: {category}")
         office_zip = item.head.startswith(b"PK") and b"[Content_Types].xml" in item.head

@@ -18,8 +18,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .content import Item
-
 _EXECUTABLE_TYPES = frozenset(
     {
         "application/vnd.microsoft.portable-executable",
@@ -67,30 +65,32 @@ def _magic(mime: bool) -> "Any":
     return cookie
 
 
-def describe(item: "Item", mime: bool) -> str:
-    """libmagic's answer for the body (the whole file when it was kept)."""
+def describe(source: "str | bytes", mime: bool) -> str:
+    """libmagic's answer for a file (a path) or for bytes."""
     cookie = _magic(mime)
     try:
-        if item.path is not None:
-            return str(cookie.from_file(item.path))
-        return str(cookie.from_buffer(item.data if item.data is not None else item.head))
+        if isinstance(source, str):
+            return str(cookie.from_file(source))
+        return str(cookie.from_buffer(source))
     except Exception as err:
         return f"error: {err}"
 
 
-def category(item: "Item", kind: str) -> str | None:
-    """executable, disk-image, shortcut, or None."""
+def category(source: "str | bytes", kind: str) -> str | None:
+    """executable, disk-image, shortcut, or None, for a body of this kind
+    (sniff.kind) in the file at `source` (a path) or in `source` (bytes:
+    the whole body, or its first bytes)."""
     if kind == sniff.DISK:
         return "disk-image"  # VHD, VHDX, DMG: their 8-byte signatures say it
 
-    mime = describe(item, True)
+    mime = describe(source, True)
     if mime in _EXECUTABLE_TYPES:
         return "executable"
     if mime in _DISK_TYPES:
         return "disk-image"
     if mime in _SHORTCUT_TYPES:
         return "shortcut"
-    text = describe(item, False)
+    text = describe(source, False)
     if text.startswith("error:"):
         return None
     for words, found in (
