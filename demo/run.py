@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+import samples  # noqa: E402
 from daemons import CLAM_MAIL, EICAR, GTUBE, Clamd, Spamd, start_clamd, start_spamd  # noqa: E402
 from harness import Site, envelope  # noqa: E402
 
@@ -38,8 +39,9 @@ SIMCONTROL = """\
 :clam=yes,spam=yes,attach=.exe:.scr:.com:.bat:.vbs:.js,regex=verify.your.account
 # bob's "-archive" extension also refuses zip files (lists are replaced).
 bob-archive@example.net:attach=.exe:.scr:.zip
-# example.com takes programs (only .vbs refused); ClamAV still scans them.
-example.com:attach=.vbs
+# example.com takes programs (only .vbs refused, no file types); ClamAV
+# still scans them.
+example.com:attach=.vbs,types=none
 """
 
 TO_BOB = envelope(b"sender@example.org", b"bob@example.net")
@@ -52,6 +54,9 @@ CASES = [
     ("a program behind an RFC 2231 name (.PDF.exe)", "invoice.eml", TO_BOB,
      {"TCPREMOTEIP": "198.51.100.23"}),
     ("a .scr inside a forwarded message, RFC 2047 name", "forwarded.eml", TO_BOB, {}),
+    ("a program inside a zip (invoice.zip/docs/setup.exe)", "zip-exe", TO_BOB, {}),
+    ("a program renamed report.pdf (block_types: executable)", "renamed", TO_BOB, {}),
+    ("a zip bomb (1 GB of zeros in 1 MB)", "bomb", TO_BOB, {}),
     ("a regex filter match", "phish.eml", TO_BOB, {}),
     ("the EICAR test virus in a .txt attachment", "eicar", TO_BOB, {}),
     ("ClamAV's own test message (clam.exe attached) to example.com", "clam.mail",
@@ -79,6 +84,13 @@ def sample(name: str) -> bytes:
         )
     if name == "clam.mail":
         return CLAM_MAIL.read_bytes()
+    if name == "zip-exe":
+        zipped = samples.zip_of([("docs/readme.txt", b"see setup"), ("docs/setup.exe", samples.PE)])
+        return samples.message(("invoice.zip", zipped))
+    if name == "renamed":
+        return samples.message(("report.pdf", samples.PE))
+    if name == "bomb":
+        return samples.message(("archive.zip", samples.zip_bomb(1 << 30)))
     if name == "gtube":
         return (
             b"From: sender@example.org\nTo: bob@example.net\nSubject: Cheap watches\n"
@@ -111,6 +123,7 @@ def run(site: Site, quarantine: Path, clamd: Clamd, spamd: Spamd) -> int:
         custom_smtp_reject=True,
         per_domain=True,
         attach=True,
+        block_types=["executable", "disk-image", "shortcut", "macro"],
         regex=True,
         clamav=True,
         clamd=str(clamd.socket),
