@@ -125,10 +125,13 @@ def _apply(rule: Rule, name: str, text: bytes) -> None:
         # An empty entry would match every file name (a C quirk): dropped.
         rule.attach = tuple(ext.lower() for ext in text.split(b":") if ext)
     elif name == "types":
+        # As attach=: a list that replaces, empty entries dropped (`types=:`
+        # is an empty list: no type checks for that entry).
         from .settings import check_types
 
+        names = text.lower().decode("utf-8", "replace").split(":")
         try:
-            rule.types = check_types([t for t in text.lower().decode("latin-1").split(":") if t])
+            rule.types = check_types([t for t in names if t])
         except ValueError as err:
             raise RuleError(f"types: {err}") from None
     elif name == "regex":
