@@ -133,7 +133,7 @@ def _apply(rule: Rule, name: str, text: bytes) -> None:
         try:
             rule.types = check_types([t for t in names if t])
         except ValueError as err:
-            raise RuleError(f"types: {err}") from None
+            raise RuleError(f"types has an {err}") from None
     elif name == "regex":
         rule.regex = rule.regex + tuple(p for p in text.split(b":") if p)
     elif name == "spamuser":
