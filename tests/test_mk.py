@@ -91,6 +91,45 @@ def test_bad_values_are_refused_by_line(site: Site) -> None:
     assert not (site.control / "simcontrol.cdb").exists()
 
 
+KNOWN = b"(known: executable, disk-image, shortcut, macro, archive-encrypted)"
+
+
+def test_types_are_compiled_as_written(site: Site) -> None:
+    site.simcontrol(
+        b":attach=.exe,types=Executable:shortcut\nExample.com:types=DISK-IMAGE:macro\n"
+        b"lax.example:types=:\n"
+    )
+    assert dump(site.control / "simcontrol.cdb") == [
+        (b"", b"attach=.exe,types=Executable:shortcut"),  # the default line keeps its case
+        (b"example.com", b"types=disk-image:macro"),
+        (b"lax.example", b"types=:"),
+    ]
+
+
+def test_an_unknown_type_is_refused_by_line(site: Site) -> None:
+    site.simcontrol(b":clam=yes\n")
+    cdb = site.control / "simcontrol.cdb"
+    before = cdb.read_bytes()
+    source = site.control / "simcontrol"
+    source.write_bytes(b":types=executable\nx.example:clam=yes,types=shortcut:ISO\n")
+    done = site.simscanmk()
+    assert done.returncode == 1
+    assert done.stdout == b""
+    assert done.stderr == (
+        b"simscanmk: " + str(source).encode() + b" line 2: types has an unknown file type "
+        b"category 'iso' " + KNOWN + b"; simcontrol.cdb not changed\n"
+    )
+    assert cdb.read_bytes() == before
+
+
+def test_an_unknown_type_in_simscan_toml(site: Site) -> None:
+    site.configure(block_types=["executable", "exe"])
+    (site.control / "simcontrol").write_bytes(b":clam=yes\n")
+    done = site.simscanmk()
+    assert done.returncode == 1
+    assert b"setting block_types unknown file type category 'exe' " + KNOWN in done.stderr
+
+
 def test_duplicates_are_kept_with_a_warning(site: Site) -> None:
     done = site.simcontrol(b"a.example:clam=yes\na.example:clam=no\n")
     assert b"warning: a.example has several lines; the first wins" in done.stderr
@@ -141,6 +180,11 @@ def test_versions(site: Site) -> None:
     site.configure(clamav=False)
     assert site.simscanmk("-g").returncode == 0
     assert dump(target) == []
+    # block_types or block_encrypted alone run the attachment check too.
+    for values in ({"block_types": ["macro"]}, {"block_encrypted": True}):
+        site.configure(clamav=False, **values)
+        assert site.simscanmk("-g").returncode == 0
+        assert dump(target) == [(b"attach", version)]
 
 
 def test_a_qmailqueue_that_is_not_executable_is_warned_about(site: Site) -> None:

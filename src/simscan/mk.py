@@ -81,13 +81,14 @@ def build_control(controldir: str) -> str:
 def scanner_versions(config: settings.Settings) -> list[tuple[bytes, bytes]]:
     """simversions.cdb records for the scanners the settings enable.
 
-    attach and regex are part of simscan and carry its version; clamav is
+    attach and regex are part of simscan and carry its version (attach
+    also when only block_types or block_encrypted turn that check on); clamav is
     `ENGINE/m:MAIN/d:DAILY`, spam SpamAssassin's version, trophie what
     `trophie -v` says.  A version
     that cannot be found is a warning, and its key is left out.
     """
     out = []
-    if config.attach:
+    if config.attach or config.block_types or config.block_encrypted:
         out.append((b"attach", __version__.encode()))
     if config.regex:
         out.append((b"regex", __version__.encode()))

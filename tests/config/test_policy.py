@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from harness import tinycdb
 
+from simscan.config import policy as policy_module
 from simscan.config.policy import Policy, read_attach_list, resolve
 from simscan.config.settings import Settings
 from simscan.errors import ConfigError
-from simscan.mk import write_cdb
+from simscan.mk import build_control, write_cdb
 from simscan.qmail.queue import Envelope
 
 
@@ -206,86 +207,295 @@ def test_unreadable_ssattach_is_a_config_error(tmp_path: Path) -> None:
         read_attach_list(str(tmp_path / "ssattach"))
 
 
-# --- file types, encryption, and one policy for all recipients --------------------
-
-TWO = env(b"someone@sender.example", b"ann@strict.example", b"bob@lax.example")
-TWO_PAIRS = [
-    (b"", b"clam=yes,attach=.exe:.scr,spam_hits=9"),
-    (b"strict.example", b"spam=yes,attach=.exe:.com,types=executable,regex=evil,spam_hits=5"),
-    (b"lax.example", b"spam=no,attach=.txt,types=none,spam_passthru=yes,size_limit=9000"),
-]
+# --- file types and encryption (issue 13) --------------------------------------------
 
 
-def test_types_per_domain(make) -> None:  # type: ignore[no-untyped-def]
-    settings = make(
-        [(b"", b"types=macro"), (b"example.com", b"types=executable:shortcut")],
-        block_types=("disk-image",),
-        block_encrypted=True,
+def test_no_types_and_no_encryption_by_default(tmp_path: Path) -> None:
+    policy = resolve(Settings(controldir=str(tmp_path)), ONE)
+    assert (policy.block_types, policy.block_encrypted) == ((), False)
+    assert policy.inspects_attachments is False
+
+
+def test_block_types_apply_without_the_attach_switch(tmp_path: Path) -> None:
+    """Listing types is the opt-in: no `attach = true` needed (nor ssattach)."""
+    settings = Settings(controldir=str(tmp_path), block_types=("executable", "shortcut"))
+    policy = resolve(settings, ONE)
+    assert policy.attach == ()
+    assert policy.block_types == ("executable", "shortcut")
+    assert policy.block_encrypted is False
+    assert policy.inspects_attachments is True
+
+
+def test_block_encrypted_alone_runs_the_attachment_check(tmp_path: Path) -> None:
+    policy = resolve(Settings(controldir=str(tmp_path), block_encrypted=True), ONE)
+    assert (policy.attach, policy.block_types, policy.block_encrypted) == ((), (), True)
+    assert policy.inspects_attachments is True
+
+
+def test_archive_encrypted_as_a_type_is_block_encrypted(tmp_path: Path) -> None:
+    settings = Settings(controldir=str(tmp_path), block_types=("archive-encrypted", "macro"))
+    policy = resolve(settings, ONE)
+    assert (policy.block_types, policy.block_encrypted) == (("macro",), True)
+
+
+def test_types_with_the_attach_list(tmp_path: Path) -> None:
+    (tmp_path / "ssattach").write_bytes(b".exe\n")
+    settings = Settings(controldir=str(tmp_path), attach=True, block_types=("disk-image",))
+    policy = resolve(settings, ONE)
+    assert (policy.attach, policy.block_types) == ((b".exe",), ("disk-image",))
+    # An attach check with nothing to look for does not run (as before).
+    (tmp_path / "ssattach").unlink()
+    assert (
+        resolve(Settings(controldir=str(tmp_path), attach=True), ONE).inspects_attachments is False
+    )
+
+
+def simscanmk(tmp_path: Path, text: str, **values: object) -> Settings:
+    """Compile `text` as CONTROLDIR/simcontrol with simscanmk's own code;
+    per-domain Settings for that control dir."""
+    (tmp_path / "simcontrol").write_text(text)
+    build_control(str(tmp_path))
+    return Settings(controldir=str(tmp_path), per_domain=True, **values)
+
+
+def test_per_domain_block_types_are_every_recipients_default(tmp_path: Path) -> None:
+    settings = simscanmk(tmp_path, "other.example:clam=yes\n", block_types=("executable",))
+    policy = resolve(settings, ONE)  # no entry at all: still the site's types
+    assert (policy.clam, policy.block_types) == (False, ("executable",))
+
+
+def test_a_later_types_entry_replaces_the_list(tmp_path: Path) -> None:
+    settings = simscanmk(
+        tmp_path,
+        ":types=executable:macro\n"
+        "example.com:types=shortcut:disk-image\n"
+        "joe@example.com:clam=yes\n",  # says nothing of types: the list stands
+        attach=True,
+        block_types=("macro",),
+    )
+    assert resolve(settings, ONE).block_types == ("shortcut", "disk-image")
+    other = env(b"s@sender.example", b"ann@other.example")
+    assert resolve(settings, other).block_types == ("executable", "macro")
+
+
+def test_an_empty_types_list_turns_type_checks_off(tmp_path: Path) -> None:
+    settings = simscanmk(
+        tmp_path, "example.com:types=:\n", block_types=("executable",), block_encrypted=True
     )
     policy = resolve(settings, ONE)
-    assert policy.block_types == ("executable", "shortcut")
-    assert policy.block_encrypted is True
-    assert policy.inspects_attachments
-    other = resolve(settings, env(b"a@b.example", b"c@d.example"))
-    assert other.block_types == ("macro",)
-
-
-def test_types_from_the_settings_when_no_entry_says(make) -> None:  # type: ignore[no-untyped-def]
-    settings = make([(b"", b"clam=yes")], block_types=("disk-image",))
-    assert resolve(settings, ONE).block_types == ("disk-image",)
-    off = make([(b"", b"types=executable")], block_types=("disk-image",), attach=False)
-    policy = resolve(off, ONE)
+    # A global block_encrypted stays on whatever types= says.
+    assert (policy.block_types, policy.block_encrypted) == ((), True)
+    settings = simscanmk(tmp_path, "example.com:types=:\n", block_types=("executable",))
+    policy = resolve(settings, ONE)
     assert (policy.block_types, policy.block_encrypted) == ((), False)
-    assert not policy.inspects_attachments
+    assert policy.inspects_attachments is False
 
 
-def test_global_types_need_attach(tmp_path: Path) -> None:
-    on = Settings(controldir=str(tmp_path), attach=True, block_types=("macro",))
-    assert resolve(on, ONE).block_types == ("macro",)
-    assert resolve(on, ONE).inspects_attachments
-    off = Settings(controldir=str(tmp_path), block_types=("macro",), block_encrypted=True)
-    assert (resolve(off, ONE).block_types, resolve(off, ONE).block_encrypted) == ((), False)
+def test_types_per_domain_and_encryption(tmp_path: Path) -> None:
+    settings = simscanmk(
+        tmp_path,
+        "example.com:types=executable\n"
+        "example.net:types=archive-encrypted\n"
+        "example.org:types=executable:archive-encrypted\n",
+        block_encrypted=True,
+    )
+
+    def got(domain: bytes) -> tuple[tuple[str, ...], bool]:
+        policy = resolve(settings, env(b"s@x.example", b"joe@" + domain))
+        return policy.block_types, policy.block_encrypted
+
+    assert got(b"example.com") == (("executable",), True)  # the list replaced
+    assert got(b"example.net") == ((), True)
+    assert got(b"example.org") == (("executable",), True)
+    assert got(b"elsewhere.example") == ((), True)  # block_encrypted, the default
+    settings = simscanmk(tmp_path, "example.net:types=archive-encrypted\n")
+    assert got(b"example.net") == ((), False)  # (types= needs the check on)
+    settings = simscanmk(tmp_path, "example.net:types=archive-encrypted\n", attach=True)
+    assert got(b"example.net") == ((), True)  # the category adds it
+    assert got(b"example.com") == ((), False)
 
 
-def test_last_lets_the_last_recipient_decide(make) -> None:  # type: ignore[no-untyped-def]
-    policy = resolve(make(TWO_PAIRS, spam_hits=10.0), TWO)
-    assert policy.attach == (b".txt",)
-    assert policy.block_types == ()
-    assert (policy.clam, policy.spam, policy.spam_passthru) == (True, False, False)
-    assert policy.spam_hits == 5.0  # (not mentioned by lax: strict's stays)
-    assert policy.regex == (b"evil",)
-    assert policy.size_limit == 9000
+@pytest.mark.parametrize(
+    ("values", "applies"),
+    [
+        ({}, False),
+        ({"attach": True}, True),
+        ({"block_types": ("macro",)}, True),
+        ({"block_encrypted": True}, True),
+    ],
+    ids=["check off", "attach", "block_types", "block_encrypted"],
+)
+def test_types_entries_need_the_attachment_check_on(
+    tmp_path: Path, values: dict[str, object], applies: bool
+) -> None:
+    settings = simscanmk(tmp_path, ":types=shortcut,attach=.exe\n", **values)
+    policy = resolve(settings, ONE)
+    assert (policy.block_types == ("shortcut",)) is applies
+    # attach= still needs attach = true, as in C.
+    assert policy.attach == ((b".exe",) if values.get("attach") else ())
 
 
-def test_strictest_keeps_every_recipients_protection(make) -> None:  # type: ignore[no-untyped-def]
-    settings = make(TWO_PAIRS, spam_hits=10.0, spam_passthru=True, policy_merge="strictest")
-    policy = resolve(settings, TWO)
-    assert policy.attach == (b".exe", b".com", b".txt")
-    assert policy.block_types == ("executable",)
-    assert (policy.clam, policy.spam) == (True, True)
-    assert policy.spam_passthru is False  # strict wants refusals
-    assert policy.spam_hits == 5.0
-    assert policy.regex == (b"evil",)
-    assert policy.size_limit == 250000  # the larger: clamd sees more
-    # Each recipient on its own: lax's list does not include the default's
-    # .scr (its entry replaced it), strict's does not either.
-    assert b".scr" not in policy.attach
+# --- policy_merge ---------------------------------------------------------------------
+
+# The issue's case: a lax domain among the recipients.
+LAX = ":clam=yes,attach=.exe:.scr,types=executable:macro\nlax.example:attach=.zip,types=:\n"
+TO_BOTH = env(b"s@sender.example", b"joe@example.com", b"bob@lax.example")
+LAX_FIRST = env(b"s@sender.example", b"bob@lax.example", b"joe@example.com")
 
 
-def test_strictest_with_the_recipients_the_other_way(make) -> None:  # type: ignore[no-untyped-def]
-    settings = make(TWO_PAIRS, policy_merge="strictest")
-    back = env(b"someone@sender.example", b"bob@lax.example", b"ann@strict.example")
-    assert resolve(settings, back).attach == (b".txt", b".exe", b".com")
-    assert resolve(settings, back).spam is True
+@pytest.mark.parametrize("envelope", [TO_BOTH, LAX_FIRST], ids=["lax last", "lax first"])
+def test_last_lets_a_lax_recipient_take_protection_away(tmp_path: Path, envelope: Envelope) -> None:
+    # Even with the lax recipient first: the other has no entry of its own.
+    policy = resolve(simscanmk(tmp_path, LAX, attach=True), envelope)
+    assert (policy.attach, policy.block_types) == ((b".zip",), ())
 
 
-def test_strictest_with_one_recipient_is_last(make) -> None:  # type: ignore[no-untyped-def]
-    strict = resolve(make(TWO_PAIRS, policy_merge="strictest"), ONE)
-    last = resolve(make(TWO_PAIRS), ONE)
-    assert repr(strict) == repr(last)
+@pytest.mark.parametrize("envelope", [TO_BOTH, LAX_FIRST], ids=["lax last", "lax first"])
+def test_strictest_keeps_every_recipients_protection(tmp_path: Path, envelope: Envelope) -> None:
+    policy = resolve(simscanmk(tmp_path, LAX, attach=True, policy_merge="strictest"), envelope)
+    expected = (b".exe", b".scr", b".zip") if envelope is TO_BOTH else (b".zip", b".exe", b".scr")
+    assert policy.attach == expected  # united, in recipient order
+    assert policy.block_types == ("executable", "macro")
+    assert policy.clam is True
 
 
-def test_strictest_passthru_when_every_recipient_has_it(make) -> None:  # type: ignore[no-untyped-def]
-    pairs = [(b"", b"spam=yes,spam_passthru=yes")]
-    settings = make(pairs, spam_passthru=True, policy_merge="strictest")
-    assert resolve(settings, TWO).spam_passthru is True
+def test_strictest_with_one_recipient_is_last(tmp_path: Path) -> None:
+    text = LAX + "example.com:spam=yes,spam_hits=4,regex=a:b\nsender.example:size_limit=9\n"
+    last = resolve(simscanmk(tmp_path, text, attach=True, spam=True, regex=True), ONE)
+    strictest = resolve(
+        simscanmk(tmp_path, text, attach=True, spam=True, regex=True, policy_merge="strictest"),
+        ONE,
+    )
+    assert repr(strictest) == repr(last)
+
+
+def test_strictest_a_check_is_on_if_any_recipient_turns_it_on(tmp_path: Path) -> None:
+    text = "a.example:clam=yes,spam=no,trophie=no\nb.example:clam=no,spam=yes,trophie=yes\n"
+    two = env(b"s@x.example", b"y@a.example", b"z@b.example")
+    last = resolve(simscanmk(tmp_path, text, spam=True, trophie_socket="/t"), two)
+    assert (last.clam, last.spam, last.trophie) == (False, True, True)
+    two = env(b"s@x.example", b"z@b.example", b"y@a.example")
+    last = resolve(simscanmk(tmp_path, text, spam=True, trophie_socket="/t"), two)
+    assert (last.clam, last.spam, last.trophie) == (True, False, False)
+    strictest = resolve(
+        simscanmk(tmp_path, text, spam=True, trophie_socket="/t", policy_merge="strictest"), two
+    )
+    assert (strictest.clam, strictest.spam, strictest.trophie) == (True, True, True)
+    # ... but the global switches still decide.
+    off = resolve(simscanmk(tmp_path, text, clamav=False, policy_merge="strictest"), two)
+    assert (off.clam, off.spam, off.trophie) == (False, False, False)
+
+
+def test_strictest_each_recipient_gets_the_sender_entries_too(tmp_path: Path) -> None:
+    text = ":clam=yes\nsender.example:clam=no\nsafe.example:clam=yes\n"
+    two = env(b"x@sender.example", b"a@safe.example", b"b@other.example")
+    settings = simscanmk(tmp_path, text, policy_merge="strictest")
+    assert resolve(settings, two).clam is True  # safe.example's own entry
+    two = env(b"x@sender.example", b"a@other.example", b"b@more.example")
+    assert resolve(settings, two).clam is False  # the sender's entry, for both
+
+
+def test_strictest_unites_regexes_once_each_in_order(tmp_path: Path) -> None:
+    text = ":regex=one\na.example:regex=two:three\nb.example:regex=three:four\n"
+    two = env(b"s@x.example", b"y@a.example", b"z@b.example")
+    last = resolve(simscanmk(tmp_path, text, regex=True), two)
+    assert last.regex == (b"one", b"two", b"three", b"three", b"four")
+    strictest = resolve(simscanmk(tmp_path, text, regex=True, policy_merge="strictest"), two)
+    assert strictest.regex == (b"one", b"two", b"three", b"four")
+
+
+def strictest_spam(tmp_path: Path, text: str, *domains: bytes, **values: object) -> Policy:
+    values.setdefault("spam", True)
+    settings = simscanmk(tmp_path, text, policy_merge="strictest", **values)
+    return resolve(settings, env(b"s@x.example", *(b"u@" + d for d in domains)))
+
+
+def test_strictest_the_lowest_spam_hits_of_those_that_scan_spam(tmp_path: Path) -> None:
+    text = (
+        ":spam=yes\n"
+        "a.example:spam_hits=8\n"
+        "b.example:spam_hits=5.5\n"
+        "c.example:spam=no,spam_hits=1\n"  # does not scan spam: its threshold is moot
+    )
+    policy = strictest_spam(tmp_path, text, b"a.example", b"b.example", b"c.example")
+    assert (policy.spam, policy.spam_hits, policy.spam_flag_counts) == (True, 5.5, False)
+    # The global threshold is each recipient's default.
+    policy = strictest_spam(tmp_path, text, b"a.example", b"d.example", spam_hits=12.0)
+    assert (policy.spam_hits, policy.spam_flag_counts) == (8.0, False)
+
+
+def test_strictest_a_recipient_without_spam_hits_keeps_spamassassins_flag(
+    tmp_path: Path,
+) -> None:
+    """No spam_hits: spam is what SpamAssassin flags (its required score).
+    That cannot be compared with a score before the scan, so both count."""
+    text = ":spam=yes\nlax.example:spam_hits=20\n"
+    policy = strictest_spam(tmp_path, text, b"lax.example", b"d.example")
+    assert (policy.spam_hits, policy.spam_flag_counts) == (20.0, True)
+    # All without: SpamAssassin's flag alone, as before.
+    policy = strictest_spam(tmp_path, text, b"d.example", b"e.example")
+    assert (policy.spam_hits, policy.spam_flag_counts) == (None, False)
+    # One that passes spam through does not refuse what is flagged.
+    text = ":spam=yes\nlax.example:spam_hits=20\npass.example:spam_passthru=yes\n"
+    policy = strictest_spam(tmp_path, text, b"lax.example", b"pass.example", spam_passthru=True)
+    assert (policy.spam_hits, policy.spam_flag_counts) == (20.0, False)
+    # "last" never sets it.
+    settings = simscanmk(tmp_path, text, spam=True)
+    last = resolve(settings, env(b"s@x.example", b"u@d.example", b"u@lax.example"))
+    assert (last.spam_hits, last.spam_flag_counts) == (20.0, False)
+
+
+def test_strictest_passthru_only_if_every_spam_scanning_recipient_has_it(
+    tmp_path: Path,
+) -> None:
+    text = ":spam=yes,spam_passthru=yes\nstrict.example:spam_passthru=no\nnone.example:spam=no\n"
+    policy = strictest_spam(tmp_path, text, b"a.example", b"strict.example", spam_passthru=True)
+    assert policy.spam_passthru is False
+    policy = strictest_spam(tmp_path, text, b"a.example", b"none.example", spam_passthru=True)
+    assert policy.spam_passthru is True  # none.example does not scan spam
+
+
+def test_strictest_the_largest_size_limit_of_those_that_scan_spam(tmp_path: Path) -> None:
+    text = (
+        ":spam=yes\n"
+        "a.example:size_limit=1000\n"
+        "b.example:size_limit=500000\n"
+        "c.example:spam=no,size_limit=9000000\n"
+    )
+    policy = strictest_spam(tmp_path, text, b"b.example", b"a.example", b"c.example")
+    assert policy.size_limit == 500000
+
+
+def test_strictest_qmailqueue_and_spamuser_are_chosen_as_under_last(tmp_path: Path) -> None:
+    text = "a.example:qmailqueue=/opt/a-queue,spamuser=a\nb.example:spam=yes\n"
+    settings = simscanmk(tmp_path, text, spamc_user=True, policy_merge="strictest")
+    policy = resolve(settings, env(b"s@x.example", b"Joe@A.example", b"u@b.example"))
+    # b.example says nothing of qmailqueue: a.example's entry stands, as in C.
+    assert policy.qmail_queue == "/opt/a-queue"
+    assert policy.spam_user == b"joe@a.example"  # spamuser needs one recipient
+
+
+def test_strictest_reads_the_cdb_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = simscanmk(tmp_path, LAX, attach=True, policy_merge="strictest")
+    calls: list[list[bytes]] = []
+    real = policy_module.read_rules
+
+    def counting(path: str, keys: list[bytes]) -> list[tuple[bytes, bytes]]:
+        calls.append(keys)
+        return real(path, keys)
+
+    monkeypatch.setattr(policy_module, "read_rules", counting)
+    resolve(settings, TO_BOTH)
+    assert len(calls) == 1
+
+
+def test_notes_once_under_strictest_and_per_use_under_last(tmp_path: Path) -> None:
+    # A cdb the C simscanmk made: ours refuses to write a bad pair.
+    tinycdb(tmp_path / "simcontrol.cdb", [(b"example.com", b"clam=yes,avira=yes")])
+    two = env(b"s@x.example", b"a@example.com", b"b@example.com")
+    note = "simcontrol.cdb entry 'example.com': unknown name 'avira'"
+    settings = Settings(controldir=str(tmp_path), per_domain=True)
+    assert [n.partition(" (known")[0] for n in resolve(settings, two).notes] == [note, note]
+    strictest = resolve(settings.replace(policy_merge="strictest"), two)
+    assert [n.partition(" (known")[0] for n in strictest.notes] == [note]
+    assert strictest.clam is True

@@ -120,6 +120,125 @@ def test_spam_hits(text: str, expected: float | None) -> None:
         assert type(got) is float
 
 
+# --- looking inside attachments, policy_merge (issue 13) ----------------------
+
+# New settings, not C options: the defaults keep the C behaviour but for the
+# archive limits, which only matter once something looks inside.
+NEW_DEFAULTS: dict[str, object] = {
+    "block_types": (),
+    "block_encrypted": False,
+    "archive_depth": 3,
+    "archive_max_bytes": 100 * 1024 * 1024,
+    "archive_max_members": 10000,
+    "archive_max_ratio": 1000,
+    "archive_over_limit": "refuse",
+    "policy_merge": "last",
+}
+
+
+@pytest.mark.parametrize("name,value", NEW_DEFAULTS.items())
+def test_new_defaults(name: str, value: object) -> None:
+    assert getattr(Settings(), name) == value
+    assert getattr(from_text("", "p"), name) == value
+
+
+def test_type_categories_are_the_ones_the_mail_room_knows() -> None:
+    from simscan.mail import content
+
+    assert settings.TYPE_CATEGORIES == content.CATEGORIES
+    assert settings.ENCRYPTED in settings.TYPE_CATEGORIES
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[]", ()),
+        ('["executable"]', ("executable",)),
+        (
+            '["executable", "disk-image", "shortcut", "macro", "archive-encrypted"]',
+            ("executable", "disk-image", "shortcut", "macro", "archive-encrypted"),
+        ),
+        ('["shortcut", "executable", "shortcut"]', ("shortcut", "executable")),  # once each
+        ("['macro']", ("macro",)),
+    ],
+)
+def test_block_types(text: str, expected: tuple[str, ...]) -> None:
+    assert from_text(f"block_types = {text}\n", "p").block_types == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "expected"),
+    [
+        ("block_encrypted", "true", True),
+        ("archive_depth", "0", 0),  # archives are not opened, as in C
+        ("archive_depth", "100", 100),
+        ("archive_max_bytes", "1", 1),
+        ("archive_max_bytes", "8_589_934_592", 8 << 30),
+        ("archive_max_members", "1", 1),
+        ("archive_max_ratio", "1", 1),
+        ("archive_over_limit", '"pass"', "pass"),
+        ("policy_merge", '"strictest"', "strictest"),
+        ("policy_merge", '"last"', "last"),
+    ],
+)
+def test_new_values(key: str, text: str, expected: object) -> None:
+    assert getattr(from_text(f"{key} = {text}\n", "p"), key) == expected
+
+
+KNOWN = "(known: executable, disk-image, shortcut, macro, archive-encrypted)"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("block_types", '["exe"]', f"unknown file type category 'exe' {KNOWN}, got ['exe']"),
+        (
+            "block_types",
+            '["executable", "Shortcut"]',
+            f"unknown file type category 'Shortcut' {KNOWN}, got ['executable', 'Shortcut']",
+        ),
+        (
+            "block_types",
+            '"executable"',
+            'expected an array of categories, like ["executable", "shortcut"], got \'executable\'',
+        ),
+        (
+            "block_types",
+            "[1]",
+            'expected an array of categories, like ["executable", "shortcut"], got [1]',
+        ),
+        ("block_encrypted", '"yes"', "expected true or false, got 'yes'"),
+        ("archive_depth", "-1", "expected a whole number from 0 to 100, got -1"),
+        ("archive_depth", "101", "expected a whole number from 0 to 100, got 101"),
+        ("archive_depth", "true", "expected a whole number from 0 to 100, got True"),
+        ("archive_depth", "2.5", "expected a whole number from 0 to 100, got 2.5"),
+        (
+            "archive_max_bytes",
+            "0",
+            "expected a whole number of bytes, 1 or more (there is no 0 for no limit), got 0",
+        ),
+        (
+            "archive_max_bytes",
+            '"100M"',
+            "expected a whole number of bytes, 1 or more (there is no 0 for no limit), got '100M'",
+        ),
+        ("archive_max_members", "0", "expected a whole number from 1 to 1000000000, got 0"),
+        ("archive_max_ratio", "0", "expected a whole number from 1 to 1000000000, got 0"),
+        ("archive_max_ratio", "-5", "expected a whole number from 1 to 1000000000, got -5"),
+        ("archive_over_limit", '"tempfail"', 'expected one of "refuse", "pass", got \'tempfail\''),
+        ("policy_merge", '"first"', 'expected one of "last", "strictest", got \'first\''),
+        ("policy_merge", "true", 'expected one of "last", "strictest", got True'),
+    ],
+)
+def test_a_bad_new_value_names_file_line_and_setting(key: str, value: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_text(f"{PREFIX}{key} = {value}\n", "/etc/simscan.toml")
+    err = info.value
+    assert (err.path, err.line, err.key, err.problem) == ("/etc/simscan.toml", 3, key, problem)
+    assert str(err) == f"config /etc/simscan.toml line 3 setting {key} {problem}"
+    assert exit_code_for(err) == EXIT_TEMPFAIL
+
+
 # --- bad values ---------------------------------------------------------------
 
 PREFIX = "# simscan.toml\nclamav = true\n"  # the bad line is line 3

@@ -201,7 +201,7 @@ def test_simscanmk_checks_types(site: Site) -> None:
     (site.control / "simcontrol").write_text("example.com:types=executable:programs\n")
     made = site.simscanmk()
     assert made.returncode != 0
-    assert b"line 1: types: unknown file type category 'programs'" in made.stderr
+    assert b"line 1: types has an unknown file type category 'programs'" in made.stderr
 
 
 TWO = envelope(b"sender@example.org", b"ann@strict.example", b"bob@lax.example")

@@ -286,3 +286,66 @@ def test_a_limit_reached_in_the_walk_with_pass_is_a_warning(site: Site) -> None:
         b"names there not checked"
     )
     assert len(out.records) == 1
+
+
+# --- policy_merge and file types (issue 13) ------------------------------------------
+
+# example.com has no entry of its own: the default's list is its protection.
+LAX_SIMCONTROL = ":attach=.exe:.scr\nlax.example:attach=.zip\n"
+TO_BOTH = envelope(b"s@sender.example", b"joe@example.com", b"bob@lax.example")
+
+
+@pytest.mark.parametrize(
+    ("merge", "env"),
+    [
+        ("last", TO_BOTH),
+        ("last", envelope(b"s@sender.example", b"bob@lax.example", b"joe@example.com")),
+    ],
+    ids=["lax last", "lax first"],
+)
+def test_policy_merge_last_a_lax_recipient_lets_it_through(
+    site: Site, merge: str, env: bytes
+) -> None:
+    site.configure(per_domain=True, attach=True, policy_merge=merge)
+    site.simcontrol(LAX_SIMCONTROL)
+    out = site.run(with_attachment("x.exe"), env)
+    assert out.exit_code == 0, out.stderr
+    assert len(out.records) == 1
+    assert only(out)["state"] == b"CLEAN"
+
+
+def test_policy_merge_strictest_keeps_the_others_protection(site: Site) -> None:
+    site.configure(per_domain=True, attach=True, policy_merge="strictest")
+    site.simcontrol(LAX_SIMCONTROL)
+    refused(site.run(with_attachment("x.exe"), TO_BOTH), b"ATTACH", b"x.exe")
+    # The lax domain's own list applies too, and alone it is what it was.
+    refused(site.run(with_attachment("y.zip"), TO_BOTH), b"ATTACH", b"y.zip")
+    alone = envelope(b"s@sender.example", b"bob@lax.example")
+    assert site.run(with_attachment("x.exe"), alone).exit_code == 0
+
+
+def test_block_types_need_no_attach_switch(site: Site) -> None:
+    """A program named report.pdf, refused by what it is."""
+    from samples import PE
+
+    site.configure(block_types=["executable"], custom_smtp_reject=True)
+    out = site.run(with_attachment("report.pdf", PE), ENV)
+    assert out.exit_code == 82, out.stderr
+    assert out.custom_text == (
+        b"DYour email was rejected because it contains a bad attachment: report.pdf (executable)"
+    )
+    assert only(out)["detail"] == b"report.pdf (executable)"
+
+
+def test_types_per_domain_and_strictest(site: Site) -> None:
+    from samples import PE
+
+    site.configure(per_domain=True, block_types=["executable"], policy_merge="strictest")
+    site.simcontrol("lax.example:types=:\n")
+    message = with_attachment("report.pdf", PE)
+    alone = envelope(b"s@sender.example", b"bob@lax.example")
+    assert site.run(message, alone).exit_code == 0  # types=: turns them off there
+    site.clear_queue()
+    refused(site.run(message, TO_BOTH), b"ATTACH", b"report.pdf (executable)")
+    site.configure(per_domain=True, block_types=["executable"], policy_merge="last")
+    assert site.run(message, TO_BOTH).exit_code == 0

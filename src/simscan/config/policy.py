@@ -5,11 +5,17 @@ per_domain on, it looks the envelope up in `CONTROLDIR/simcontrol.cdb`
 exactly as the C simscan did (SPEC section 4): everything starts off, the
 default entry (key "") applies, then the sender's and then each recipient's
 entries, domain first and then each qmail-extension prefix of the local
-part; every entry found overrides what it names, attach lists are replaced
-and regexes add up.  The global settings stay the master switches (they were
-compile-time options in C): per-domain `clam=yes` scans only when `clamav`
-is on.  Without per_domain the global settings apply, and the attachment
-list comes from `CONTROLDIR/ssattach`.
+part; every entry found overrides what it names, attach and types lists are
+replaced and regexes add up.  The global settings stay the master switches
+(they were compile-time options in C): per-domain `clam=yes` scans only when
+`clamav` is on.  Without per_domain the global settings apply, and the
+attachment list comes from `CONTROLDIR/ssattach`.
+
+That is `policy_merge = "last"`, the C rule, under which the last
+recipient's entries win over the others'.  `"strictest"` resolves each
+recipient on its own (default, sender, that recipient) and merges the
+results so that no recipient's checks are lost (`_strictest`); the cdb is
+still read once.
 
 The scanners read the Policy, never the cdb or the settings' switches.
 """
@@ -18,7 +24,7 @@ import os
 
 from ..errors import ConfigError
 from ..qmail.queue import Envelope
-from .settings import Settings
+from .settings import ENCRYPTED, Settings
 
 # simcontrol is imported where per_domain needs it: sites without per-domain
 # rules do not load it for every message.
@@ -49,6 +55,7 @@ class Policy:
         "regex",
         "size_limit",
         "spam",
+        "spam_flag_counts",
         "spam_hits",
         "spam_passthru",
         "spam_user",
@@ -66,6 +73,7 @@ class Policy:
         block_encrypted: bool = False,
         regex: tuple[bytes, ...] = (),
         spam_hits: float | None = None,
+        spam_flag_counts: bool = False,
         spam_passthru: bool = False,
         spam_user: bytes | None = None,
         size_limit: int = 250000,
@@ -77,13 +85,18 @@ class Policy:
         self.trophie = trophie
         # Lower-case file name endings that are refused (".exe").
         self.attach = attach
-        # File type categories refused by content, and encrypted archives
-        # and documents (the attachment check looks inside for these).
+        # File type categories refused by what the content is ("executable",
+        # "disk-image", "shortcut", "macro"; never "archive-encrypted",
+        # which is block_encrypted: encrypted archives and documents).
         self.block_types = block_types
         self.block_encrypted = block_encrypted
         # Patterns matched against each line of the raw message, in order.
         self.regex = regex
+        # None: spam is what SpamAssassin flags.  A score: spam from there.
         self.spam_hits = spam_hits
+        # With spam_hits: what SpamAssassin flags is spam too, below it (a
+        # recipient without spam_hits in a "strictest" merge).
+        self.spam_flag_counts = spam_flag_counts
         self.spam_passthru = spam_passthru
         # The SpamAssassin user for per-user preferences, if any.
         self.spam_user = spam_user
@@ -99,8 +112,8 @@ class Policy:
 
     @property
     def inspects_attachments(self) -> bool:
-        """Does the attachment check run: names to block, types, or
-        encryption to refuse?"""
+        """Does the attachment scanner run?  Not only for names to block:
+        types or encryption to refuse need it too, with no attach list."""
         return bool(self.attach or self.block_types or self.block_encrypted)
 
 
@@ -111,13 +124,14 @@ def resolve(settings: Settings, envelope: Envelope) -> Policy:
     attach: tuple[bytes, ...] = ()
     if settings.attach:
         attach = read_attach_list(f"{settings.controldir}/{ATTACH_NAME}")
+    types = _default_types(settings)
     return Policy(
         clam=settings.clamav,
         spam=settings.spam,
         trophie=bool(settings.trophie_socket),
         attach=attach,
-        block_types=settings.block_types if settings.attach else (),
-        block_encrypted=settings.attach and settings.block_encrypted,
+        block_types=_by_content(types),
+        block_encrypted=ENCRYPTED in types,
         spam_hits=settings.spam_hits,
         spam_passthru=settings.spam_passthru,
         spam_user=_spam_user(settings, envelope, None),
@@ -126,30 +140,49 @@ def resolve(settings: Settings, envelope: Envelope) -> Policy:
     )
 
 
+def _default_types(settings: Settings) -> tuple[str, ...]:
+    """block_types, with block_encrypted as its category.  These need no
+    `attach = true`: they are new, off by default, and listing them is the
+    site's opt-in.  Per domain they are each recipient's default list."""
+    if settings.block_encrypted:
+        return (*settings.block_types, ENCRYPTED)
+    return settings.block_types
+
+
+def _by_content(types: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(t for t in types if t != ENCRYPTED) if ENCRYPTED in types else types
+
+
 def _per_domain(settings: Settings, envelope: Envelope) -> Policy:
-    from .simcontrol import Rule, lookup_keys
+    from .simcontrol import lookup_keys
 
     path = f"{settings.controldir}/{CDB_NAME}"
     common = [b"", *lookup_keys(envelope.sender)]
     own = [lookup_keys(r) for r in envelope.recipients]
-    found = dict(read_rules(path, common + [k for keys in own for k in keys]))
+    keys = common + [k for mine in own for k in mine]
+    found = dict(read_rules(path, keys))  # the one pass over the cdb
+    parsed: dict[bytes, tuple[Rule, list[str]]] = {}
     notes: list[str] = []
-    parsed: dict[bytes, Rule] = {}
-    if settings.policy_merge == "strictest" and len(own) > 1:
-        # Each recipient's policy on its own (default, sender, that
-        # recipient), then the strictest of them.
-        policies = [
-            _policy(settings, envelope, _rules(common + keys, found, parsed, notes)) for keys in own
-        ]
-        return _strictest(policies, tuple(dict.fromkeys(notes)))
-    keys = common + [k for keys in own for k in keys]
-    return _policy(settings, envelope, _rules(keys, found, parsed, notes), tuple(notes))
+    whole = _policy(settings, envelope, _rules(keys, found, parsed, notes), tuple(notes))
+    if settings.policy_merge == "last" or len(own) < 2:
+        return whole
+    # "strictest": each recipient's policy on its own (default, sender,
+    # that recipient), then the strictest of them.
+    policies = [
+        _policy(settings, envelope, _rules(common + mine, found, parsed, [])) for mine in own
+    ]
+    return _strictest(policies, whole)
 
 
 def _rules(
-    keys: list[bytes], found: dict[bytes, bytes], parsed: "dict[bytes, Rule]", notes: list[str]
+    keys: list[bytes],
+    found: dict[bytes, bytes],
+    parsed: "dict[bytes, tuple[Rule, list[str]]]",
+    notes: list[str],
 ) -> "Rule":
-    """The entries found for these keys, merged in order (the C rule)."""
+    """The entries found for these keys, merged in order (the C rule).
+    Each entry is parsed once, however many recipients share it; its notes
+    come with each use, as they did before entries were shared."""
     from .simcontrol import Rule, parse_rule
 
     merged = Rule()
@@ -157,27 +190,34 @@ def _rules(
         value = found.get(key)
         if value is None:
             continue
-        rule = parsed.get(key)
-        if rule is None:
+        entry = parsed.get(key)
+        if entry is None:
             problems: list[str] = []
-            rule = parsed[key] = parse_rule(value, problems)
+            rule = parse_rule(value, problems)
             shown = key.decode(errors="replace")
-            notes += (f"{CDB_NAME} entry {shown!r}: {p}" for p in problems)
-        _merge(merged, rule)
+            entry = parsed[key] = (rule, [f"{CDB_NAME} entry {shown!r}: {p}" for p in problems])
+        notes += entry[1]
+        _merge(merged, entry[0])
     return merged
 
 
 def _policy(
     settings: Settings, envelope: Envelope, merged: "Rule", notes: tuple[str, ...] = ()
 ) -> Policy:
-    types = settings.block_types if merged.types is None else merged.types
+    types = _default_types(settings)
+    if merged.types is not None and (settings.attach or types):
+        # types= needs the attachment check on, as attach= does; here that
+        # is attach = true or a global block_types / block_encrypted.
+        types = merged.types
     return Policy(
         clam=settings.clamav and bool(merged.clam),
         spam=settings.spam and bool(merged.spam),
         trophie=bool(settings.trophie_socket) and bool(merged.trophie),
         attach=(merged.attach or ()) if settings.attach else (),
-        block_types=types if settings.attach else (),
-        block_encrypted=settings.attach and settings.block_encrypted,
+        block_types=_by_content(types),
+        # A global block_encrypted stays on whatever types= says; the
+        # category adds it for an entry's recipients.
+        block_encrypted=settings.block_encrypted or ENCRYPTED in types,
         regex=merged.regex if settings.regex else (),
         spam_hits=settings.spam_hits if merged.spam_hits is None else merged.spam_hits,
         spam_passthru=settings.spam_passthru and bool(merged.spam_passthru),
@@ -192,13 +232,18 @@ def _policy(
     )
 
 
-def _strictest(policies: list[Policy], notes: tuple[str, ...]) -> Policy:
-    """policy_merge = "strictest": a check is on if any recipient's policy
-    turns it on; lists are united; the lowest spam_hits, the largest
-    size_limit (clamd sees more), passthru only if every policy has it.
-    qmail_queue and spam_user are the last recipient's (as with "last")."""
-    hits = [p.spam_hits for p in policies if p.spam_hits is not None]
-    last = policies[-1]
+def _strictest(policies: list[Policy], whole: Policy) -> Policy:
+    """policy_merge = "strictest": what any recipient's policy refuses is
+    refused.  A check is on if any policy turns it on; lists are united
+    (regex #N counts in the united list).  The spam parameters come from
+    the policies that scan for spam: the lowest spam_hits (and, when some
+    of them have none and do not pass spam through, SpamAssassin's flag
+    counts too), the largest size_limit (more is scanned), passthru only
+    if all pass spam through.  Where mail goes (qmail_queue) and the
+    SpamAssassin user are no matter of strictness: as under "last"
+    (`whole`, the C merge of every entry)."""
+    scanning = [p for p in policies if p.spam] or policies
+    hits = [p.spam_hits for p in scanning if p.spam_hits is not None]
     return Policy(
         clam=any(p.clam for p in policies),
         spam=any(p.spam for p in policies),
@@ -208,11 +253,13 @@ def _strictest(policies: list[Policy], notes: tuple[str, ...]) -> Policy:
         block_encrypted=any(p.block_encrypted for p in policies),
         regex=_united(p.regex for p in policies),
         spam_hits=min(hits) if hits else None,
-        spam_passthru=all(p.spam_passthru for p in policies),
-        spam_user=last.spam_user,
-        size_limit=max(p.size_limit for p in policies),
-        qmail_queue=last.qmail_queue,
-        notes=notes,
+        spam_flag_counts=bool(hits)
+        and any(p.spam_hits is None and not p.spam_passthru for p in scanning),
+        spam_passthru=all(p.spam_passthru for p in scanning),
+        spam_user=whole.spam_user,
+        size_limit=max(p.size_limit for p in scanning),
+        qmail_queue=whole.qmail_queue,
+        notes=tuple(dict.fromkeys(whole.notes)),
     )
 
 

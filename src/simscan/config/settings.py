@@ -104,13 +104,22 @@ def _count(low: int, high: int) -> object:
     return check
 
 
+def _cap(value: object) -> int:
+    """archive_max_bytes: 0 is not "no limit" (as in clamd.conf) but would
+    refuse every archive, so it is refused here rather than misread."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ValueError("expected a whole number of bytes, 1 or more (there is no 0 for no limit)")
+
+
 # block_types' categories (simscan.mail.content.CATEGORIES: a test keeps
 # the two the same; the mail room may not import this one).
 TYPE_CATEGORIES = ("executable", "disk-image", "shortcut", "macro", "archive-encrypted")
+ENCRYPTED = "archive-encrypted"  # the category that means block_encrypted
 
 
 def check_types(items: list[str]) -> tuple[str, ...]:
-    """block_types and simcontrol's types=: known categories only."""
+    """block_types and simcontrol's types=: known categories only, each once."""
     for item in items:
         if item not in TYPE_CATEGORIES:
             known = ", ".join(TYPE_CATEGORIES)
@@ -155,7 +164,7 @@ _SCHEMA: dict[str, tuple[object, object]] = {
     "block_types": (_types, ()),
     "block_encrypted": (_bool, False),
     "archive_depth": (_count(0, 100), 3),
-    "archive_max_bytes": (_size, 100 << 20),
+    "archive_max_bytes": (_cap, 100 << 20),
     "archive_max_members": (_count(1, 10**9), 10000),
     "archive_max_ratio": (_count(1, 10**9), 1000),
     "archive_over_limit": (_choice("refuse", "pass"), "refuse"),

@@ -125,13 +125,16 @@ def _apply(rule: Rule, name: str, text: bytes) -> None:
         # An empty entry would match every file name (a C quirk): dropped.
         rule.attach = tuple(ext.lower() for ext in text.split(b":") if ext)
     elif name == "types":
+        # As attach=: a list that replaces, empty entries dropped (`types=:`
+        # or `types=none` is an empty list: no type checks for that entry).
         from .settings import check_types
 
+        names = text.lower().decode("utf-8", "replace").split(":")
         try:
-            words = [t for t in text.lower().decode("latin-1").split(":") if t]
+            words = [t for t in names if t]
             rule.types = () if words == ["none"] else check_types(words)
         except ValueError as err:
-            raise RuleError(f"types: {err}") from None
+            raise RuleError(f"types has an {err}") from None
     elif name == "regex":
         rule.regex = rule.regex + tuple(p for p in text.split(b":") if p)
     elif name == "spamuser":
