@@ -495,3 +495,20 @@ def test_an_error_line_has_no_spam_triple(site: Site, spamd: Spamd) -> None:
     out = site.run(CLEAN, ENV, env=site.env(QQ_EXIT="81"))
     assert out.exit_code == 81
     assert only_log(out)["state"] == b"ERROR 81"
+
+
+@pytest.mark.parametrize(("merge", "refused"), [("last", False), ("strictest", True)])
+def test_policy_merge_and_a_recipient_without_spam_hits(
+    site: Site, spamd: Spamd, merge: str, refused: bool
+) -> None:
+    # strict.example refuses what SpamAssassin flags (no spam_hits); lax
+    # refuses at 2000 points only.  GTUBE (1000 points) is flagged.
+    scanning(site, spamd, per_domain=True, policy_merge=merge)
+    site.simcontrol(":spam=yes\nlax.example:spam_hits=2000\n")
+    two = envelope(b"sender@example.com", b"ann@strict.example", b"bob@lax.example")
+    out = site.run(SPAM, two)
+    assert out.exit_code == (31 if refused else 0), out.stderr
+    state, score, _required, threshold = triple(out)
+    assert state == (b"SPAM REJECT" if refused else b"SPAM PASS")
+    assert score >= 1000
+    assert threshold == (5.0 if refused else 2000.0)

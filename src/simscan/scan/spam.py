@@ -68,6 +68,10 @@ class _SpamScanner(RecordedScanner):
         with open(processed, "rb") as f:
             subject = report.subject(f.read(1 << 16))
         threshold = policy.spam_hits
+        if threshold is not None and policy.spam_flag_counts:
+            # (policy_merge "strictest": a recipient without spam_hits
+            # refuses what SpamAssassin flags, whatever the others' score.)
+            threshold = min(threshold, required)
         score += 0.0  # SpamAssassin's -0.0 is logged as 0.00
         result.spam = SpamScore(score, required, required if threshold is None else threshold)
         return decide(flagged, score, threshold, policy.spam_passthru, subject)
