@@ -276,8 +276,10 @@ class Spool:
                 for reading in (name, gzip_name):
                     if reading and rules.match(reading):
                         return Finding(NAME, f"{item.label}/{shown(reading)}")
-            elif rules.match(name):
-                return Finding(NAME, path)
+            else:
+                for reading in member.names:
+                    if rules.match(reading):
+                        return Finding(NAME, f"{item.label}/{shown(reading)}")
             if member.encrypted:
                 if rules.encrypted:
                     return Finding(ENCRYPTED, item.label, f"{path} is encrypted")

@@ -51,11 +51,14 @@ def encrypted(source: "str | bytes") -> bool:
     """Is it an encrypted Office document (an EncryptedPackage, RC4 or
     XOR-obfuscated binary formats)?"""
     _quiet()
+    import io
+
     import olefile
     from oletools.crypto import is_encrypted
 
     try:
-        ole = olefile.OleFileIO(source)  # a path, or the bytes
+        # (bytes shorter than 1536 are taken for a file name: a BytesIO.)
+        ole = olefile.OleFileIO(io.BytesIO(source) if isinstance(source, bytes) else source)
     except Exception:
         return False
     try:
