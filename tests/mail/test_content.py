@@ -459,3 +459,37 @@ def test_a_body_with_no_signature_imports_nothing(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_tnef_of_too_many_objects_is_over_the_limit(tmp_path: Path) -> None:
+    import struct
+
+    from simscan.mail.tnef import MAX_OBJECTS
+
+    obj = struct.pack("<BHHI", 1, 0x0001, 0x0001, 1) + b"x" + b"\0\0"
+    data = b"\x78\x9f\x3e\x22\x01\x00" + obj * (MAX_OBJECTS + 1)
+    finding, _ = inspect(tmp_path, ("winmail.dat", data))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "winmail.dat")
+    assert finding.why == f"unreadable TNEF (more than {MAX_OBJECTS} TNEF objects)"
+    assert inspect(tmp_path, ("winmail.dat", data[: 6 + len(obj) * 100])) == (None, [])
+
+
+def test_a_member_longer_than_it_says_is_unreadable(tmp_path: Path) -> None:
+    # libarchive reads on past the declared size and then warns: a warning
+    # while reading data is an error (not stale bytes taken for data).
+    import struct
+
+    data = bytearray(s.zip_of([("a.bin", s.PE + bytes(100000))]))
+    real = len(s.PE) + 100000
+    local = data.index(b"PK\x03\x04")
+    central = data.index(b"PK\x01\x02")
+    assert struct.unpack_from("<I", data, local + 22)[0] == real
+    struct.pack_into("<I", data, local + 22, 1000)
+    struct.pack_into("<I", data, central + 24, 1000)
+    finding, _ = inspect(tmp_path, ("liar.zip", bytes(data)), types=("executable",))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "liar.zip")
+    assert finding.why == (
+        f"unreadable archive (ZIP uncompressed data is wrong size (read {real}, expected 1000))"
+    )
