@@ -466,7 +466,7 @@ def test_a_tnef_of_too_many_objects_is_over_the_limit(tmp_path: Path) -> None:
 
     from simscan.mail.tnef import MAX_OBJECTS
 
-    obj = struct.pack("<BHHI", 1, 0x0001, 0x0001, 1) + b"x" + b"\0\0"
+    obj = struct.pack("<BHHI", 1, 0x0001, 0x0006, 1) + b"x" + b"\0\0"
     data = b"\x78\x9f\x3e\x22\x01\x00" + obj * (MAX_OBJECTS + 1)
     finding, _ = inspect(tmp_path, ("winmail.dat", data))
     assert finding is not None
