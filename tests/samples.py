@@ -295,3 +295,27 @@ DOCX = zip_of(
         ("word/document.xml", b"<w:document/>"),
     ]
 )
+
+
+def ole_package(filename: str, data: bytes) -> bytes:
+    """An `\\x01Ole10Native` stream ([MS-OLEDS] 2.3.6): what Office keeps
+    for a file embedded as an OLE package."""
+    import struct
+
+    name = filename.encode("latin-1")
+    body = (
+        struct.pack("<H", 2) + name + b"\0" + b"C:\\Users\\a\\" + name + b"\0"
+        + struct.pack("<II", 0x00030000, len(name) + 1) + b"C:\\Temp\\" + name + b"\0"
+        + struct.pack("<I", len(data)) + data
+    )  # fmt: skip
+    return struct.pack("<I", len(body)) + body
+
+
+def doc_with_package(filename: str, data: bytes) -> bytes:
+    """A Word document carrying `data` as an embedded OLE package."""
+    return ole_file(
+        {
+            "WordDocument": b"\xec\xa5\xc1\x00",
+            "ObjectPool": {"_1234567890": {"\x01Ole10Native": ole_package(filename, data)}},
+        }
+    )

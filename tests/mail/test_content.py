@@ -493,3 +493,20 @@ def test_a_member_longer_than_it_says_is_unreadable(tmp_path: Path) -> None:
     assert finding.why == (
         f"unreadable archive (ZIP uncompressed data is wrong size (read {real}, expected 1000))"
     )
+
+
+def test_a_file_embedded_in_an_office_document(tmp_path: Path) -> None:
+    doc = s.doc_with_package("invoice.exe", s.PE)
+    assert found(tmp_path, ("report.doc", doc)) == (NAME, "report.doc/invoice.exe")
+    renamed = s.doc_with_package("readme.txt", s.PE)
+    assert inspect(tmp_path, ("report.doc", renamed)) == (None, [])
+    assert found(tmp_path, ("report.doc", renamed), types=("executable",)) == (
+        TYPE,
+        "report.doc/readme.txt (executable)",
+    )
+    # In an OOXML document, the package is an OLE part of the zip.
+    docx = s.zip_of([("[Content_Types].xml", b"<Types/>"), ("word/embeddings/oleObject1.bin", doc)])
+    assert found(tmp_path, ("report.docx", docx)) == (
+        NAME,
+        "report.docx/word/embeddings/oleObject1.bin/invoice.exe",
+    )

@@ -192,6 +192,10 @@ class Spool:
 
             if office.encrypted(item.whole):
                 return Finding(ENCRYPTED, item.label, "an encrypted Office document")
+        if kind == sniff.OLE and item.whole is not None:
+            found = self._packages(item, depth, level)
+            if found is not None:
+                return found
         if kind in (sniff.ARCHIVE, sniff.COMPRESSED, sniff.PROGRAM) and rules.depth > 0:
             return self._archive(item, kind, depth, level)
         return None
@@ -350,6 +354,24 @@ class Spool:
         what = office.declared_macros(data)
         if what:
             return Finding(TYPE, f"{item.label} (macro)", what)
+        return None
+
+    def _packages(self, item: Item, depth: int, level: int) -> Finding | None:
+        """Files embedded in an Office document as OLE packages: their
+        names and contents, like attachments'."""
+        from . import office
+
+        assert item.whole is not None
+        for names, data in office.embedded(item.whole):
+            label = f"{item.label}/{shown(names[0])}" if names else f"{item.label}/{UNNAMED}"
+            for name in names:
+                if self.rules.match(name):
+                    return Finding(NAME, f"{item.label}/{shown(name)}")
+            inner = Item(label, data[: sniff.HEAD], data[-sniff.TAIL :], len(data))
+            inner.data = data
+            found = self.inspect(inner, depth, level + 1)
+            if found is not None:
+                return found
         return None
 
     def _tnef(self, item: Item, depth: int, level: int) -> Finding | None:

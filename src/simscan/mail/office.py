@@ -86,3 +86,43 @@ def declared_macros(content_types: bytes) -> str:
     if _MACRO_PARTS[1] in text or _MACRO_PARTS[2] in text:
         return "XLM macros (declared in [Content_Types].xml)"
     return ""
+
+
+MAX_EMBEDDED = 1000  # OLE packages one document may carry
+
+
+def embedded(source: "str | bytes") -> list[tuple[list[str], bytes]]:
+    """The files an OLE document carries as OLE packages (an
+    `\\x01Ole10Native` stream: what Office embeds when a file is dragged
+    into a document, and shows as an icon that opens it), each with its
+    names (file name, source path, temporary path) and data, read with
+    oletools' oleobj.  Nothing for a file olefile cannot open."""
+    _quiet()
+    import io
+
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except Exception:  # no OLE file after all
+        return []
+    found: list[tuple[list[str], bytes]] = []
+    try:
+        streams = [p for p in ole.listdir(streams=True) if p and p[-1] == "\x01Ole10Native"]
+        if not streams:
+            return []
+        from oletools.oleobj import OleNativeStream
+
+        for path in streams[:MAX_EMBEDDED]:
+            try:
+                package = OleNativeStream(ole.openstream(path).read())
+            except Exception:  # a broken package: nothing to open either
+                continue
+            names = [n for n in (package.filename, package.src_path, package.temp_path) if n]
+            data = package.data if isinstance(package.data, bytes) else b""
+            found.append(([str(n) for n in names], data))
+    except Exception:  # a broken directory
+        return found
+    finally:
+        ole.close()
+    return found
