@@ -43,8 +43,9 @@ LIMIT = "limit"  # could not be checked whole: its name
 CATEGORIES = ("executable", "disk-image", "shortcut", "macro", "archive-encrypted")
 MAX_LEVEL = 32  # containers in containers (TNEF ones too), whatever the depth
 UNNAMED = "(unnamed part)"
-_SUFFIXES = (".gz", ".tgz", ".bz2", ".tbz", ".tbz2", ".xz", ".txz", ".zst", ".tzst",
-             ".lz", ".lzma", ".z", ".lz4", ".lzo")  # fmt: skip
+_SUFFIXES = (".gz", ".gzip", ".tgz", ".taz", ".bz2", ".bzip2", ".tbz", ".tbz2", ".xz", ".txz",
+             ".zst", ".zstd", ".tzst", ".lz", ".tlz", ".lzma", ".z", ".tz", ".lz4", ".lzo",
+             ".tpz")  # fmt: skip
 
 
 class Rules:
@@ -276,8 +277,9 @@ class Spool:
             name = _inner_name(item.label, item.head) if raw else member.name
             path = f"{item.label}/{shown(name)}"
             if raw and member.name:
-                gzip_name = _gzip_name(item.head)
-                for reading in (name, gzip_name):
+                # Also as 7-Zip names it: the last suffix off, whatever it is.
+                dropped = item.label.rsplit(".", 1)[0] if "." in item.label else ""
+                for reading in (name, _gzip_name(item.head), dropped):
                     if reading and rules.match(reading):
                         return Finding(NAME, f"{item.label}/{shown(reading)}")
             else:

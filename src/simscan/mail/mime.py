@@ -464,7 +464,10 @@ class _Walker:
         leaf = not part.message and not part.multipart
         if self.extracting and names.parts is not None and leaf:
             out = names.parts.open(names)  # a leaf: its body goes to a file
-        leaves = names.leaves if leaf else None
+        # A message part sent encoded is a file too to a reader that does
+        # not take it for a message (a name ending .eml or holding .mht
+        # makes a message for some readers only): its decoded body is a leaf.
+        leaves = names.leaves if leaf or (part.decoded and not part.multipart) else None
         if leaves is not None:
             out = leaves.open(names, part.names)
         if part.decoded:
@@ -479,7 +482,7 @@ class _Walker:
                     self.decoders.append(_Decoder(encoding, child, first))
                 # The decoder writes it; the body as it is is a leaf too when
                 # some reader takes it so.
-                out = leaves.open(names, part.names) if leaves and part.raw else None
+                out = leaves.open(names, part.names) if leaves and leaf and part.raw else None
             else:
                 names.limit(f"encoded parts nested over {MAX_DEPTH}")
         self.out = out
