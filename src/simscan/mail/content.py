@@ -92,7 +92,7 @@ class Rules:
             return False
         if kind == sniff.TNEF:
             return True
-        if kind in (sniff.ARCHIVE, sniff.COMPRESSED):
+        if kind in (sniff.ARCHIVE, sniff.COMPRESSED, sniff.EMBEDDED):
             return self.depth > 0 or bool(self.types) or self.encrypted
         if kind == sniff.OLE:
             return bool(self.types) or self.encrypted
@@ -100,10 +100,11 @@ class Rules:
             return bool(self.types) or self.depth > 0  # self-extracting
         return bool(self.types)
 
-    @property
-    def tail(self) -> bool:
-        """Are the last bytes of every body wanted (VHD, DMG trailers)?"""
-        return "disk-image" in self.types
+    def tail(self, member: bool) -> bool:
+        """Are the last bytes of every body wanted: VHD and DMG trailers,
+        and (for an attachment, not an archive member, whose data is read
+        only as far as it is worth it) a zip's end record after other data?"""
+        return "disk-image" in self.types or (self.depth > 0 and not member)
 
 
 class Finding:
@@ -159,6 +160,7 @@ class Spool:
         self.declared = 0  # bytes archive members say they hold
         self.decompressed = 0  # bytes read out of archives
         self.files = 0  # spool files made, for their names
+        self.members = 0  # archive members read, in all
 
     # --- the walk's side ---------------------------------------------------------
 
@@ -177,9 +179,15 @@ class Spool:
         """What, if anything, in this body refuses the message.  `depth`
         counts the archives it is in, `level` every container."""
         kind = sniff.kind(item.head, item.tail)
+        rules = self.rules
+        if item.whole is None and rules.depth > 0 and sniff.zip_end(item.tail):
+            # A zip after more than the first bytes of other data: readers
+            # open it from its end; it was let go before that showed.
+            return self.limit(item.label, "a zip after other data, not kept to be read")
+        if kind is None and item.whole is not None and sniff.zip_end(item.tail):
+            kind = sniff.EMBEDDED  # (a zip's end record, after other data)
         if kind is None:
             return None
-        rules = self.rules
         if level >= MAX_LEVEL:
             return self.limit(item.label, f"containers nested over {MAX_LEVEL}")
         if kind == sniff.TNEF:
@@ -197,7 +205,12 @@ class Spool:
             found = self._packages(item, depth, level)
             if found is not None:
                 return found
-        if kind in (sniff.ARCHIVE, sniff.COMPRESSED, sniff.PROGRAM) and rules.depth > 0:
+        if rules.depth > 0 and kind in (
+            sniff.ARCHIVE,
+            sniff.COMPRESSED,
+            sniff.PROGRAM,
+            sniff.EMBEDDED,
+        ):
             return self._archive(item, kind, depth, level)
         return None
 
@@ -232,10 +245,19 @@ class Spool:
         source = item.whole
         if source is None:
             return None
+        # (A program, or other data holding an archive's signature, is an
+        # archive only if libarchive reads it as one.)
+        maybe = kind in (sniff.PROGRAM, sniff.EMBEDDED)
         if depth >= rules.depth:
-            if kind == sniff.PROGRAM:
-                return None  # (a program is no archive layer unless read as one)
+            if maybe:
+                return None
             return self.limit(item.label, f"archives nested deeper than {rules.depth}")
+        if b"PK" in item.head or kind != sniff.COMPRESSED:
+            from .zipnames import names_in
+
+            for name in names_in(source):
+                if rules.match(name):
+                    return Finding(NAME, f"{item.label}/{shown(name)}", "a zip header's name")
         raw = False
         while True:
             seen = [0]
@@ -251,8 +273,8 @@ class Spool:
                 elif kind == sniff.COMPRESSED and not raw:
                     raw = True  # a lone compressed file, no archive in it
                     continue
-                elif kind == sniff.PROGRAM:
-                    return None  # a program, not a self-extracting archive
+                elif maybe:
+                    return None  # a program or picture, not an archive after all
                 elif "ncrypt" in str(err):
                     if rules.encrypted:
                         return Finding(ENCRYPTED, item.label, f"libarchive: {err}")
@@ -270,10 +292,13 @@ class Spool:
         rules = self.rules
         for member in members(source, raw):
             seen[0] += 1
+            self.members += 1
             if seen[0] > rules.max_members:
                 return self.limit(item.label, f"more than {rules.max_members} members")
-            if member.isdir:
-                continue
+            if self.members > 2 * rules.max_members:
+                return self.limit(item.label, f"more than {2 * rules.max_members} members in all")
+            if not raw and not any(member.names):
+                return self.limit(item.label, "a member whose name cannot be read")
             name = _inner_name(item.label, item.head) if raw else member.name
             path = f"{item.label}/{shown(name)}"
             if raw and member.name:
@@ -283,9 +308,13 @@ class Spool:
                     if reading and rules.match(reading):
                         return Finding(NAME, f"{item.label}/{shown(reading)}")
             else:
+                # (A directory's name too: an entry marked as one may hold
+                # data that some readers write out as a file.)
                 for reading in member.names:
                     if rules.match(reading):
                         return Finding(NAME, f"{item.label}/{shown(reading)}")
+            if member.isdir:
+                continue
             if member.encrypted:
                 if rules.encrypted:
                     return Finding(ENCRYPTED, item.label, f"{path} is encrypted")
@@ -407,9 +436,10 @@ class _Collector:
 
     dead = False
 
-    def __init__(self, spool: Spool, label: str) -> None:
+    def __init__(self, spool: Spool, label: str, member: bool = True) -> None:
         self.spool = spool
         self.label = label
+        self.keep_tail = spool.rules.tail(member)
         self.head = bytearray()
         self.tail = b""
         self.size = 0
@@ -436,11 +466,11 @@ class _Collector:
         self.decided = True
         rules = self.spool.rules
         head = bytes(self.head)
-        if rules.wants(sniff.kind(head)):
+        if rules.wants(sniff.kind(head[: sniff.HEAD])):  # (what inspect() will see)
             self.path, self.file = self.spool.spill()
             self.file.write(head)
             self.tail = head[-sniff.TAIL :]
-        elif rules.tail:
+        elif self.keep_tail:
             self.tail_only = True
             self.tail = head[-sniff.TAIL :]
         else:
@@ -471,7 +501,7 @@ class _Body(_Collector):
     """A leaf part's body, as the walk decodes it (a mime.Leaf)."""
 
     def __init__(self, spool: Spool, names: "Names", label: str) -> None:
-        super().__init__(spool, label)
+        super().__init__(spool, label, member=False)
         self.names = names
 
     def close(self) -> None:

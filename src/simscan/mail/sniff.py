@@ -9,7 +9,7 @@ and libmagic or libarchive has the last word.
 """
 
 HEAD = 65536  # bytes of a body looked at before it is spooled or let go
-TAIL = 1024  # last bytes kept (VHD's and DMG's trailers are the last 512)
+TAIL = 1024  # last bytes kept (VHD's and DMG's trailers are the last 512, a zip's end record)
 
 # Kinds
 ARCHIVE = "archive"  # zip, 7z, rar, cab, tar, cpio, ar, arj, lha, xar, iso ...
@@ -19,6 +19,11 @@ TNEF = "tnef"  # winmail.dat
 PROGRAM = "program"  # MZ, ELF, Mach-O, Java class
 SHORTCUT = "shortcut"  # Windows .lnk
 DISK = "disk"  # VHD, VHDX, DMG (ISO and UDF are ARCHIVE: libarchive reads them)
+EMBEDDED = "embedded"  # an archive's signature after other data (a picture, say)
+
+# Signatures found anywhere in the first bytes: a zip, rar or 7z after other
+# data is still read by libarchive, 7-Zip and unzip (from its end record).
+_ANYWHERE = (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c")
 
 _AT_START: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", ARCHIVE),
@@ -77,6 +82,8 @@ def kind(head: bytes, tail: bytes = b"") -> str | None:
             return ARCHIVE
     if head[2:5] == b"-lh" or head[2:5] == b"-lz":  # lha
         return ARCHIVE
+    if any(signature in head for signature in _ANYWHERE):
+        return EMBEDDED
     trailer = tail[-512:]
     if trailer[:8] == b"conectix" or tail[-511:-503] == b"conectix":  # fixed VHD
         return DISK
@@ -95,3 +102,17 @@ def _tar_header(head: bytes) -> bool:
         return False
     total = sum(head[:148]) + 8 * 32 + sum(head[156:512])
     return int(field, 8) == total
+
+
+def zip_end(tail: bytes) -> bool:
+    """Does the body end with a zip's end record (its comment, if any,
+    exactly filling the rest)?  Then some reader opens it as a zip,
+    whatever comes before."""
+    at = tail.rfind(b"PK\x05\x06")
+    while at >= 0:
+        if len(tail) - at >= 22 and int.from_bytes(tail[at + 20 : at + 22], "little") == (
+            len(tail) - at - 22
+        ):
+            return True
+        at = tail.rfind(b"PK\x05\x06", 0, at)
+    return False
