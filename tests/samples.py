@@ -319,3 +319,45 @@ def doc_with_package(filename: str, data: bytes) -> bytes:
             "ObjectPool": {"_1234567890": {"\x01Ole10Native": ole_package(filename, data)}},
         }
     )
+
+
+# --- TNEF ([MS-OXTNEF]) -----------------------------------------------------------
+
+
+def tnef_object(level: int, ident: int, kind: int, value: bytes) -> bytes:
+    import struct
+
+    checksum = sum(value) & 0xFFFF
+    header = struct.pack("<BHHI", level, ident, kind, len(value))
+    return header + value + struct.pack("<H", checksum)
+
+
+def mapi_string(ident: int, text: str, unicode: bool = True) -> bytes:
+    """One MAPI property: PT_UNICODE (or PT_STRING8) `ident` = text."""
+    import struct
+
+    raw = text.encode("utf-16-le" if unicode else "latin-1") + (b"\0\0" if unicode else b"\0")
+    pad = b"\0" * (-len(raw) % 4)
+    kind = 0x001F if unicode else 0x001E
+    return struct.pack("<HHII", kind, ident, 1, len(raw)) + raw + pad
+
+
+def mapi_binary(ident: int, data: bytes) -> bytes:
+    import struct
+
+    return struct.pack("<HHII", 0x0102, ident, 1, len(data)) + data + b"\0" * (-len(data) % 4)
+
+
+def tnef(*attachments: tuple[str, bytes, list[bytes]]) -> bytes:
+    """A TNEF stream with each (title, data, MAPI properties) attachment."""
+    import struct
+
+    out = b"\x78\x9f\x3e\x22\x01\x00"
+    out += tnef_object(1, 0x9006, 0x0008, b"\x00\x00\x01\x00")  # attTnefVersion
+    for title, data, props in attachments:
+        out += tnef_object(2, 0x9002, 0x0006, b"\x01\x00\xff\xff\xff\xff" + bytes(8))
+        out += tnef_object(2, 0x8010, 0x0001, title.encode("latin-1") + b"\0")
+        out += tnef_object(2, 0x800F, 0x0006, data)
+        if props:
+            out += tnef_object(2, 0x9005, 0x0006, struct.pack("<I", len(props)) + b"".join(props))
+    return out

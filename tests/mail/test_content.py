@@ -5,6 +5,7 @@ zipfile, tarfile, p7zip, xorriso and Debian's clamav-testfiles."""
 import io
 import os
 from pathlib import Path
+from struct import pack as struct_pack
 
 import pytest
 import samples as s
@@ -462,17 +463,58 @@ def test_a_body_with_no_signature_imports_nothing(tmp_path: Path) -> None:
 
 
 def test_a_tnef_of_too_many_objects_is_over_the_limit(tmp_path: Path) -> None:
-    import struct
-
     from simscan.mail.tnef import MAX_OBJECTS
 
-    obj = struct.pack("<BHHI", 1, 0x0001, 0x0006, 1) + b"x" + b"\0\0"
+    obj = s.tnef_object(1, 0x0001, 0x0006, b"x")
     data = b"\x78\x9f\x3e\x22\x01\x00" + obj * (MAX_OBJECTS + 1)
     finding, _ = inspect(tmp_path, ("winmail.dat", data))
     assert finding is not None
     assert (finding.kind, finding.text) == (LIMIT, "winmail.dat")
     assert finding.why == f"unreadable TNEF (more than {MAX_OBJECTS} TNEF objects)"
     assert inspect(tmp_path, ("winmail.dat", data[: 6 + len(obj) * 100])) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("props", "why"),
+    [
+        # A count of 2^32 values: checked against the bytes left, not run.
+        (b"\xff\xff\xff\xff", "a MAPI count (4294967295) larger than its block"),
+        (struct_pack("<IHHI", 1, 0x1002, 0x1234, 0xFFFFFFFF), "a MAPI count (4294967295)"),
+        (struct_pack("<IHHII", 1, 0x001F, 0x3707, 1, 0x7FFFFFFF), "longer than its block"),
+        (struct_pack("<IHH", 1, 0x0999, 0x1234), "a MAPI property of unknown type 0x0999"),
+    ],
+    ids=["count", "multi-valued", "length", "type"],
+)
+def test_tnef_counts_are_checked(tmp_path: Path, props: bytes, why: str) -> None:
+    data = s.tnef(("a.txt", b"hi", []))
+    data += s.tnef_object(2, 0x9005, 0x0006, props)
+    finding, _ = inspect(tmp_path, ("winmail.dat", data))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "winmail.dat")
+    assert finding.why.startswith("unreadable TNEF (") and why in finding.why
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        [s.mapi_string(0x3704, "x.txt")],  # a later file name: the title still counts
+        [s.mapi_string(0x3707, "x.txt"), s.mapi_string(0x3001, "y.txt", unicode=False)],
+    ],
+)
+def test_every_tnef_name_counts(tmp_path: Path, props: list[bytes]) -> None:
+    data = s.tnef(("x.exe", b"hi", props))
+    assert found(tmp_path, ("winmail.dat", data)) == (NAME, "winmail.dat/x.exe")
+    props = [s.mapi_string(0x3707, "Invoice 2026.pdf.exe")]
+    data = s.tnef(("INVOIC~1.PDF", b"hi", props))
+    assert found(tmp_path, ("winmail.dat", data)) == (NAME, "winmail.dat/Invoice 2026.pdf.exe")
+
+
+def test_every_tnef_data_blob_counts(tmp_path: Path) -> None:
+    zipped = s.zip_of([("x.exe", s.PE)])
+    data = s.tnef(("a.zip", zipped, [s.mapi_binary(0x3701, b"harmless")]))
+    assert found(tmp_path, ("winmail.dat", data)) == (NAME, "winmail.dat/a.zip/x.exe")
+    data = s.tnef(("a.zip", b"harmless", [s.mapi_binary(0x3701, zipped)]))
+    assert found(tmp_path, ("winmail.dat", data)) == (NAME, "winmail.dat/a.zip/x.exe")
 
 
 def test_a_member_longer_than_it_says_is_unreadable(tmp_path: Path) -> None:
