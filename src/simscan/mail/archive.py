@@ -40,6 +40,7 @@ def _library() -> "Any":
             ("archive_read_support_filter_all", [c_void_p], c_int),
             ("archive_read_support_format_all", [c_void_p], c_int),
             ("archive_read_support_format_raw", [c_void_p], c_int),
+            ("archive_read_set_options", [c_void_p, c_char_p], c_int),
             ("archive_read_open_memory", [c_void_p, c_void_p, c_size_t], c_int),
             ("archive_read_next_header", [c_void_p, POINTER(c_void_p)], c_int),
             (
@@ -106,10 +107,11 @@ class Member:
                 yield ctypes.string_at(pointer, size.value)
 
 
-def members(source: "str | bytes", raw: bool = False) -> "Iterator[Member]":
+def members(source: "str | bytes", raw: bool = False, options: str = "") -> "Iterator[Member]":
     """The entries of the archive in the file at `source` (a path) or in
     `source` (bytes); `raw`: a lone compressed file, one entry (only when
-    a compression filter reads it: anything else is no lone file).
+    a compression filter reads it: anything else is no lone file);
+    `options` as libarchive takes them (`iso9660:!rockridge`).
     ArchiveError when libarchive cannot go on."""
     lib = _library()
     if isinstance(source, str):
@@ -125,17 +127,17 @@ def members(source: "str | bytes", raw: bool = False) -> "Iterator[Member]":
         try:
             view = (ctypes.c_char * size).from_buffer(mapped)
             try:
-                yield from _entries(lib, ctypes.addressof(view), size, raw)
+                yield from _entries(lib, ctypes.addressof(view), size, raw, options)
             finally:
                 del view
         finally:
             mapped.close()
         return
     buffer = ctypes.create_string_buffer(source, len(source))
-    yield from _entries(lib, ctypes.addressof(buffer), len(source), raw)
+    yield from _entries(lib, ctypes.addressof(buffer), len(source), raw, options)
 
 
-def _entries(lib: "Any", address: int, size: int, raw: bool) -> "Iterator[Member]":
+def _entries(lib: "Any", address: int, size: int, raw: bool, options: str) -> "Iterator[Member]":
     archive = lib.archive_read_new()
     if not archive:
         raise MemoryError("archive_read_new")
@@ -145,6 +147,8 @@ def _entries(lib: "Any", address: int, size: int, raw: bool) -> "Iterator[Member
             lib.archive_read_support_format_raw(archive)
         else:
             lib.archive_read_support_format_all(archive)
+        if options and lib.archive_read_set_options(archive, options.encode()) < _WARN:
+            raise ArchiveError(_error(archive))
         if lib.archive_read_open_memory(archive, address, size) < _OK:
             raise ArchiveError(_error(archive))
         if raw and lib.archive_filter_count(archive) < 2:

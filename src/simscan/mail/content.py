@@ -258,6 +258,23 @@ class Spool:
             for name in names_in(source):
                 if rules.match(name):
                     return Finding(NAME, f"{item.label}/{shown(name)}", "a zip header's name")
+        recognition = {item.head[at : at + 5] for at in range(0x8001, sniff.HEAD, 0x800)}
+        if recognition & {b"NSR02", b"NSR03"}:
+            # Windows mounts a disc image by its UDF tree where it has one;
+            # libarchive reads only the ISO 9660 side.
+            return self.limit(item.label, "a UDF disc image (its UDF names cannot be read)")
+        if b"CD001" in recognition:
+            # An ISO's Joliet names (Windows, 7-Zip) besides the Rock Ridge
+            # ones libarchive prefers.
+            from .archive import ArchiveError, members
+
+            try:
+                for member in members(source, options="iso9660:!rockridge"):
+                    for name in member.names:
+                        if rules.match(name):
+                            return Finding(NAME, f"{item.label}/{shown(name)}", "a Joliet name")
+            except ArchiveError:
+                pass  # (the main pass below says so)
         raw = False
         while True:
             seen = [0]
