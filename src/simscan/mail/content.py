@@ -104,7 +104,12 @@ class Rules:
         """Are the last bytes of every body wanted: VHD and DMG trailers,
         and (for an attachment, not an archive member, whose data is read
         only as far as it is worth it) a zip's end record after other data?"""
-        return "disk-image" in self.types or (self.depth > 0 and not member)
+        return "disk-image" in self.types or (self.inline and not member)
+
+    @property
+    def inline(self) -> bool:
+        """Are files written into text bodies (uuencode, yEnc) looked at?"""
+        return self.depth > 0 or bool(self.types)
 
 
 class Finding:
@@ -515,11 +520,34 @@ class _Collector:
 
 
 class _Body(_Collector):
-    """A leaf part's body, as the walk decodes it (a mime.Leaf)."""
+    """A leaf part's body, as the walk decodes it (a mime.Leaf).  It also
+    watches for files written into it (inline.MARKS at a line start) and
+    keeps the text from the first one on, in a file of its own."""
 
     def __init__(self, spool: Spool, names: "Names", label: str) -> None:
         super().__init__(spool, label, member=False)
         self.names = names
+        self.watch = spool.rules.inline
+        self.carry = b"\n"  # (the body starts a line)
+        self.inline: BinaryIO | None = None
+        self.inline_path: str | None = None
+        self.inline_size = 0
+
+    def write(self, data: bytes) -> None:
+        if self.inline is not None:
+            if self.inline_size <= self.spool.rules.max_bytes:
+                self.inline.write(data)
+                self.inline_size += len(data)
+        elif self.watch and data:
+            from .inline import MARKS
+
+            text = self.carry + data
+            found = [at for at in (text.find(b"\n" + mark) for mark in MARKS) if at >= 0]
+            if found:
+                self.inline_path, self.inline = self.spool.spill()
+                self.inline.write(text[min(found) + 1 :])
+            self.carry = text[-9:]
+        super().write(data)
 
     def close(self) -> None:
         if self.names.done:
@@ -527,11 +555,41 @@ class _Body(_Collector):
             return
         try:
             found = self.spool.inspect(self.finish())
+            if found is None and self.inline_path is not None:
+                found = self._inline()
         finally:
             self.discard()
         if found is not None:
             self.names.finding = found
             self.names.done = True
+
+    def _inline(self) -> Finding | None:
+        from .inline import files
+
+        assert self.inline is not None and self.inline_path is not None
+        self.inline.close()
+        with open(self.inline_path, "rb") as f:
+            text = f.read(self.spool.rules.max_bytes)
+        for name, data in files(text, self.spool.rules.max_bytes):
+            item = Item(shown(name) if name else UNNAMED, data[: sniff.HEAD], data[-sniff.TAIL :],
+                        len(data))  # fmt: skip
+            item.data = data
+            found = self.spool.inspect(item)
+            if found is not None:
+                return found
+        return None
+
+    def discard(self) -> None:
+        super().discard()
+        if self.inline is not None:
+            self.inline.close()
+            self.inline = None
+        if self.inline_path is not None:
+            try:
+                os.unlink(self.inline_path)
+            except OSError:
+                pass
+            self.inline_path = None
 
 
 def _inner_name(label: str, head: bytes) -> str:
