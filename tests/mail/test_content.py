@@ -552,3 +552,148 @@ def test_a_file_embedded_in_an_office_document(tmp_path: Path) -> None:
         NAME,
         "report.docx/word/embeddings/oleObject1.bin/invoice.exe",
     )
+
+
+# --- what the hostile review found (each was a way past the check) -------------------
+
+
+def _patch_zip_name(data: bytes, old: bytes, new: bytes, where: bytes) -> bytes:
+    """The name in the local header (where=PK\\3\\4) or the central
+    directory (PK\\1\\2) replaced by one of the same length."""
+    at = data.index(where)
+    start = at + (30 if where == b"PK\x03\x04" else 46)
+    assert data[start : start + len(old)] == old
+    return data[:start] + new + data[start + len(old) :]
+
+
+@pytest.mark.parametrize("where", [b"PK\x03\x04", b"PK\x01\x02"])
+def test_local_and_central_names_both_count(tmp_path: Path, where: bytes) -> None:
+    data = _patch_zip_name(s.zip_of([("x.txt", s.TEXT)]), b"x.txt", b"x.exe", where)
+    kind, text = found(tmp_path, ("a.zip", data))
+    assert (kind, text) == (NAME, "a.zip/x.exe")
+
+
+def test_two_zips_one_after_the_other(tmp_path: Path) -> None:
+    data = s.zip_of([("x.exe", s.PE)]) + s.zip_of([("readme.txt", s.TEXT)])
+    assert found(tmp_path, ("a.zip", data)) == (NAME, "a.zip/x.exe")
+
+
+def test_a_unicode_path_field_does_not_hide_the_header_name(tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    name = b"x.exe"
+    field = struct.pack("<HHB", 0x7075, 5 + len(b"x.txt"), 1) + struct.pack("<I", zlib.crc32(name))
+    field += b"x.txt"
+    import zipfile
+
+    info = zipfile.ZipInfo("x.exe")
+    info.extra = field
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(info, b"hello")
+    assert found(tmp_path, ("a.zip", out.getvalue())) == (NAME, "a.zip/x.exe")
+
+
+def test_an_entry_marked_as_a_directory(tmp_path: Path) -> None:
+    import zipfile
+
+    info = zipfile.ZipInfo("x.exe")
+    info.external_attr = (0o040755 << 16) | 0x10
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(info, s.PE)
+    assert found(tmp_path, ("a.zip", out.getvalue())) == (NAME, "a.zip/x.exe")
+
+
+def test_a_name_that_is_not_utf8(tmp_path: Path) -> None:
+    data = _patch_zip_name(s.zip_of([("x_.exe", s.TEXT)]), b"x_.exe", b"x\xff.exe", b"PK\x01\x02")
+    data = _patch_zip_name(data, b"x_.exe", b"x\xff.exe", b"PK\x03\x04")
+    assert found(tmp_path, ("a.zip", data))[0] == NAME
+
+
+@pytest.mark.parametrize("prefix", [b"GIF89a" + bytes(100), b"%PDF-1.4\n" + b"%" * 2000])
+def test_a_zip_after_a_little_other_data(tmp_path: Path, prefix: bytes) -> None:
+    data = prefix + s.zip_of([("x.exe", s.PE)])
+    assert found(tmp_path, ("photo.gif", data)) == (NAME, "photo.gif/x.exe")
+
+
+def test_a_zip_after_much_other_data_fails_closed(tmp_path: Path) -> None:
+    data = b"%PDF-1.4\n" + b"%" * 200000 + s.zip_of([("readme.txt", s.TEXT)])
+    finding, _ = inspect(tmp_path, ("report.pdf", data))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "report.pdf")
+    assert finding.why == "a zip after other data, not kept to be read"
+    # Not with archives off (archive_depth 0), nor for a PDF as it is.
+    assert inspect(tmp_path, ("report.pdf", data), depth=0) == (None, [])
+    assert inspect(tmp_path, ("report.pdf", s.PDF + b"%" * 200000)) == (None, [])
+
+
+def test_a_picture_with_a_zip_signature_by_chance_passes(tmp_path: Path) -> None:
+    data = b"\xff\xd8\xff\xe0" + os.urandom(1000) + b"PK\x03\x04" + os.urandom(3000)
+    assert inspect(tmp_path, ("photo.jpg", data)) == (None, [])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        b'Content-Type: application/zip; name="invoice.zip"\n'
+        b'Content-Disposition: attachment; filename="invoice.eml"\n',
+        b'Content-Type: message/rfc822; name="invoice.zip"\n',
+        b'Content-Type: application/zip; name="invoice.mht.zip"\n',
+    ],
+)
+def test_a_part_some_reader_takes_for_a_message_is_looked_inside(
+    tmp_path: Path, headers: bytes
+) -> None:
+    import base64
+
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="b"\n\n--b\n' + headers
+        + b"Content-Transfer-Encoding: base64\n\n"
+        + base64.encodebytes(s.zip_of([("x.exe", s.PE)])) + b"--b--\n"
+    )  # fmt: skip
+    spool = Spool(Rules(endings=EXE, workdir=str(tmp_path)))
+    names = walk(io.BytesIO(raw), (), leaves=spool)
+    assert isinstance(names.finding, Finding)
+    assert names.finding.kind == NAME and names.finding.text.endswith("/x.exe")
+
+
+def test_members_are_counted_across_the_message(tmp_path: Path) -> None:
+    inner = s.zip_of([(f"f{i}.txt", b"x") for i in range(8)])
+    outer = s.zip_of([(f"in{i}.zip", inner) for i in range(3)])
+    assert inspect(tmp_path, ("a.zip", outer), max_members=20) == (None, [])
+    finding, _ = inspect(tmp_path, ("a.zip", outer), max_members=12)
+    assert finding is not None
+    assert (finding.kind, finding.why) == (LIMIT, "more than 24 members in all")
+
+
+def test_a_joliet_name_counts(tmp_path: Path) -> None:
+    iso = bytearray(s.iso_of(tmp_path, [("x.exe", s.PE)]))
+    # Rock Ridge says x.txt; Windows and 7-Zip read Joliet (UTF-16BE).
+    at = iso.index(b"NM")  # the Rock Ridge alternate name of x.exe
+    while iso[at + 5 : at + 10] != b"x.exe":
+        at = iso.index(b"NM", at + 2)
+    iso[at + 5 : at + 10] = b"x.txt"
+    assert found(tmp_path, ("cd.iso", bytes(iso))) == (NAME, "cd.iso/x.exe")
+
+
+@pytest.mark.parametrize("encoding", ["uuencode", "yenc"])
+def test_a_file_written_into_the_text(tmp_path: Path, encoding: str) -> None:
+    import binascii
+
+    zipped = s.zip_of([("x.exe", s.PE)])
+    if encoding == "uuencode":
+        lines = [binascii.b2a_uu(zipped[i : i + 45]) for i in range(0, len(zipped), 45)]
+        text = b"begin 644 invoice.zip\n" + b"".join(lines) + b"`\nend\n"
+    else:
+        body = bytes((c + 42) & 255 for c in zipped)
+        for special in (b"=", b"\0", b"\n", b"\r"):
+            body = body.replace(special, b"=" + bytes([(special[0] + 64) & 255]))
+        text = b"=ybegin line=128 size=%d name=invoice.zip\n" % len(zipped) + body + b"\n=yend\n"
+    raw = b"Subject: x\n\nHello,\n" + s.TEXT * 2000 + text + b"bye\n"
+    spool = Spool(Rules(endings=EXE, workdir=str(tmp_path)))
+    names = walk(io.BytesIO(raw), (), leaves=spool)
+    assert isinstance(names.finding, Finding)
+    assert (names.finding.kind, names.finding.text) == (NAME, "invoice.zip/x.exe")
+    assert os.listdir(tmp_path) == []
