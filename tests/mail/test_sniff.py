@@ -123,7 +123,8 @@ def test_what_the_gate_lets_go(data: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "signature", [b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c"]
+    "signature",
+    [b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c"],
 )
 def test_an_archive_after_other_data(signature: bytes) -> None:
     head = b"GIF89a" + bytes(1000) + signature + bytes(100)
