@@ -697,3 +697,28 @@ def test_a_file_written_into_the_text(tmp_path: Path, encoding: str) -> None:
     assert isinstance(names.finding, Finding)
     assert (names.finding.kind, names.finding.text) == (NAME, "invoice.zip/x.exe")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["lz4 -q -c", "lzip -c", "lzop -c", "compress -c", "xz --format=lzma -c", "zstd -q -c"],
+)
+def test_each_compression_libarchive_reads(tmp_path: Path, command: str) -> None:
+    import subprocess
+
+    (tmp_path / "x.exe").write_bytes(s.PE)
+    packed = subprocess.run(
+        f"{command} x.exe", shell=True, cwd=tmp_path, check=True, capture_output=True
+    ).stdout
+    assert found(tmp_path, ("x.exe.pack", packed)) == (NAME, "x.exe.pack/x.exe")
+    assert found(tmp_path, ("data.bin", packed), types=("executable",)) == (
+        TYPE,
+        "data.bin/data.bin (executable)",
+    )
+
+
+def test_arj_cannot_be_read_and_fails_closed(tmp_path: Path) -> None:
+    finding, _ = inspect(tmp_path, ("c.arj", (s.TESTFILES / "clam.arj").read_bytes()))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "c.arj")
+    assert finding.why == "unreadable archive (Unrecognized archive format)"
