@@ -539,15 +539,31 @@ class _Body(_Collector):
                 self.inline.write(data)
                 self.inline_size += len(data)
         elif self.watch and data:
-            from .inline import MARKS
-
-            text = self.carry + data
-            found = [at for at in (text.find(b"\n" + mark) for mark in MARKS) if at >= 0]
-            if found:
+            at = self._mark(data)
+            if at is not None:
                 self.inline_path, self.inline = self.spool.spill()
-                self.inline.write(text[min(found) + 1 :])
-            self.carry = text[-9:]
+                self.inline.write((self.carry + data)[at:])
+            self.carry = (self.carry + data[-9:])[-9:]
+            if not self.decided and b"\0" in data:
+                # Binary (a NUL): no reader looks for uuencode or yEnc here.
+                self.watch = False
         super().write(data)
+
+    def _mark(self, data: bytes) -> int | None:
+        """Where in carry + data a line starting with an inline.MARKS
+        begins, if one does."""
+        from .inline import MARKS
+
+        lines = self.carry + data[:16]
+        for text, shift in ((lines, 0), (data, len(self.carry))):
+            for core in (b"egin ", b"EGIN "):
+                at = text.find(core)
+                while at >= 0:
+                    start = text.rfind(b"\n", max(0, at - 4), at) + 1
+                    if start and text[start : at + 5] in MARKS:
+                        return start + shift
+                    at = text.find(core, at + 1)
+        return None
 
     def close(self) -> None:
         if self.names.done:
