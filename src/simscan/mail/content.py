@@ -521,7 +521,7 @@ class _Collector:
 
 class _Body(_Collector):
     """A leaf part's body, as the walk decodes it (a mime.Leaf).  It also
-    watches for files written into it (inline.MARKS at a line start) and
+    watches for files written into it (sniff.INLINE_MARKS at a line start) and
     keeps the text from the first one on, in a file of its own."""
 
     def __init__(self, spool: Spool, names: "Names", label: str) -> None:
@@ -550,17 +550,15 @@ class _Body(_Collector):
         super().write(data)
 
     def _mark(self, data: bytes) -> int | None:
-        """Where in carry + data a line starting with an inline.MARKS
-        begins, if one does."""
-        from .inline import MARKS
-
+        """Where in carry + data a line starting with one of
+        sniff.INLINE_MARKS begins, if one does."""
         lines = self.carry + data[:16]
         for text, shift in ((lines, 0), (data, len(self.carry))):
             for core in (b"egin ", b"EGIN "):
                 at = text.find(core)
                 while at >= 0:
                     start = text.rfind(b"\n", max(0, at - 4), at) + 1
-                    if start and text[start : at + 5] in MARKS:
+                    if start and text[start : at + 5] in sniff.INLINE_MARKS:
                         return start + shift
                     at = text.find(core, at + 1)
         return None

@@ -10,8 +10,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-# Where a file may start: a line beginning with one of these.
-MARKS = (b"begin ", b"Begin ", b"BEGIN ", b"=ybegin ")
 _Y42 = bytes((c - 42) & 255 for c in range(256))
 
 

@@ -21,6 +21,9 @@ SHORTCUT = "shortcut"  # Windows .lnk
 DISK = "disk"  # VHD, VHDX, DMG (ISO and UDF are ARCHIVE: libarchive reads them)
 EMBEDDED = "embedded"  # an archive's signature after other data (a picture, say)
 
+# A file written into text (uuencode, yEnc; inline.py) starts a line so.
+INLINE_MARKS = (b"begin ", b"Begin ", b"BEGIN ", b"=ybegin ")
+
 # Signatures found anywhere in the first bytes: a zip, rar or 7z after other
 # data is still read by libarchive, 7-Zip and unzip (from its end record).
 _ANYWHERE = (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c")
