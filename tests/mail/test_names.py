@@ -80,7 +80,28 @@ def test_matcher_reports_the_reading_that_matched() -> None:
         ("a=?b", "a=?b"),
         ("?a", "?a"),
         ('"', '"'),
+        ("a/b/c.exe", "c.exe"),
+        ("a\\b\\c.exe", "c.exe"),
+        ('a\\b\\"c', 'a\\b\\"c'),
+        ("a?b", "a"),
+        ('""', ""),
+        ("''", ""),
+        ('"x"', "x"),
+        ('"""', '"'),
+        ('"a""', 'a"'),
+        ('""x""', "x"),
     ],
 )
 def test_ripmime_name(name: str, want: str) -> None:
     assert ripmime_name(name) == want
+
+
+def test_endings_without_a_dot_and_with_one() -> None:
+    match = Matcher((b"exe", b".scr", "\u00e9".encode("latin-1")))
+    assert match("a.EXE") == "a.EXE"
+    assert match("exe") == "exe"
+    assert match("a.exe.txt") is None
+    assert match("annexe") is None
+    assert match("x.scr") == "x.scr"
+    assert match("scr") is None  # (a dotted ending is no whole name)
+    assert match("x.\ufffd") == "x.\ufffd"  # (an ending that is not UTF-8: replaced)
