@@ -156,3 +156,31 @@ def test_a_v7_tar_header_must_add_up() -> None:
 )
 def test_zip_end(tail: bytes, want: bool) -> None:
     assert sniff.zip_end(tail) is want
+
+
+def test_ustar_alone_is_enough() -> None:
+    header = bytearray(s.tar_of([("a.txt", b"hi")])[:512])
+    header[148:156] = b"0000000\0"  # a checksum that does not add up
+    assert sniff.kind(bytes(header)) == sniff.ARCHIVE
+    header[257:262] = b"ustaR"
+    assert sniff.kind(bytes(header)) is None
+
+
+def test_a_v7_header_with_a_nul_first_or_a_long_checksum() -> None:
+    header = bytearray(s.tar_of([("a.txt", b"hi")])[:512])
+    header[257:263] = bytes(6)
+    total = sum(header[:148]) + 8 * 32 + sum(header[156:512])
+    header[148:156] = b"%07o\0" % total  # seven digits
+    assert sniff.kind(bytes(header)) == sniff.ARCHIVE
+    header[148:156] = b"1%06o\0" % total  # a digit more: no longer adds up
+    assert sniff.kind(bytes(header)) is None
+    header[0] = 0  # no name: no header
+    total = sum(header[:148]) + 8 * 32 + sum(header[156:512])
+    header[148:156] = b"%07o\0" % total
+    assert sniff.kind(bytes(header)) is None
+
+
+@pytest.mark.parametrize("size", [512, 600, 2048])
+def test_trailers_in_tails_of_any_length(size: int) -> None:
+    tail = (b"\0" * 4096 + s.VHD_FIXED[-512:])[-size:]
+    assert sniff.kind(b"\0" * 4096, tail) == sniff.DISK
