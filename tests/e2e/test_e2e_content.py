@@ -218,3 +218,43 @@ def test_policy_merge(site: Site, merge: str, refuses: bool) -> None:
         refused(out, BAD + b"x.exe")
     else:
         queued(out, raw)
+
+
+# --- ways past the check a hostile review found -----------------------------------
+
+
+def test_a_zip_behind_a_picture(blocking: Site) -> None:
+    data = b"GIF89a" + bytes(200) + s.zip_of([("x.exe", s.PE)])
+    refused(blocking.run(s.message(("photo.gif", data)), ENV), BAD + b"photo.gif/x.exe")
+    data = b"%PDF-1.4\n" + b"%" * 100000 + s.zip_of([("a.txt", s.TEXT)])
+    out = blocking.run(s.message(("report.pdf", data)), ENV)
+    refused(out, TOO_BIG + b"report.pdf")
+    assert out.warnings == [
+        b"attachment check: report.pdf: a zip after other data, not kept to be read;"
+        b" refused (archive_over_limit)"
+    ]
+
+
+def test_a_zip_uuencoded_into_the_text(blocking: Site) -> None:
+    import binascii
+
+    zipped = s.zip_of([("x.exe", s.PE)])
+    lines = b"".join(binascii.b2a_uu(zipped[i : i + 45]) for i in range(0, len(zipped), 45))
+    raw = (
+        b"From: a@example.org\nSubject: see below\n\nHi,\n\n"
+        b"begin 644 invoice.zip\n" + lines + b"`\nend\n\nBye\n"
+    )
+    refused(blocking.run(raw, ENV), BAD + b"invoice.zip/x.exe")
+
+
+def test_every_tnef_name(blocking: Site) -> None:
+    data = s.tnef(("x.exe", b"hi", [s.mapi_string(0x3704, "x.txt")]))
+    refused(blocking.run(s.message(("winmail.dat", data)), ENV), BAD + b"winmail.dat/x.exe")
+    data = s.tnef(("a.txt", b"hi", [])) + s.tnef_object(2, 0x9005, 6, b"\xff\xff\xff\xff")
+    out = blocking.run(s.message(("winmail.dat", data)), ENV)
+    refused(out, TOO_BIG + b"winmail.dat")
+
+
+def test_a_file_embedded_in_a_document(blocking: Site) -> None:
+    doc = s.doc_with_package("setup.exe", s.PE)
+    refused(blocking.run(s.message(("report.doc", doc)), ENV), BAD + b"report.doc/setup.exe")
