@@ -88,6 +88,8 @@ def test_what_the_tools_make(tmp_path: Path, command: str, kind: str) -> None:
         (b"\x89LZO\x00\r\n\x1a\n", sniff.COMPRESSED),
         (b"\x00\x00-lh5-" + bytes(20), sniff.ARCHIVE),  # lha
         (b"\x00\x00-lz4-" + bytes(20), sniff.ARCHIVE),
+        (b"{\\rtf1\\ansi hello}", sniff.RTF),
+        (b"{\\rtx", sniff.RTF),  # (Word reads it whatever follows)
     ],
 )
 def test_signatures(data: bytes, kind: str) -> None:
@@ -147,10 +149,14 @@ def test_a_v7_tar_header_must_add_up() -> None:
     [
         (b"x" * 100 + b"PK\x05\x06" + bytes(18), True),
         (b"x" * 100 + b"PK\x05\x06" + bytes(16) + b"\x03\x00abc", True),  # a comment
-        (b"x" * 100 + b"PK\x05\x06" + bytes(16) + b"\x04\x00abc", False),
-        (b"x" * 100 + b"PK\x05\x06" + bytes(17), False),
-        (b"PK\x05\x06" + bytes(18) + b"PK\x05\x06" + bytes(16) + b"\x05\x00", False),
-        (b"PK\x05\x06" + bytes(16) + b"\x16\x00" + b"PK\x05\x06" + bytes(16) + b"\x05\x00", True),
+        (b"x" * 100 + b"PK\x05\x06" + bytes(16) + b"\x04\x00abc", True),  # (cut short)
+        (b"x" * 100 + b"PK\x05\x06" + bytes(18) + b"trailing bytes", True),
+        (b"PK\x05\x06" + b"\xff" * 4 + b"\xff\xff\xff\xff" + bytes(10), True),  # zip64
+        (b"x" * 100 + b"PK\x05\x06" + bytes(17), False),  # no whole record
+        (b"x" * 100 + b"PK\x05\x06" + b"\x01\x00" + bytes(16), False),  # disk 1
+        (b"x" * 100 + b"PK\x05\x06" + bytes(4) + b"\x01\x00\x02\x00" + bytes(10), False),
+        (b"PK\x05\x06" + bytes(4) + b"\x01\x00\x02\x00" + bytes(10) + b"PK\x05\x06" + bytes(18),
+         True),  # fmt: skip
         (b"", False),
     ],
 )

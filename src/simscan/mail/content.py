@@ -30,6 +30,7 @@ from .names import Matcher, shown
 # typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import BinaryIO
 
     from .mime import Names
@@ -94,8 +95,8 @@ class Rules:
             return True
         if kind in (sniff.ARCHIVE, sniff.COMPRESSED, sniff.EMBEDDED):
             return self.depth > 0 or bool(self.types) or self.encrypted
-        if kind == sniff.OLE:
-            return bool(self.types) or self.encrypted
+        if kind in (sniff.OLE, sniff.RTF):
+            return self.depth > 0 or bool(self.types) or self.encrypted
         if kind == sniff.PROGRAM:
             return bool(self.types) or self.depth > 0  # self-extracting
         return bool(self.types)
@@ -169,9 +170,9 @@ class Spool:
 
     # --- the walk's side ---------------------------------------------------------
 
-    def open(self, names: "Names", part_names: list[str]) -> "_Body":
+    def open(self, names: "Names", part_names: list[str], text: bool = True) -> "_Body":
         label = shown(part_names[0]) if part_names else UNNAMED
-        return _Body(self, names, label)
+        return _Body(self, names, label, text)
 
     def spill(self) -> "tuple[str, BinaryIO]":
         self.files += 1
@@ -206,8 +207,8 @@ class Spool:
 
             if office.encrypted(item.whole):
                 return Finding(ENCRYPTED, item.label, "an encrypted Office document")
-        if kind == sniff.OLE and item.whole is not None:
-            found = self._packages(item, depth, level)
+        if kind in (sniff.OLE, sniff.RTF) and item.whole is not None:
+            found = self._office(item, kind, depth, level)
             if found is not None:
                 return found
         if rules.depth > 0 and kind in (
@@ -409,16 +410,24 @@ class Spool:
             return Finding(TYPE, f"{item.label} (macro)", what)
         return None
 
-    def _packages(self, item: Item, depth: int, level: int) -> Finding | None:
-        """Files embedded in an Office document as OLE packages: their
-        names and contents, like attachments'."""
-        from . import office
-
-        assert item.whole is not None
-        for names, data in office.embedded(item.whole):
+    def _carried(
+        self, item: Item, files: "Iterator[tuple[list[str], bytes]]", depth: int, level: int
+    ) -> Finding | None:
+        """Files a container carries (OLE packages, an Outlook item's or
+        TNEF's attachments, RTF objects): their names and contents, like
+        attachments'.  Each counts against the members and bytes of the
+        message, so that no container can multiply the work."""
+        rules = self.rules
+        for names, data in files:
+            self.members += 1
+            self.decompressed += len(data)
+            if self.members > 2 * rules.max_members:
+                return self.limit(item.label, f"more than {2 * rules.max_members} members in all")
+            if self.decompressed > rules.max_bytes:
+                return self.limit(item.label, f"archives hold more than {rules.max_bytes} bytes")
             label = f"{item.label}/{shown(names[0])}" if names else f"{item.label}/{UNNAMED}"
             for name in names:
-                if self.rules.match(name):
+                if rules.match(name):
                     return Finding(NAME, f"{item.label}/{shown(name)}")
             inner = Item(label, data[: sniff.HEAD], data[-sniff.TAIL :], len(data))
             inner.data = data
@@ -426,6 +435,17 @@ class Spool:
             if found is not None:
                 return found
         return None
+
+    def _office(self, item: Item, kind: str, depth: int, level: int) -> Finding | None:
+        from . import office
+
+        assert item.whole is not None
+        try:
+            if kind == sniff.RTF:
+                return self._carried(item, office.rtf_objects(item.whole), depth, level)
+            return self._carried(item, office.embedded(item.whole), depth, level)
+        except office.OfficeError as err:
+            return self.limit(item.label, f"unreadable Office document ({err})")
 
     def _tnef(self, item: Item, depth: int, level: int) -> Finding | None:
         from . import tnef
@@ -438,17 +458,7 @@ class Spool:
             attachments = tnef.attachments(item.whole)
         except tnef.TNEFError as err:
             return self.limit(item.label, f"unreadable TNEF ({err})")
-        for names, data in attachments:
-            label = f"{item.label}/{shown(names[0])}" if names else f"{item.label}/{UNNAMED}"
-            for name in names:
-                if self.rules.match(name):
-                    return Finding(NAME, f"{item.label}/{shown(name)}")
-            inner = Item(label, data[: sniff.HEAD], data[-sniff.TAIL :], len(data))
-            inner.data = data
-            found = self.inspect(inner, depth, level + 1)
-            if found is not None:
-                return found
-        return None
+        return self._carried(item, iter(attachments), depth, level)
 
 
 class _Collector:
@@ -463,7 +473,7 @@ class _Collector:
         self.label = label
         self.keep_tail = spool.rules.tail(member)
         self.head = bytearray()
-        self.tail = b""
+        self.tail = bytearray()
         self.size = 0
         self.decided = False
         self.tail_only = False
@@ -482,7 +492,10 @@ class _Collector:
                 self._decide()
             return
         if self.tail_only or self.file is not None:
-            self.tail = (self.tail + data[-sniff.TAIL :])[-sniff.TAIL :]
+            tail = self.tail
+            tail += data[-sniff.TAIL :]
+            if len(tail) > 2 * sniff.TAIL:
+                del tail[: -sniff.TAIL]
 
     def _decide(self) -> None:
         self.decided = True
@@ -491,10 +504,10 @@ class _Collector:
         if rules.wants(sniff.kind(head[: sniff.HEAD])):  # (what inspect() will see)
             self.path, self.file = self.spool.spill()
             self.file.write(head)
-            self.tail = head[-sniff.TAIL :]
+            self.tail = bytearray(head[-sniff.TAIL :])
         elif self.keep_tail:
             self.tail_only = True
-            self.tail = head[-sniff.TAIL :]
+            self.tail = bytearray(head[-sniff.TAIL :])
         else:
             self.dead = True
         del self.head[sniff.HEAD :]
@@ -504,7 +517,7 @@ class _Collector:
             self.file.close()
             self.file = None
         head = bytes(self.head)
-        tail = self.tail if self.decided else head[-sniff.TAIL :]
+        tail = bytes(self.tail[-sniff.TAIL :]) if self.decided else head[-sniff.TAIL :]
         return Item(self.label, head, tail, self.size, self.path)
 
     def discard(self) -> None:
@@ -524,10 +537,11 @@ class _Body(_Collector):
     watches for files written into it (sniff.INLINE_MARKS at a line start) and
     keeps the text from the first one on, in a file of its own."""
 
-    def __init__(self, spool: Spool, names: "Names", label: str) -> None:
+    def __init__(self, spool: Spool, names: "Names", label: str, text: bool) -> None:
         super().__init__(spool, label, member=False)
         self.names = names
-        self.watch = spool.rules.inline
+        # Readers look for files written into text parts only.
+        self.watch = spool.rules.inline and text
         self.carry = b"\n"  # (the body starts a line)
         self.inline: BinaryIO | None = None
         self.inline_path: str | None = None
@@ -544,9 +558,6 @@ class _Body(_Collector):
                 self.inline_path, self.inline = self.spool.spill()
                 self.inline.write((self.carry + data)[at:])
             self.carry = (self.carry + data[-9:])[-9:]
-            if not self.decided and b"\0" in data:
-                # Binary (a NUL): no reader looks for uuencode or yEnc here.
-                self.watch = False
         super().write(data)
 
     def _mark(self, data: bytes) -> int | None:
@@ -557,7 +568,8 @@ class _Body(_Collector):
             for core in (b"egin ", b"EGIN "):
                 at = text.find(core)
                 while at >= 0:
-                    start = text.rfind(b"\n", max(0, at - 4), at) + 1
+                    window = max(0, at - 4)
+                    start = max(text.rfind(b"\n", window, at), text.rfind(b"\r", window, at)) + 1
                     if start and text[start : at + 5] in sniff.INLINE_MARKS:
                         return start + shift
                     at = text.find(core, at + 1)

@@ -183,10 +183,11 @@ class Leaf(Protocol):
 
 class Leaves(Protocol):
     """Opens a Leaf for each reading of each leaf part; `part_names` are
-    the names its headers give it (any reading).  A leaf's close() may set
-    `names.finding` and `names.done` to stop the walk."""
+    the names its headers give it (any reading), `text` whether some reading
+    of its type is text.  A leaf's close() may set `names.finding` and
+    `names.done` to stop the walk."""
 
-    def open(self, names: Names, part_names: list[str]) -> Leaf: ...
+    def open(self, names: Names, part_names: list[str], text: bool) -> Leaf: ...
 
 
 class _Walker:
@@ -469,20 +470,24 @@ class _Walker:
         # makes a message for some readers only): its decoded body is a leaf.
         leaves = names.leaves if leaf or (part.decoded and not part.multipart) else None
         if leaves is not None:
-            out = leaves.open(names, part.names)
+            out = leaves.open(names, part.names, part.text)
         if part.decoded:
             if self.depth < MAX_DEPTH:
                 for index, encoding in enumerate(part.decoded):
                     first = out
                     if index and leaves is not None:
-                        first = leaves.open(names, part.names)  # each reading
+                        first = leaves.open(names, part.names, part.text)  # each reading
                     elif index:
                         first = None
                     child = self._child(part, self.extracting)
                     self.decoders.append(_Decoder(encoding, child, first))
                 # The decoder writes it; the body as it is is a leaf too when
                 # some reader takes it so.
-                out = leaves.open(names, part.names) if leaves and leaf and part.raw else None
+                out = (
+                    leaves.open(names, part.names, part.text)
+                    if leaves and leaf and part.raw
+                    else None
+                )
             else:
                 names.limit(f"encoded parts nested over {MAX_DEPTH}")
         self.out = out

@@ -5,6 +5,7 @@ as an OLE file or a zip: olevba alone costs ~65 ms to import."""
 # typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 
@@ -88,15 +89,25 @@ def declared_macros(content_types: bytes) -> str:
     return ""
 
 
-MAX_EMBEDDED = 1000  # OLE packages one document may carry
+MAX_EMBEDDED = 1000  # files one document may carry
 
 
-def embedded(source: "str | bytes") -> list[tuple[list[str], bytes]]:
-    """The files an OLE document carries as OLE packages (an
-    `\\x01Ole10Native` stream: what Office embeds when a file is dragged
-    into a document, and shows as an icon that opens it), each with its
-    names (file name, source path, temporary path) and data, read with
-    oletools' oleobj.  Nothing for a file olefile cannot open."""
+class OfficeError(Exception):
+    """An Office file that cannot be read whole (the text says why)."""
+
+
+def embedded(source: "str | bytes") -> "Iterator[tuple[list[str], bytes]]":
+    """The files an OLE document carries, each with its names and data:
+
+    - OLE packages (an `\x01Ole10Native` stream: a file dragged into a
+      document, shown as an icon that opens it), read with oletools'
+      oleobj: file name, source path, temporary path;
+    - an Outlook item's (.msg) attachments (`__attach_version1.0_#N`
+      storages): long and short file names, display name, MIME type's
+      name, and data; those of messages embedded in it come as well.
+
+    OfficeError if olefile cannot read the file's directory (a document
+    olefile gives up on is no clean document)."""
     _quiet()
     import io
 
@@ -104,25 +115,80 @@ def embedded(source: "str | bytes") -> list[tuple[list[str], bytes]]:
 
     try:
         ole = olefile.OleFileIO(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except Exception:  # no OLE file after all
-        return []
-    found: list[tuple[list[str], bytes]] = []
+        paths = ole.listdir(streams=True, storages=False)
+    except RecursionError:
+        raise OfficeError("an OLE directory too deep to read") from None
+    except Exception as err:
+        raise OfficeError(f"{type(err).__name__}: {err}") from None
     try:
-        streams = [p for p in ole.listdir(streams=True) if p and p[-1] == "\x01Ole10Native"]
-        if not streams:
-            return []
-        from oletools.oleobj import OleNativeStream
-
-        for path in streams[:MAX_EMBEDDED]:
-            try:
-                package = OleNativeStream(ole.openstream(path).read())
-            except Exception:  # a broken package: nothing to open either
-                continue
-            names = [n for n in (package.filename, package.src_path, package.temp_path) if n]
-            data = package.data if isinstance(package.data, bytes) else b""
-            found.append(([str(n) for n in names], data))
-    except Exception:  # a broken directory
-        return found
+        yield from _packages(ole, [p for p in paths if p and p[-1] == "\x01Ole10Native"])
+        yield from _msg_attachments(ole, paths)
     finally:
         ole.close()
-    return found
+
+
+def _packages(ole: "Any", paths: "list[list[str]]") -> "Iterator[tuple[list[str], bytes]]":
+    if not paths:
+        return
+    from oletools.oleobj import OleNativeStream
+
+    for path in paths[:MAX_EMBEDDED]:
+        try:
+            package = OleNativeStream(ole.openstream(path).read())
+        except Exception as err:
+            raise OfficeError(f"an OLE package that cannot be read ({err})") from None
+        names = [str(n) for n in (package.filename, package.src_path, package.temp_path) if n]
+        yield names, package.data if isinstance(package.data, bytes) else b""
+
+
+# An Outlook item's attachment properties ([MS-OXMSG] 2.1.3): names, data.
+_MSG_NAMES = ("3707", "3704", "3001", "370D")
+_MSG_DATA = "__substg1.0_37010102"
+
+
+def _msg_attachments(ole: "Any", paths: "list[list[str]]") -> "Iterator[tuple[list[str], bytes]]":
+    attachments: dict[tuple[str, ...], list[str]] = {}
+    for path in paths:
+        if len(path) >= 2 and path[-2].startswith("__attach_version1.0_#"):
+            attachments.setdefault(tuple(path[:-1]), []).append(path[-1])
+    for count, (storage, streams) in enumerate(attachments.items()):
+        if count >= MAX_EMBEDDED:
+            raise OfficeError(f"more than {MAX_EMBEDDED} attachments in an Outlook item")
+        names = []
+        for stream in streams:
+            tag = stream[len("__substg1.0_") :]
+            if tag[:4] in _MSG_NAMES and tag[4:] in ("001F", "001E"):
+                raw = ole.openstream([*storage, stream]).read()
+                text = raw.decode("utf-16-le" if tag[4:] == "001F" else "cp1252", "replace")
+                names.append(text.split("\0", 1)[0])
+        data = b""
+        if _MSG_DATA in streams:
+            data = ole.openstream([*storage, _MSG_DATA]).read()
+        yield [n for n in names if n], data
+
+
+def rtf_objects(source: "str | bytes") -> "Iterator[tuple[list[str], bytes]]":
+    """The objects an RTF document carries (`\\object` ... `\\objdata`),
+    read with oletools' rtfobj: an OLE package's names and data, or an
+    embedded OLE object's data."""
+    _quiet()
+    if isinstance(source, str):
+        with open(source, "rb") as f:
+            source = f.read()
+    from oletools.rtfobj import RtfObjParser
+
+    parser = RtfObjParser(source)
+    try:
+        parser.parse()
+    except Exception as err:
+        raise OfficeError(f"an RTF document that cannot be read ({err})") from None
+    for count, obj in enumerate(parser.objects):
+        if count >= MAX_EMBEDDED:
+            raise OfficeError(f"more than {MAX_EMBEDDED} objects in an RTF document")
+        if getattr(obj, "is_package", False):
+            names = [str(n) for n in (obj.filename, obj.src_path, obj.temp_path) if n]
+            yield names, obj.olepkgdata or b""
+        elif getattr(obj, "is_ole", False) and obj.oledata:
+            yield [], obj.oledata
+        elif obj.rawdata:
+            yield [], obj.rawdata

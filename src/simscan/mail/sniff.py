@@ -9,7 +9,9 @@ and libmagic or libarchive has the last word.
 """
 
 HEAD = 65536  # bytes of a body looked at before it is spooled or let go
-TAIL = 1024  # last bytes kept (VHD's and DMG's trailers are the last 512, a zip's end record)
+# Last bytes kept: VHD's and DMG's trailers are the last 512; a zip's end
+# record is in the last 64 KiB + 22 (its comment may be up to 64 KiB).
+TAIL = 65536 + 22
 
 # Kinds
 ARCHIVE = "archive"  # zip, 7z, rar, cab, tar, cpio, ar, arj, lha, xar, iso ...
@@ -20,6 +22,7 @@ PROGRAM = "program"  # MZ, ELF, Mach-O, Java class
 SHORTCUT = "shortcut"  # Windows .lnk
 DISK = "disk"  # VHD, VHDX, DMG (ISO and UDF are ARCHIVE: libarchive reads them)
 EMBEDDED = "embedded"  # an archive's signature after other data (a picture, say)
+RTF = "rtf"  # RTF: may carry OLE objects and packages (Word opens it by content)
 
 # A file written into text (uuencode, yEnc; inline.py) starts a line so.
 INLINE_MARKS = (b"begin ", b"Begin ", b"BEGIN ", b"=ybegin ")
@@ -56,6 +59,7 @@ _AT_START: tuple[tuple[bytes, str], ...] = (
     (b"\x04\x22\x4d\x18", COMPRESSED),  # lz4
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", OLE),
     (b"\x78\x9f\x3e\x22", TNEF),
+    (b"{\\rt", RTF),
     (b"MZ", PROGRAM),
     (b"\x7fELF", PROGRAM),
     (b"\xfe\xed\xfa\xce", PROGRAM),
@@ -108,14 +112,18 @@ def _tar_header(head: bytes) -> bool:
 
 
 def zip_end(tail: bytes) -> bool:
-    """Does the body end with a zip's end record (its comment, if any,
-    exactly filling the rest)?  Then some reader opens it as a zip,
-    whatever comes before."""
+    """Is there a zip end record in the body's last bytes?  Readers look
+    for one from the end, whatever comes before it (and some whatever
+    comes after).  One counts when its disk numbers are 0 and its entry
+    counts agree (zip64 puts 0xFFFF there), so that four bytes by chance in
+    other data do not."""
     at = tail.rfind(b"PK\x05\x06")
     while at >= 0:
-        if len(tail) - at >= 22 and int.from_bytes(tail[at + 20 : at + 22], "little") == (
-            len(tail) - at - 22
-        ):
-            return True
+        record = tail[at : at + 22]
+        if len(record) == 22 and record[4:8] in (b"\0\0\0\0", b"\xff\xff\xff\xff"):
+            here, total = record[8:10], record[10:12]
+            comment = int.from_bytes(record[20:22], "little")
+            if here == total and at + 22 + comment <= len(tail) + 0x10000:
+                return True
         at = tail.rfind(b"PK\x05\x06", 0, at)
     return False
