@@ -185,11 +185,16 @@ def ole_file(tree: dict[str, object]) -> bytes:
 
     add(tree, 0)
     dir_sectors = (len(entries) + 3) // 4
+    data_sectors = sum((len(e["data"]) + 511) // 512 for e in entries if "data" in e)  # type: ignore[arg-type]
+    fats = 1
+    while 128 * fats < fats + dir_sectors + data_sectors:
+        fats += 1
+    assert fats <= 109
     sectors: list[bytes] = []
-    fat: list[int] = [_FATSECT]  # sector 0 is the FAT
-    first_dir = 1
-    fat += [i + 2 for i in range(dir_sectors - 1)] + [_END]
-    next_sector = 1 + dir_sectors
+    fat: list[int] = [_FATSECT] * fats  # the first sectors are the FAT
+    first_dir = fats
+    fat += [fats + i + 1 for i in range(dir_sectors - 1)] + [_END]
+    next_sector = fats + dir_sectors
     for entry in entries:
         data = entry.get("data")
         if isinstance(data, bytes):
@@ -198,8 +203,7 @@ def ole_file(tree: dict[str, object]) -> bytes:
             fat += [next_sector + i + 1 for i in range(count - 1)] + [_END]
             sectors.append(data.ljust(count * 512, b"\0"))
             next_sector += count
-    assert len(fat) <= 128
-    fat_sector = struct.pack("<128I", *(fat + [_FREE] * (128 - len(fat))))
+    fat_sectors = struct.pack(f"<{128 * fats}I", *(fat + [_FREE] * (128 * fats - len(fat))))
     directory = b""
     for entry in entries:
         kids = entry["kids"]
@@ -238,7 +242,7 @@ def ole_file(tree: dict[str, object]) -> bytes:
         6,
         b"\0" * 6,
         0,
-        1,
+        fats,
         first_dir,
         0,
         4096,
@@ -247,8 +251,8 @@ def ole_file(tree: dict[str, object]) -> bytes:
         _END,
         0,
     )
-    header += struct.pack("<109I", 0, *([_FREE] * 108))
-    return header + fat_sector + directory + b"".join(sectors)
+    header += struct.pack("<109I", *range(fats), *([_FREE] * (109 - fats)))
+    return header + fat_sectors + directory + b"".join(sectors)
 
 
 VBA_PROJECT = ole_file(
@@ -361,3 +365,33 @@ def tnef(*attachments: tuple[str, bytes, list[bytes]]) -> bytes:
         if props:
             out += tnef_object(2, 0x9005, 0x0006, struct.pack("<I", len(props)) + b"".join(props))
     return out
+
+
+def outlook_item(attachments: list[tuple[str, bytes]]) -> bytes:
+    """An Outlook item (.msg, [MS-OXMSG]) with each (long file name, data)
+    as an attachment storage."""
+    storages: dict[str, object] = {"__substg1.0_0037001F": "files".encode("utf-16-le")}
+    for index, (name, data) in enumerate(attachments):
+        storages[f"__attach_version1.0_#{index:08X}"] = {
+            "__substg1.0_3707001F": name.encode("utf-16-le"),
+            "__substg1.0_37010102": data,
+        }
+    return ole_file(storages)
+
+
+def rtf_with_package(filename: str, data: bytes) -> bytes:
+    """An RTF document carrying `data` as an embedded OLE package (an
+    OLE 1.0 object of class Package, [MS-OLEDS] 2.2)."""
+    import struct
+
+    native = ole_package(filename, data)[4:]  # (a Package's has no size field)
+    clas = b"Package\0"
+    ole1 = (
+        struct.pack("<III", 0x0501, 2, len(clas)) + clas + struct.pack("<II", 0, 0)
+        + struct.pack("<I", len(native)) + native
+    )  # fmt: skip
+    return (
+        b"{\\rtf1\\ansi{\\object\\objemb{\\*\\objclass Package}{\\*\\objdata "
+        + ole1.hex().encode()
+        + b"}}}"
+    )

@@ -722,3 +722,83 @@ def test_arj_cannot_be_read_and_fails_closed(tmp_path: Path) -> None:
     assert finding is not None
     assert (finding.kind, finding.text) == (LIMIT, "c.arj")
     assert finding.why == "unreadable archive (Unrecognized archive format)"
+
+
+# --- the second hostile review ---------------------------------------------------
+
+
+def test_a_big_document_is_looked_into_with_archives_on(tmp_path: Path) -> None:
+    doc = s.ole_file(
+        {
+            "WordDocument": os.urandom(100000),
+            "ObjectPool": {"_1": {"\x01Ole10Native": s.ole_package("invoice.exe", s.PE)}},
+        }
+    )
+    assert len(doc) > 65536
+    assert found(tmp_path, ("report.doc", doc)) == (NAME, "report.doc/invoice.exe")
+
+
+def test_a_document_olefile_cannot_read_fails_closed(tmp_path: Path) -> None:
+    doc = bytearray(s.DOC_PLAIN)
+    doc[48:52] = (9999).to_bytes(4, "little")  # the directory: past the end
+    finding, _ = inspect(tmp_path, ("report.doc", bytes(doc)))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "report.doc")
+    assert finding.why.startswith("unreadable Office document (")
+
+
+def test_an_outlook_items_attachments(tmp_path: Path) -> None:
+    item = s.outlook_item([("notes.txt", s.TEXT), ("x.exe", s.PE)])
+    assert found(tmp_path, ("mail.msg", item)) == (NAME, "mail.msg/x.exe")
+    zipped = s.outlook_item([("a.zip", s.zip_of([("run.exe", s.PE)]))])
+    assert found(tmp_path, ("mail.msg", zipped)) == (NAME, "mail.msg/a.zip/run.exe")
+
+
+def test_an_rtf_documents_package(tmp_path: Path) -> None:
+    rtf = s.rtf_with_package("invoice.exe", s.PE)
+    assert found(tmp_path, ("letter.doc", rtf)) == (NAME, "letter.doc/invoice.exe")
+    renamed = s.rtf_with_package("readme.txt", s.PE)
+    assert found(tmp_path, ("letter.rtf", renamed), types=("executable",)) == (
+        TYPE,
+        "letter.rtf/readme.txt (executable)",
+    )
+
+
+@pytest.mark.parametrize("after", [b"", b"\0" * 100], ids=["comment", "trailing"])
+def test_a_zip_whose_end_record_is_not_last(tmp_path: Path, after: bytes) -> None:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("a.txt", s.TEXT)
+        z.comment = b"c" * 2000 if not after else b""
+    data = b"%PDF-1.4\n" + b"%" * 100000 + out.getvalue() + after
+    finding, _ = inspect(tmp_path, ("report.pdf", data))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "report.pdf")
+
+
+def test_the_same_file_carried_many_times_is_looked_into_once(tmp_path: Path) -> None:
+    doc = s.doc_with_package("a.txt", s.TEXT)
+    for _ in range(2):  # each document carries the one below it 20 times
+        doc = s.ole_file(
+            {"WordDocument": b"\xec\xa5", **{f"P{i}": {"\x01Ole10Native": s.ole_package(
+                "doc.doc", doc)} for i in range(20)}}
+        )  # fmt: skip
+    spool = Spool(Rules(endings=EXE, workdir=str(tmp_path)))
+    walk(io.BytesIO(s.message(("deep.doc", doc))), (), leaves=spool)
+    assert spool.members == 2 * 20 + 1  # not 20 + 20 * 20 + 20 * 20
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
+def test_inline_files_in_a_text_part_whatever_its_bytes(tmp_path: Path, end: bytes) -> None:
+    import binascii
+
+    zipped = s.zip_of([("x.exe", s.PE)])
+    lines = [binascii.b2a_uu(zipped[i : i + 45]).rstrip(b"\n") for i in range(0, len(zipped), 45)]
+    body = end.join([b"Hi,\0 see below", b"begin 644 invoice.zip", *lines, b"`", b"end", b""])
+    raw = b"Subject: x\nContent-Transfer-Encoding: 8bit\n\n" + body
+    spool = Spool(Rules(endings=EXE, workdir=str(tmp_path)))
+    names = walk(io.BytesIO(raw), (), leaves=spool)
+    assert isinstance(names.finding, Finding)
+    assert names.finding.text == "invoice.zip/x.exe"

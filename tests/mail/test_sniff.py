@@ -155,8 +155,10 @@ def test_a_v7_tar_header_must_add_up() -> None:
         (b"x" * 100 + b"PK\x05\x06" + bytes(17), False),  # no whole record
         (b"x" * 100 + b"PK\x05\x06" + b"\x01\x00" + bytes(16), False),  # disk 1
         (b"x" * 100 + b"PK\x05\x06" + bytes(4) + b"\x01\x00\x02\x00" + bytes(10), False),
-        (b"PK\x05\x06" + bytes(4) + b"\x01\x00\x02\x00" + bytes(10) + b"PK\x05\x06" + bytes(18),
-         True),  # fmt: skip
+        (
+            b"PK\x05\x06" + bytes(4) + b"\x01\x00\x02\x00" + bytes(10) + b"PK\x05\x06" + bytes(18),
+            True,
+        ),
         (b"", False),
     ],
 )

@@ -167,6 +167,7 @@ class Spool:
         self.decompressed = 0  # bytes read out of archives
         self.files = 0  # spool files made, for their names
         self.members = 0  # archive members read, in all
+        self.carried: set[tuple[int, int]] = set()  # files containers carry, seen
 
     # --- the walk's side ---------------------------------------------------------
 
@@ -429,6 +430,12 @@ class Spool:
             for name in names:
                 if rules.match(name):
                     return Finding(NAME, f"{item.label}/{shown(name)}")
+            # The same data twice (an OLE file may point many entries at one
+            # stream) is looked into once: else nesting multiplies the work.
+            key = (len(data), hash(data))
+            if key in self.carried:
+                continue
+            self.carried.add(key)
             inner = Item(label, data[: sniff.HEAD], data[-sniff.TAIL :], len(data))
             inner.data = data
             found = self.inspect(inner, depth, level + 1)
