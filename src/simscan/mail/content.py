@@ -602,14 +602,13 @@ class _Body(_Collector):
         assert self.inline is not None and self.inline_path is not None
         self.inline.close()
         with open(self.inline_path, "rb") as f:
-            text = f.read(self.spool.rules.max_bytes)
-        for name, data in files(text, self.spool.rules.max_bytes):
-            item = Item(shown(name) if name else UNNAMED, data[: sniff.HEAD], data[-sniff.TAIL :],
-                        len(data))  # fmt: skip
-            item.data = data
-            found = self.spool.inspect(item)
-            if found is not None:
-                return found
+            for name, data in files(f, self.spool.rules.max_bytes):
+                item = Item(shown(name) if name else UNNAMED, data[: sniff.HEAD],
+                            data[-sniff.TAIL :], len(data))  # fmt: skip
+                item.data = data
+                found = self.spool.inspect(item)
+                if found is not None:
+                    return found
         return None
 
     def discard(self) -> None:

@@ -8,39 +8,51 @@ import binascii
 # typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
 _Y42 = bytes((c - 42) & 255 for c in range(256))
 
 
-def files(text: bytes, limit: int) -> "Iterator[tuple[str, bytes]]":
-    """(name, data) of each file in the text, at most `limit` bytes of
-    data in all (the rest of a file past it is left out)."""
-    lines = text.splitlines()
-    index, total = 0, 0
-    while index < len(lines) and total <= limit:
-        line = lines[index]
-        index += 1
-        if line[:6].lower() == b"begin " and _octal(line):
-            words = line.split(None, 2)
-            name = words[2].decode("utf-8", "replace") if len(words) > 2 else ""
-            data = bytearray()
-            while index < len(lines) and lines[index].strip() != b"end" and total <= limit:
-                piece = _uudecode(lines[index])
-                data += piece
-                total += len(piece)
-                index += 1
+def files(lines: "Iterable[bytes]", limit: int) -> "Iterator[tuple[str, bytes]]":
+    """(name, data) of each file in the text's lines (read as they come:
+    a file object will do), at most `limit` bytes of data in all (the
+    rest of a file past it is left out)."""
+    total = 0
+    current: tuple[str, bytearray, bool] | None = None  # name, data, yEnc?
+    for line in _split(lines):
+        if current is None:
+            if line[:6].lower() == b"begin " and _octal(line):
+                words = line.split(None, 2)
+                name = words[2].decode("utf-8", "replace") if len(words) > 2 else ""
+                current = (name, bytearray(), False)
+            elif line.startswith(b"=ybegin "):
+                name = line.partition(b" name=")[2].decode("utf-8", "replace").strip()
+                current = (name, bytearray(), True)
+            continue
+        name, data, yenc = current
+        if (line.startswith(b"=yend") if yenc else line.strip() == b"end") or total > limit:
             yield name, bytes(data)
-        elif line.startswith(b"=ybegin "):
-            name = line.partition(b" name=")[2].decode("utf-8", "replace").strip()
-            data = bytearray()
-            while index < len(lines) and not lines[index].startswith(b"=yend") and total <= limit:
-                if not lines[index].startswith(b"=ypart "):
-                    piece = _ydecode(lines[index])
-                    data += piece
-                    total += len(piece)
-                index += 1
-            yield name, bytes(data)
+            current = None
+            continue
+        if yenc and line.startswith(b"=ypart "):
+            continue
+        piece = _ydecode(line) if yenc else _uudecode(line)
+        data += piece
+        total += len(piece)
+    if current is not None:
+        yield current[0], bytes(current[1])
+
+
+def _split(lines: "Iterable[bytes]") -> "Iterator[bytes]":
+    """Lines ending at LF, CRLF or a lone CR, without their ends."""
+    for line in lines:
+        line = line.rstrip(b"\n")
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if b"\r" in line:
+            yield from line.split(b"\r")
+        else:
+            yield line
 
 
 def _octal(line: bytes) -> bool:
