@@ -802,3 +802,36 @@ def test_inline_files_in_a_text_part_whatever_its_bytes(tmp_path: Path, end: byt
     names = walk(io.BytesIO(raw), (), leaves=spool)
     assert isinstance(names.finding, Finding)
     assert names.finding.text == "invoice.zip/x.exe"
+
+
+def test_containers_nested_over_32_whatever_the_depth(tmp_path: Path) -> None:
+    finding, _ = inspect(tmp_path, ("n.zip", s.nested_zip(40, "a.txt", b"x")), depth=100)
+    assert finding is not None
+    assert (finding.kind, finding.why) == (LIMIT, "containers nested over 32")
+    assert finding.text.count("/") == 32
+
+
+def test_a_tnef_over_the_byte_cap(tmp_path: Path) -> None:
+    data = s.tnef(("a.txt", bytes(300000), []))
+    finding, _ = inspect(tmp_path, ("winmail.dat", data), max_bytes=200000)
+    assert finding is not None
+    assert (finding.kind, finding.why) == (LIMIT, "TNEF over 200000 bytes")
+    assert inspect(tmp_path, ("winmail.dat", data), max_bytes=400000) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("rules", "kept"),
+    [
+        ({"depth": 0}, False),  # names only, no archives: a program is let go
+        ({"depth": 0, "types": ("shortcut",)}, True),
+        ({"depth": 1}, True),  # (a self-extracting archive?)
+    ],
+)
+def test_what_is_kept_of_a_big_program(tmp_path: Path, rules: dict[str, object], kept: bool) -> None:
+    big = s.PE + os.urandom(200000)
+    spool = Spool(Rules(workdir=str(tmp_path), **rules))  # type: ignore[arg-type]
+    body = spool.open(walk(io.BytesIO(b""), ()), ["a.bin"], False)
+    body.write(big)
+    assert (body.path is not None) is kept
+    body.close()
+    assert os.listdir(tmp_path) == []
