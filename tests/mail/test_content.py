@@ -827,7 +827,9 @@ def test_a_tnef_over_the_byte_cap(tmp_path: Path) -> None:
         ({"depth": 1}, True),  # (a self-extracting archive?)
     ],
 )
-def test_what_is_kept_of_a_big_program(tmp_path: Path, rules: dict[str, object], kept: bool) -> None:
+def test_what_is_kept_of_a_big_program(
+    tmp_path: Path, rules: dict[str, object], kept: bool
+) -> None:
     big = s.PE + os.urandom(200000)
     spool = Spool(Rules(workdir=str(tmp_path), **rules))  # type: ignore[arg-type]
     body = spool.open(walk(io.BytesIO(b""), ()), ["a.bin"], False)
