@@ -837,3 +837,13 @@ def test_what_is_kept_of_a_big_program(
     assert (body.path is not None) is kept
     body.close()
     assert os.listdir(tmp_path) == []
+
+
+def test_past_a_bound_with_pass_one_warning_and_nothing_more(tmp_path: Path) -> None:
+    many = s.zip_of([(f"f{i}.bin", bytes(1000)) for i in range(50)])
+    later = s.zip_of([("x.exe", s.PE)])
+    finding, warnings = inspect(
+        tmp_path, ("many.zip", many), ("later.zip", later), max_bytes=5000, refuse=False
+    )
+    assert finding is None
+    assert warnings == ["many.zip/f5.bin: archives hold more than 5000 bytes; not checked further"]

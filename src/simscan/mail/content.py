@@ -149,13 +149,6 @@ class Item:
         """A path or the bytes, or None when only head and tail were kept."""
         return self.path if self.path is not None else self.data
 
-    def open(self) -> "BinaryIO":
-        import io
-
-        if self.path is not None:
-            return open(self.path, "rb")
-        return io.BytesIO(self.data or b"")
-
 
 class Spool:
     """The walk's Leaves: collects each body and inspects it at its end."""
@@ -168,6 +161,7 @@ class Spool:
         self.files = 0  # spool files made, for their names
         self.members = 0  # archive members read, in all
         self.carried: set[tuple[int, int]] = set()  # files containers carry, seen
+        self.over = False  # past a bound with refuse off: no more looking inside
 
     # --- the walk's side ---------------------------------------------------------
 
@@ -185,6 +179,8 @@ class Spool:
     def inspect(self, item: Item, depth: int = 0, level: int = 0) -> Finding | None:
         """What, if anything, in this body refuses the message.  `depth`
         counts the archives it is in, `level` every container."""
+        if self.over:
+            return None
         kind = sniff.kind(item.head, item.tail)
         rules = self.rules
         if item.whole is None and rules.depth > 0 and sniff.zip_end(item.tail):
@@ -222,10 +218,14 @@ class Spool:
         return None
 
     def limit(self, where: str, why: str) -> Finding | None:
-        """Past a bound: a Finding, or (refuse off) a warning and None."""
+        """Past a bound: a Finding, or (refuse off) a warning and None; then
+        nothing more is looked into (names are still checked by the walk),
+        so that one bound gives one warning, not one per member."""
         if self.rules.refuse:
             return Finding(LIMIT, where, why)
-        self.warnings.append(f"{where}: {why}; not checked further")
+        if not self.over:
+            self.over = True
+            self.warnings.append(f"{where}: {why}; not checked further")
         return None
 
     def _type(self, item: Item, kind: str) -> Finding | None:
@@ -315,6 +315,8 @@ class Spool:
 
         rules = self.rules
         for member in members(source, raw):
+            if self.over:
+                return None
             seen[0] += 1
             self.members += 1
             if seen[0] > rules.max_members:
@@ -420,6 +422,8 @@ class Spool:
         message, so that no container can multiply the work."""
         rules = self.rules
         for names, data in files:
+            if self.over:
+                return None
             self.members += 1
             self.decompressed += len(data)
             if self.members > 2 * rules.max_members:
