@@ -395,3 +395,26 @@ def rtf_with_package(filename: str, data: bytes) -> bytes:
         + ole1.hex().encode()
         + b"}}}"
     )
+
+
+def binhex(name: str, data: bytes) -> bytes:
+    """BinHex 4.0 text for a file: header, data fork and an empty resource
+    fork, with their CRCs (CCITT, as the format has them)."""
+    import binascii
+    import struct
+
+    def crc(block: bytes) -> bytes:
+        return struct.pack(">H", binascii.crc_hqx(block + b"\0\0", 0))
+
+    raw_name = name.encode("mac-roman")
+    header = bytes([len(raw_name)]) + raw_name + b"\0" + b"APPL????" + b"\0\0"
+    header += struct.pack(">II", len(data), 0)
+    stream = header + crc(header) + data + crc(data) + crc(b"")
+    stream = stream.replace(b"\x90", b"\x90\x00")  # (a literal 0x90, for the run coding)
+    alphabet = b"!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr"
+    bits = "".join(f"{b:08b}" for b in stream)
+    bits += "0" * (-len(bits) % 6)
+    chars = bytes(alphabet[int(bits[i : i + 6], 2)] for i in range(0, len(bits), 6))
+    text = b":" + chars + b":"
+    lines = [text[i : i + 64] for i in range(0, len(text), 64)]
+    return b"(This file must be converted with BinHex 4.0)\n" + b"\n".join(lines) + b"\n"

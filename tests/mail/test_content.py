@@ -847,3 +847,17 @@ def test_past_a_bound_with_pass_one_warning_and_nothing_more(tmp_path: Path) -> 
     )
     assert finding is None
     assert warnings == ["many.zip/f5.bin: archives hold more than 5000 bytes; not checked further"]
+
+
+def test_a_binhex_file_in_the_text(tmp_path: Path) -> None:
+    zipped = s.zip_of([("x.exe", s.PE)])
+    raw = b"Subject: x\n\nHello,\n" + s.TEXT * 100 + s.binhex("invoice.zip", zipped) + b"bye\n"
+    spool = Spool(Rules(endings=EXE, workdir=str(tmp_path)))
+    names = walk(io.BytesIO(raw), (), leaves=spool)
+    assert isinstance(names.finding, Finding)
+    assert (names.finding.kind, names.finding.text) == (NAME, "invoice.zip/x.exe")
+    from simscan.mail.inline import files
+
+    assert list(files(s.binhex("r\u00e9sum\u00e9.bin", b"\x90\x90xyz").splitlines(), 1000)) == [
+        ("r\u00e9sum\u00e9.bin", b"\x90\x90xyz")
+    ]

@@ -575,6 +575,9 @@ class _Body(_Collector):
         """Where in carry + data a line starting with one of
         sniff.INLINE_MARKS begins, if one does."""
         lines = self.carry + data[:16]
+        at = (self.carry[-1:] + data).find(b"\n(This file must be converted with BinHex")
+        if at >= 0:
+            return at + len(self.carry)  # (the line after the LF, in carry + data)
         for text, shift in ((lines, 0), (data, len(self.carry))):
             for core in (b"egin ", b"EGIN "):
                 at = text.find(core)

@@ -1,5 +1,6 @@
-"""Files written into a text body: uuencode (`begin 644 name` ... `end`)
-and yEnc (`=ybegin ... name=` ... `=yend`).  Thunderbird, Outlook Express
+"""Files written into a text body: uuencode (`begin 644 name` ... `end`),
+yEnc (`=ybegin ... name=` ... `=yend`) and BinHex 4.0 (after its `(This
+file must be converted with BinHex` line, between two colons).  Thunderbird, Outlook Express
 and ripmime show them as attachments, so their contents are looked at as
 attachments' are.  (Their names are mime.py's: it checks them anywhere.)"""
 
@@ -19,8 +20,18 @@ def files(lines: "Iterable[bytes]", limit: int) -> "Iterator[tuple[str, bytes]]"
     rest of a file past it is left out)."""
     total = 0
     current: tuple[str, bytearray, bool] | None = None  # name, data, yEnc?
+    binhex: bytearray | None = None  # BinHex characters, from its first colon
     for line in _split(lines):
+        if binhex is not None:
+            binhex += line.strip()
+            if binhex.count(b":") >= 2 or len(binhex) > 2 * limit:
+                yield _binhex_file(bytes(binhex))
+                binhex = None
+            continue
         if current is None:
+            if line.startswith(BINHEX):
+                binhex = bytearray()
+                continue
             if line[:6].lower() == b"begin " and _octal(line):
                 words = line.split(None, 2)
                 name = words[2].decode("utf-8", "replace") if len(words) > 2 else ""
@@ -41,6 +52,53 @@ def files(lines: "Iterable[bytes]", limit: int) -> "Iterator[tuple[str, bytes]]"
         total += len(piece)
     if current is not None:
         yield current[0], bytes(current[1])
+    if binhex is not None:
+        yield _binhex_file(bytes(binhex))
+
+
+BINHEX = b"(This file must be converted with BinHex"
+_HQX = b"!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr"
+_HQX_VALUE = {c: i for i, c in enumerate(_HQX)}
+
+
+def _binhex_file(chars: bytes) -> tuple[str, bytes]:
+    """A BinHex 4.0 file's name and data fork, from the characters between
+    its colons (6 bits each, then 0x90 runs undone)."""
+    start = chars.find(b":")
+    end = chars.find(b":", start + 1)
+    body = chars[start + 1 : end if end >= 0 else len(chars)]
+    bits, count = 0, 0
+    raw = bytearray()
+    for c in body:
+        value = _HQX_VALUE.get(c)
+        if value is None:
+            continue
+        bits = ((bits << 6) | value) & 0xFFFFFF
+        count += 6
+        if count >= 8:
+            count -= 8
+            raw.append((bits >> count) & 0xFF)
+    data = bytearray()
+    at = 0
+    while at < len(raw):
+        if raw[at] == 0x90 and at + 1 < len(raw):
+            run = raw[at + 1]
+            if run == 0:
+                data.append(0x90)
+            elif data:
+                data += bytes([data[-1]]) * (run - 1)
+            at += 2
+            continue
+        data.append(raw[at])
+        at += 1
+    if not data:
+        return "", b""
+    length = data[0]
+    name = bytes(data[1 : 1 + length]).decode("mac-roman", "replace")
+    fork = 1 + length + 1 + 4 + 4 + 2  # name, version, type, creator, flags
+    size = int.from_bytes(data[fork : fork + 4], "big")
+    start = fork + 4 + 4 + 2  # data length, resource length, header CRC
+    return name, bytes(data[start : start + size])
 
 
 def _split(lines: "Iterable[bytes]") -> "Iterator[bytes]":

@@ -425,7 +425,8 @@ class _Walker:
             or "text/rfc822-headers" in types
             or any(n.lower().rstrip(" .").endswith(".eml") for n in found)
             or any(".mht" in n.lower() for n in found),  # ripmime: decode_mht
-            text=any(t.startswith("text/") or "/" not in t for t in types),
+            # (BinHex is text: readers decode it from the lines.)
+            text=any(t.startswith("text/") or "/" not in t or "binhex" in t for t in types),
             multipart=all(t.startswith("multipart/") for t in types if "/" in t),
             decoded=[e for e in _DECODED if e in encodings],
             raw=bool(encodings - set(_DECODED)),
