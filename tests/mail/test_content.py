@@ -861,3 +861,12 @@ def test_a_binhex_file_in_the_text(tmp_path: Path) -> None:
     assert list(files(s.binhex("r\u00e9sum\u00e9.bin", b"\x90\x90xyz").splitlines(), 1000)) == [
         ("r\u00e9sum\u00e9.bin", b"\x90\x90xyz")
     ]
+
+
+def test_a_zip_behind_other_data_inside_a_zip(tmp_path: Path) -> None:
+    inner = b"%PDF-1.4\n" + b"%" * 100000 + s.zip_of([("x.exe", s.PE)])
+    outer = s.zip_of([("docs/invoice.pdf", inner)])
+    finding, _ = inspect(tmp_path, ("docs.zip", outer))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "docs.zip/docs/invoice.pdf")
+    assert finding.why == "a zip after other data, not kept to be read"

@@ -103,9 +103,9 @@ class Rules:
 
     def tail(self, member: bool) -> bool:
         """Are the last bytes of every body wanted: VHD and DMG trailers,
-        and (for an attachment, not an archive member, whose data is read
-        only as far as it is worth it) a zip's end record after other data?"""
-        return "disk-image" in self.types or (self.inline and not member)
+        and a zip's end record after other data (in an attachment, and in
+        an archive member: a zip after a picture inside a zip)?"""
+        return "disk-image" in self.types or self.depth > 0 or (self.inline and not member)
 
     @property
     def inline(self) -> bool:
