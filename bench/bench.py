@@ -432,8 +432,8 @@ def section_archives(tmp: Path, envelope: Path) -> None:
             rss.append(peak)
         print(f"  {label:<40} median {statistics.median(times) * 1000:8.1f} ms   "
               f"max RSS {max(rss) / 1024:6.1f} MB")  # fmt: skip
-    print("  (the bomb is refused by its declared size before it is read; the 1,000")
-    print("   members with types on are read up to their first 64 KB each)")
+    print("  (the bomb is refused by its declared size before it is read; members are")
+    print("   read to their end, their first 64 KB and last 64 KB kept)")
 
 
 if __name__ == "__main__":
