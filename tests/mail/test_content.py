@@ -870,3 +870,50 @@ def test_a_zip_behind_other_data_inside_a_zip(tmp_path: Path) -> None:
     assert finding is not None
     assert (finding.kind, finding.text) == (LIMIT, "docs.zip/docs/invoice.pdf")
     assert finding.why == "a zip after other data, not kept to be read"
+
+
+@pytest.mark.parametrize(
+    ("rules", "want"),
+    [
+        ({}, (NAME, "big.zip/z/x.exe")),
+        ({"depth": 0}, None),  # (archives are not opened: as C)
+        ({"depth": 0, "types": ("executable",)}, None),  # (the zip itself is typed)
+        ({"depth": 1, "types": ("executable",)}, (NAME, "big.zip/z/x.exe")),
+    ],
+)
+def test_a_big_archive_is_kept_when_anything_looks_inside(
+    tmp_path: Path, rules: dict[str, object], want: tuple[str, str] | None
+) -> None:
+    data = s.zip_of([("a/filler.bin", os.urandom(100000)), ("z/x.exe", s.PE)], 0)
+    assert len(data) > 65536
+    finding, _ = inspect(tmp_path, ("big.zip", data), **rules)
+    got = None if finding is None else (finding.kind, finding.text)
+    assert got == want
+
+
+def test_a_udf_disc_image_fails_closed(tmp_path: Path) -> None:
+    image = bytearray(s.iso_of(tmp_path, [("a.txt", b"hi")]))
+    at = image.index(b"CD001", 0x8000)
+    image[at + 0x800 : at + 0x805] = b"NSR02"  # a UDF descriptor after the ISO one
+    finding, _ = inspect(tmp_path, ("cd.iso", bytes(image)))
+    assert finding is not None
+    assert (finding.kind, finding.text) == (LIMIT, "cd.iso")
+    assert finding.why == "a UDF disc image (its UDF names cannot be read)"
+
+
+def test_which_reading_found_a_name(tmp_path: Path) -> None:
+    data = _patch_zip_name(s.zip_of([("x.txt", s.TEXT)]), b"x.txt", b"x.exe", b"PK\x01\x02")
+    finding, _ = inspect(tmp_path, ("a.zip", data))
+    assert finding is not None and finding.why == "a zip header's name"
+
+
+def test_inline_files_are_watched_with_types_alone(tmp_path: Path) -> None:
+    import binascii
+
+    lines = b"".join(binascii.b2a_uu(s.PE[i : i + 45]) for i in range(0, len(s.PE), 45))
+    raw = b"Subject: x\n\n" + b"begin 644 notes.txt\n" + lines + b"`\nend\n"
+    for rules, want in (({"depth": 0, "types": ("executable",)}, TYPE), ({"depth": 0}, None)):
+        spool = Spool(Rules(workdir=str(tmp_path), **rules))  # type: ignore[arg-type]
+        names = walk(io.BytesIO(raw), (), leaves=spool)
+        got = names.finding.kind if isinstance(names.finding, Finding) else None
+        assert got == want
