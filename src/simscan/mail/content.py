@@ -532,15 +532,8 @@ class _Collector:
         return Item(self.label, head, tail, self.size, self.path)
 
     def discard(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
-        if self.path is not None:
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
-            self.path = None
+        _remove(self.file, self.path)
+        self.file, self.path = None, None
 
 
 class _Body(_Collector):
@@ -620,15 +613,19 @@ class _Body(_Collector):
 
     def discard(self) -> None:
         super().discard()
-        if self.inline is not None:
-            self.inline.close()
-            self.inline = None
-        if self.inline_path is not None:
-            try:
-                os.unlink(self.inline_path)
-            except OSError:
-                pass
-            self.inline_path = None
+        _remove(self.inline, self.inline_path)
+        self.inline, self.inline_path = None, None
+
+
+def _remove(file: "BinaryIO | None", path: str | None) -> None:
+    """Close a spool file and remove it (the work dir goes anyway)."""
+    if file is not None:
+        file.close()
+    if path is not None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _inner_name(label: str, head: bytes) -> str:

@@ -61,18 +61,18 @@ _HQX = b"!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr"
 _HQX_VALUE = {c: i for i, c in enumerate(_HQX)}
 
 
-def _binhex_file(chars: bytes) -> tuple[str, bytes]:
-    """A BinHex 4.0 file's name and data fork, from the characters between
-    its colons (6 bits each, then 0x90 runs undone)."""
-    start = chars.find(b":")
-    end = chars.find(b":", start + 1)
-    body = chars[start + 1 : end if end >= 0 else len(chars)]
+def hqx(chars: bytes, skip: bool) -> bytearray:
+    """BinHex 4.0 characters to bytes: 6 bits each, then 0x90 runs undone.
+    A character outside the alphabet ends the data, or with `skip` is
+    left out (the readers differ; mime.py reads names both ways)."""
     bits, count = 0, 0
     raw = bytearray()
-    for c in body:
+    for c in chars:
         value = _HQX_VALUE.get(c)
         if value is None:
-            continue
+            if skip:
+                continue
+            break
         bits = ((bits << 6) | value) & 0xFFFFFF
         count += 6
         if count >= 8:
@@ -91,6 +91,15 @@ def _binhex_file(chars: bytes) -> tuple[str, bytes]:
             continue
         data.append(raw[at])
         at += 1
+    return data
+
+
+def _binhex_file(chars: bytes) -> tuple[str, bytes]:
+    """A BinHex 4.0 file's name and data fork, from the characters between
+    its colons (6 bits each, then 0x90 runs undone)."""
+    start = chars.find(b":")
+    end = chars.find(b":", start + 1)
+    data = hqx(chars[start + 1 : end if end >= 0 else len(chars)], skip=True)
     if not data:
         return "", b""
     length = data[0]

@@ -982,40 +982,13 @@ def _yenc_name(line: bytes) -> str:
     return headers.as_text(line[at + 6 :].strip(b" \t\r\n")) if at >= 0 else ""
 
 
-# BinHex 4.0: 64 characters for 6 bits each, then run-length coding (0x90).
-_BINHEX_CHARS = b"!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr"
-_BINHEX_VALUE = {c: i for i, c in enumerate(_BINHEX_CHARS)}
-
-
 def _binhex_name(chars: bytes, final: bool = False) -> str | None:
     """The file name at the start of BinHex data (the characters after its
-    `:`): a length byte and the name.  None while more is needed."""
-    bits = 0
-    count = 0
-    raw = bytearray()
-    for c in chars:
-        value = _BINHEX_VALUE.get(c)
-        if value is None:
-            break  # the closing `:` or junk
-        bits = (bits << 6) | value
-        count += 6
-        if count >= 8:
-            count -= 8
-            raw.append((bits >> count) & 0xFF)
-    data = bytearray()
-    i = 0
-    while i < len(raw):
-        byte = raw[i]
-        if byte == 0x90 and i + 1 < len(raw):
-            run = raw[i + 1]
-            if run == 0:
-                data.append(0x90)
-            elif data:
-                data += bytes([data[-1]]) * (run - 1)
-            i += 2
-            continue
-        data.append(byte)
-        i += 1
+    `:`, up to the closing `:` or junk): a length byte and the name.  None
+    while more is needed."""
+    from .inline import hqx
+
+    data = hqx(chars, skip=False)
     if not data:
         return "" if final else None
     length = data[0]
