@@ -25,7 +25,7 @@ from .errors import (
 )
 from .qmail import handoff, workdir
 from .qmail.queue import Envelope, read_envelope, write_custom_error
-from .scan.base import Debug, Job, Result, Scanner
+from .scan.base import Client, Debug, Job, Result, Scanner
 from .scan.pipeline import run, scanners_for
 from .verdict import QUARANTINED, outcome
 
@@ -118,11 +118,23 @@ class Run:
         rules = policy.resolve(config, envelope)
         if self.debug.level >= 2:
             self.debug(2, repr(rules))
-        scanners = scanners_for(rules, config) if self.scanners is None else self.scanners
         relayclient = b"RELAYCLIENT" in self.environ
+        if self.scanners is None:
+            scanners = scanners_for(rules, config, relayclient)
+        else:
+            scanners = self.scanners
         subject = report.subject(message.head)
+        environ = self.environ
+        client = Client(
+            environ.get(b"TCPREMOTEIP"),
+            environ.get(b"TCPREMOTEHOST"),
+            environ.get(b"SMTPAUTHUSER"),
+            environ.get(b"TCPREMOTEINFO"),
+        )
         # scan_timeout counts from here: the sender's wait starts at its final dot.
-        job = Job(message, envelope, config, rules, path, subject, self.debug, relayclient)
+        job = Job(
+            message, envelope, config, rules, path, subject, self.debug, relayclient, client=client
+        )
         self.warnings = job.warnings
         self.notes = job.notes
         # The scanners' own time limits are cut to scan_timeout; this alarm
@@ -157,8 +169,12 @@ class Run:
                 [(s.name, s.version(job)) for s in result.scanners],
                 self.start,
             )
+        if result.head is not None:
+            prefix += result.head  # rspamd's header changes; the body follows from the file
         queue = rules.qmail_queue
-        status = handoff.hand_off(queue, result.message_path, envelope.raw, prefix, _SIGNALS)
+        status = handoff.hand_off(
+            queue, result.message_path, envelope.raw, prefix, _SIGNALS, result.body_offset
+        )
         self.debug(1, f"{queue} exited {status}")
         if status == 0:
             return EXIT_OK, out.log_state, result.verdict.detail, result.spam, True

@@ -68,6 +68,7 @@ def build_control(controldir: str) -> str:
         if queue is not None and not os.access(queue, os.X_OK):
             shown = queue.decode(errors="replace")
             _warn(f"qmailqueue {shown} is not executable")
+        _check_settings_id(text, key, value)
         if key in seen:
             # cdb keeps both; lookups (C and ours) see only the first.
             shown = key.decode(errors="replace") or "(default)"
@@ -76,6 +77,28 @@ def build_control(controldir: str) -> str:
     target = f"{controldir}/{CDB_NAME}"
     write_cdb(target, pairs)
     return target
+
+
+def _check_settings_id(text: bytes, key: bytes, value: bytes) -> None:
+    """rspamd's settings ids are case-sensitive, and simscanmk lower-cases
+    every line but the default one (as the C simscanmk does): an id
+    written with capitals would never match rspamd's."""
+    settings_id = parse_rule(value).rspamd_settings
+    if settings_id is None or not key:
+        return
+    for line in text.split(b"\n"):
+        lower = line.lower()
+        named = lower.rfind(b"rspamd_settings")
+        if lower.strip().startswith(key + b":") and named >= 0:
+            at = lower.find(settings_id, named + len(b"rspamd_settings"))
+            written = line[at : at + len(settings_id)]
+            if at >= 0 and written != settings_id:
+                shown = written.decode(errors="replace")
+                _warn(
+                    f"rspamd_settings {shown} is sent as {settings_id.decode()}: simscanmk"
+                    " lower-cases rules, so name rspamd's settings id in lower case"
+                )
+            return
 
 
 def scanner_versions(config: settings.Settings) -> list[tuple[bytes, bytes]]:
@@ -98,7 +121,13 @@ def scanner_versions(config: settings.Settings) -> list[tuple[bytes, bytes]]:
             out.append((b"clamav", found.encode()))
         else:
             _warn("no ClamAV version found (clamd, clamdscan -V and sigtool all failed)")
-    if config.spam:
+    if config.spam and config.spam_client == "rspamd":
+        found = rspamd_version(config)
+        if found:
+            out.append((b"spam", f"rspamd {found}".encode()))
+        else:
+            _warn("no rspamd version found (no endpoint of the rspamd setting answered a ping)")
+    elif config.spam:
         found = spamassassin_version(config.spamassassin_path)
         if found:
             out.append((b"spam", found.encode()))
@@ -151,6 +180,26 @@ def _clamd_version(config: settings.Settings) -> str:
                 sock.close()
         except (OSError, clamd.ProtocolError):
             continue
+    return ""
+
+
+def rspamd_version(config: settings.Settings) -> str:
+    """rspamd's version from its answer to `GET /ping` (the Server header,
+    `rspamd/3.4`: the JSON answers carry none), from the first endpoint
+    that answers."""
+    from .wire import netio, rspamd
+
+    for endpoint in netio.parse_endpoints(config.rspamd or ("127.0.0.1:11333",), 11333):
+        try:
+            sock = netio.connect(endpoint, config.rspamd_connect_timeout)
+            try:
+                found = rspamd.ping(sock, netio.Deadline(10))
+            finally:
+                sock.close()
+        except (OSError, rspamd.ProtocolError):
+            continue
+        if found:
+            return found
     return ""
 
 

@@ -6,7 +6,7 @@ custom text) or dropped (0, not queued), and what state is logged.  The
 reject texts are those of the C simscan, byte for byte (SPEC section 2).
 """
 
-from .errors import EXIT_CUSTOM, EXIT_OK, EXIT_REJECT
+from .errors import EXIT_CUSTOM, EXIT_OK, EXIT_REJECT, EXIT_TEMPFAIL
 from .report import NO_CONTROLS
 
 CLEAN = "clean"
@@ -15,6 +15,7 @@ SPAM_PASS = "spam pass"
 RELAYCLIENT = "relayclient"
 VIRUS = "virus"
 SPAM = "spam"
+SPAM_DEFER = "spam defer"  # rspamd's soft reject or greylist: try again later
 ATTACH = "attach"
 MIME_LIMIT = "mime limit"  # the attachment check could not see it all
 ENCRYPTED = "encrypted"  # an encrypted archive or document (block_encrypted)
@@ -22,7 +23,8 @@ ARCHIVE_LIMIT = "archive limit"  # an attachment too large or deep to check
 REGEX = "regex"
 
 # kind -> (log state, log state when dropped or None if never dropped,
-#          custom reject text or None when the message is delivered)
+#          custom reject text or None when the message is delivered; a
+#          text starting with Z is a temporary refusal: 82 with it, else 71)
 _TABLE: dict[str, tuple[str, str | None, bytes | None]] = {
     CLEAN: ("CLEAN", None, None),
     PASSTHRU: ("PASSTHRU", None, None),
@@ -30,6 +32,7 @@ _TABLE: dict[str, tuple[str, str | None, bytes | None]] = {
     RELAYCLIENT: ("RELAYCLIENT", None, None),
     VIRUS: ("VIRUS", "VIRUS DROPPED", b"DYour email was rejected because it contains the %s virus"),
     SPAM: ("SPAM REJECT", "SPAM DROPPED", b"DYour email is considered spam (%s spam-hits)"),
+    SPAM_DEFER: ("SPAM DEFER", None, b"Z%s"),
     ATTACH: ("ATTACH", None, b"DYour email was rejected because it contains a bad attachment: %s"),
     MIME_LIMIT: (
         "ATTACH",
@@ -60,19 +63,28 @@ class Verdict:
 
     `detail` is the log line's fourth field (virus name, file name, `#N`;
     the subject for clean and spam); `reject_arg` fills the custom text
-    (for spam, the hits as `%.2f`).
+    (for spam, the hits as `%.2f`; for spam defer, rspamd's message).
+    `text`, when given, is the custom text after its D (rspamd's own
+    smtp_message for a reject).
     """
 
-    __slots__ = ("detail", "kind", "reject_arg")
+    __slots__ = ("detail", "kind", "reject_arg", "text")
 
-    def __init__(self, kind: str, detail: bytes = b"", reject_arg: bytes | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        detail: bytes = b"",
+        reject_arg: bytes | None = None,
+        text: bytes | None = None,
+    ) -> None:
         if kind not in _TABLE:
             raise ValueError(f"unknown verdict {kind!r}")
-        if kind == SPAM and reject_arg is None:
-            raise ValueError("a spam verdict needs its score as reject_arg")
+        if kind in (SPAM, SPAM_DEFER) and reject_arg is None:
+            raise ValueError(f"a {kind} verdict needs its score or text as reject_arg")
         self.kind = kind
         self.detail = detail
         self.reject_arg = detail if reject_arg is None else reject_arg
+        self.text = text
 
     def __repr__(self) -> str:
         return f"Verdict({self.kind!r}, {self.detail!r})"
@@ -99,9 +111,13 @@ def outcome(verdict: Verdict, dropmsg: bool, custom_reject: bool) -> Outcome:
         return Outcome(True, EXIT_OK, state, None)
     if dropmsg and dropped_state is not None:
         return Outcome(False, EXIT_OK, dropped_state, None)
+    temporary = template.startswith(b"Z")
     if custom_reject:
         # Names come from the message: no line breaks into the SMTP reply.
-        arg = verdict.reject_arg.translate(NO_CONTROLS)
-        text = template % arg if b"%s" in template else template
+        if verdict.text:
+            text = template[:1] + verdict.text.translate(NO_CONTROLS)
+        else:
+            arg = verdict.reject_arg.translate(NO_CONTROLS)
+            text = template % arg if b"%s" in template else template
         return Outcome(False, EXIT_CUSTOM, state, text)
-    return Outcome(False, EXIT_REJECT, state, None)
+    return Outcome(False, EXIT_TEMPFAIL if temporary else EXIT_REJECT, state, None)

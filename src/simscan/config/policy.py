@@ -53,6 +53,7 @@ class Policy:
         "notes",
         "qmail_queue",
         "regex",
+        "rspamd_settings",
         "size_limit",
         "spam",
         "spam_flag_counts",
@@ -76,6 +77,7 @@ class Policy:
         spam_flag_counts: bool = False,
         spam_passthru: bool = False,
         spam_user: bytes | None = None,
+        rspamd_settings: bytes | None = None,
         size_limit: int = 250000,
         qmail_queue: str = "",
         notes: tuple[str, ...] = (),
@@ -100,6 +102,8 @@ class Policy:
         self.spam_passthru = spam_passthru
         # The SpamAssassin user for per-user preferences, if any.
         self.spam_user = spam_user
+        # rspamd's Settings-Id for this message (simcontrol rspamd_settings=).
+        self.rspamd_settings = rspamd_settings
         self.size_limit = size_limit
         self.qmail_queue = qmail_queue
         # What the lookup found odd (bad pairs in a cdb the C simscanmk
@@ -222,6 +226,7 @@ def _policy(
         spam_hits=settings.spam_hits if merged.spam_hits is None else merged.spam_hits,
         spam_passthru=settings.spam_passthru and bool(merged.spam_passthru),
         spam_user=_spam_user(settings, envelope, merged.spamuser),
+        rspamd_settings=merged.rspamd_settings,
         size_limit=settings.size_limit if merged.size_limit is None else merged.size_limit,
         qmail_queue=(
             settings.qmail_queue
@@ -240,7 +245,7 @@ def _strictest(policies: list[Policy], whole: Policy) -> Policy:
     of them have none and do not pass spam through, SpamAssassin's flag
     counts too), the largest size_limit (more is scanned), passthru only
     if all pass spam through.  Where mail goes (qmail_queue) and the
-    SpamAssassin user are no matter of strictness: as under "last"
+    SpamAssassin user and rspamd's settings id are no matter of strictness: as under "last"
     (`whole`, the C merge of every entry)."""
     scanning = [p for p in policies if p.spam] or policies
     hits = [p.spam_hits for p in scanning if p.spam_hits is not None]
@@ -257,6 +262,7 @@ def _strictest(policies: list[Policy], whole: Policy) -> Policy:
         and any(p.spam_hits is None and not p.spam_passthru for p in scanning),
         spam_passthru=all(p.spam_passthru for p in scanning),
         spam_user=whole.spam_user,
+        rspamd_settings=whole.rspamd_settings,
         size_limit=max(p.size_limit for p in scanning),
         qmail_queue=whole.qmail_queue,
         notes=tuple(dict.fromkeys(whole.notes)),

@@ -175,10 +175,14 @@ _SCHEMA: dict[str, tuple[object, object]] = {
     "spam_hits": (_hits, None),
     "spamc": (_path, "/usr/bin/spamc"),
     "spamc_args": (_spamc_args, ""),
-    "spam_client": (_choice("spamd", "spamc"), "spamd"),
+    "spam_client": (_choice("spamd", "spamc", "rspamd"), "spamd"),
     "spamd": (_endpoints(783), ()),
     "spamd_connect_timeout": (_seconds, 5.0),
     "spamd_timeout": (_seconds, 120.0),
+    "rspamd": (_endpoints(11333), ("127.0.0.1:11333",)),
+    "rspamd_connect_timeout": (_seconds, 5.0),
+    "rspamd_timeout": (_seconds, 120.0),
+    "rspamd_outbound": (_bool, False),
     "spam_fail_tempfail": (_bool, False),
     "dropmsg": (_bool, False),
     "quarantinedir": (_path, ""),
@@ -244,6 +248,10 @@ class Settings:
     spamd: tuple[str, ...]
     spamd_connect_timeout: float
     spamd_timeout: float
+    rspamd: tuple[str, ...]
+    rspamd_connect_timeout: float
+    rspamd_timeout: float
+    rspamd_outbound: bool
     spam_fail_tempfail: bool
     dropmsg: bool
     quarantinedir: str

@@ -27,7 +27,11 @@ NAMES = (
     "spamuser",
     "size_limit",
     "qmailqueue",
+    "rspamd_settings",
 )
+
+
+_SETTINGS_ID = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
 class RuleError(ValueError):
@@ -42,6 +46,7 @@ class Rule:
         "clam",
         "qmailqueue",
         "regex",
+        "rspamd_settings",
         "size_limit",
         "spam",
         "spam_hits",
@@ -63,6 +68,7 @@ class Rule:
         self.spamuser: bytes | None = None
         self.size_limit: int | None = None
         self.qmailqueue: bytes | None = None
+        self.rspamd_settings: bytes | None = None
 
     def __repr__(self) -> str:
         said = ", ".join(
@@ -139,6 +145,14 @@ def _apply(rule: Rule, name: str, text: bytes) -> None:
         rule.regex = rule.regex + tuple(p for p in text.split(b":") if p)
     elif name == "spamuser":
         rule.spamuser = text
+    elif name == "rspamd_settings":
+        # rspamd's Settings-Id: the name of a settings entry (`id = "..."`
+        # in rspamd's settings.conf), sent as a header.
+        if len(text) > 100 or not all(c in _SETTINGS_ID for c in text):
+            raise RuleError(
+                f"rspamd_settings must be a settings id (letters, digits, _ - .), not {shown!r}"
+            )
+        rule.rspamd_settings = text
     elif name == "qmailqueue":
         if not text.startswith(b"/"):
             raise RuleError(f"qmailqueue must be an absolute path, not {shown!r}")

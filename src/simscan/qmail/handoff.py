@@ -23,8 +23,12 @@ def hand_off(
     envelope: bytes,
     prefix: bytes,
     stop_signals: tuple[int, ...] = (),
+    offset: int = 0,
 ) -> int:
     """Run qmail-queue on the message (after `prefix`) and the envelope.
+
+    `offset`: the message file is sent from there on (a rebuilt header
+    block is `prefix`, the body comes from the file).
 
     Returns its exit code, or -N when signal N killed it.  With no prefix
     the message file itself is its fd 0; with one (the Received line) a
@@ -58,7 +62,8 @@ def hand_off(
         env_read, env_write = os.pipe()
         fds += (env_read, env_write)
         msg_read = msg_write = -1
-        if prefix:
+        piped = bool(prefix) or offset > 0
+        if piped:
             msg_read, msg_write = os.pipe()
             fds += (msg_read, msg_write)
         # From here on the stop signals are blocked and only polled, so no
@@ -67,8 +72,8 @@ def hand_off(
         # that came before the block raises here, before anything started.)
         waitset = {_signal.SIGCHLD, *stop_signals}
         _signal.pthread_sigmask(_signal.SIG_BLOCK, waitset)
-        queue = _Queue(_spawn(program, msg_read if prefix else msg_fd, env_read), stop_signals)
-        if prefix:
+        queue = _Queue(_spawn(program, msg_read if piped else msg_fd, env_read), stop_signals)
+        if piped:
             # Only qmail-queue may hold the message pipe's read end: so a
             # qmail-queue that closed it is our EPIPE.  (We keep the
             # envelope pipe's, to see whether qmail-queue has read it all.)
@@ -78,8 +83,8 @@ def hand_off(
             # then the envelope.  If qmail-queue closed its input before
             # reading it all, it gets no envelope: it must not commit.
             fed = True
-            if prefix:
-                fed = queue.feed(msg_write, prefix, msg_fd)
+            if piped:
+                fed = queue.feed(msg_write, prefix, msg_fd, offset)
                 _close_now(fds, msg_write)  # the message's EOF
             if fed:
                 queue.feed(env_write, envelope, -1)
@@ -144,9 +149,9 @@ class _Queue:
         self.pid = pid
         self.stop_signals = set(stop_signals)
 
-    def feed(self, pipe_fd: int, data: bytes, msg_fd: int) -> bool:
-        """Write `data`, then the whole file `msg_fd` if it is not -1, into
-        the pipe; False when qmail-queue closed its end first.
+    def feed(self, pipe_fd: int, data: bytes, msg_fd: int, offset: int = 0) -> bool:
+        """Write `data`, then the file `msg_fd` from `offset` if it is not
+        -1, into the pipe; False when qmail-queue closed its end first.
 
         The pipe is non-blocking: while it is full we poll it, and look at
         the pending signals between polls and between 1 MiB chunks.
@@ -159,7 +164,6 @@ class _Queue:
                     view = view[os.write(pipe_fd, view) :]
                 except BlockingIOError:
                     self._writable(pipe_fd)
-            offset = 0
             copy = _sendfile
             while msg_fd >= 0:
                 try:

@@ -9,17 +9,46 @@ import time
 
 from ..config.policy import Policy, recorded_version
 from ..config.settings import Settings
-from ..errors import ScanTimeout
+from ..errors import ScannerError, ScanTimeout
 from ..qmail.queue import Envelope
 from ..qmail.workdir import Message
 from ..report import SpamScore
 from ..verdict import Verdict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    from ..wire import netio
+
+    T = TypeVar("T")
+
+
+class Client:
+    """Who sent the message, as qmail-smtpd's environment says (tcpserver's
+    TCPREMOTE*, an AUTH patch's SMTPAUTHUSER): raw bytes, None when unset."""
+
+    __slots__ = ("auth_user", "host", "info", "ip")
+
+    def __init__(
+        self,
+        ip: bytes | None = None,
+        host: bytes | None = None,
+        auth_user: bytes | None = None,
+        info: bytes | None = None,
+    ) -> None:
+        self.ip = ip
+        self.host = host
+        self.auth_user = auth_user
+        self.info = info  # TCPREMOTEINFO (ident, or the user some AUTH patches set)
 
 
 class Job:
     """One message on its way through the scanners."""
 
     __slots__ = (
+        "client",
         "debug",
         "end",
         "envelope",
@@ -44,6 +73,7 @@ class Job:
         debug: "Debug",
         relayclient: bool = False,
         started: float | None = None,
+        client: Client | None = None,
     ) -> None:
         self.message = message
         self.envelope = envelope
@@ -57,6 +87,7 @@ class Job:
         self.end = (time.monotonic() if started is None else started) + settings.scan_timeout
         # RELAYCLIENT was set: an authenticated or trusted sender.
         self.relayclient = relayclient
+        self.client = client or Client()
         # What was done differently for this message, by design (spam not
         # scanned over size_limit): logged as note lines.
         self.notes: list[str] = []
@@ -85,11 +116,15 @@ class Job:
 class Result:
     """What the scanners concluded, and what to queue."""
 
-    __slots__ = ("message_path", "scanners", "spam", "verdict")
+    __slots__ = ("body_offset", "head", "message_path", "scanners", "spam", "verdict")
 
     def __init__(self, verdict: Verdict, message_path: str) -> None:
         self.verdict = verdict
         self.message_path = message_path
+        # A rebuilt header block (rspamd's changes): what is queued is
+        # `head`, then the message file from `body_offset` on.
+        self.head: bytes | None = None
+        self.body_offset = 0
         # The scanners that looked at the message, for the Received line.
         self.scanners: list[Scanner] = []
         # Set when spam scanning ran: the log line then carries the triple.
@@ -139,3 +174,33 @@ class Debug:
     def __call__(self, level: int, text: str) -> None:
         if level <= self.level:
             self.write(f"simscan: {text}\n".encode(errors="replace"))  # type: ignore[operator]
+
+
+def first_answer(
+    job: Job,
+    name: str,
+    endpoints: "list[netio.Endpoint]",
+    ask: "Callable[[netio.Endpoint], T]",
+    protocol_error: type[Exception],
+) -> "T":
+    """The first endpoint's answer that comes (spamd, spamc per host,
+    rspamd); each one that fails is logged (a warning when a later one
+    answered), and all failing is a ScannerError naming each.  A spent
+    scan_timeout ends the search."""
+    from ..wire import netio
+
+    failures: list[str] = []
+    for endpoint in endpoints:
+        try:
+            found = ask(endpoint)
+        except ScanTimeout as err:
+            raise ScannerError(name, "; ".join([*failures, str(err)])) from None
+        except (OSError, ValueError, protocol_error, ScannerError) as err:
+            why = err.problem if isinstance(err, ScannerError) else netio.describe(err)
+            failures.append(f"{endpoint.shown} {why}")
+            job.debug(1, f"{name} {endpoint.shown}: {why}")
+            continue
+        if failures:
+            job.warn(f"{name} {'; '.join(failures)}; {endpoint.shown} answered instead")
+        return found
+    raise ScannerError(name, "; ".join(failures))

@@ -16,10 +16,12 @@ from ..verdict import CLEAN, Verdict, outcome
 from .base import Job, Result, Scanner, Skipped
 
 
-def scanners_for(policy: Policy, settings: Settings) -> list[Scanner]:
+def scanners_for(policy: Policy, settings: Settings, relayclient: bool = False) -> list[Scanner]:
     """The scanners the policy turns on, in precedence order: regex,
-    attachments, ClamAV, Trophie, SpamAssassin.  Each module is imported
-    only when its scanner runs."""
+    attachments, ClamAV, Trophie, the spam engine.  Each module is
+    imported only when its scanner runs.  Outgoing mail (RELAYCLIENT) goes
+    to rspamd for its DKIM signature with `rspamd_outbound`, whatever the
+    recipients' per-domain spam switch: they are not local users."""
     scanners: list[Scanner] = []
     if policy.regex:
         from .checks import RegexFilter
@@ -40,7 +42,12 @@ def scanners_for(policy: Policy, settings: Settings) -> list[Scanner]:
         from .virus import TrophieScanner
 
         scanners.append(TrophieScanner())
-    if policy.spam:
+    outbound = relayclient and settings.rspamd_outbound and settings.spam
+    if settings.spam_client == "rspamd" and (policy.spam or outbound):
+        from .rspamd import RspamdScanner
+
+        scanners.append(RspamdScanner())
+    elif policy.spam:
         from . import spam
 
         if settings.spam_client == "spamc":

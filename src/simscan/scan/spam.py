@@ -10,15 +10,11 @@ unscanned, with a warning line saying why; `spam_fail_tempfail = true`
 """
 
 from .. import report
-from ..errors import ScannerError, ScanTimeout, WorkDirError
+from ..errors import ScannerError, WorkDirError
 from ..report import SpamScore
 from ..verdict import CLEAN, PASSTHRU, RELAYCLIENT, SPAM, SPAM_PASS, Verdict
 from ..wire import netio, spamd
-from .base import SKIPPED, Job, RecordedScanner, Result, Skipped
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from .base import SKIPPED, Job, RecordedScanner, Result, Skipped, first_answer
 
 PROCESSED_NAME = "msg.spam"  # the processed message, in the work dir
 
@@ -119,29 +115,6 @@ class _Processed:
 Found = tuple[bool, float, float]  # SpamAssassin's flag, score, required
 
 
-def _in_order(
-    job: Job, name: str, endpoints: list[netio.Endpoint], ask: "Callable[[netio.Endpoint], Found]"
-) -> Found:
-    """The first endpoint's answer that comes; each one that fails is
-    logged (a warning when a later one answered), and all failing is a
-    ScannerError naming each.  A spent scan_timeout ends the search."""
-    failures: list[str] = []
-    for endpoint in endpoints:
-        try:
-            found = ask(endpoint)
-        except ScanTimeout as err:
-            raise ScannerError(name, "; ".join([*failures, str(err)])) from None
-        except (OSError, ValueError, spamd.ProtocolError, ScannerError) as err:
-            why = err.problem if isinstance(err, ScannerError) else netio.describe(err)
-            failures.append(f"{endpoint.shown} {why}")
-            job.debug(1, f"{name} {endpoint.shown}: {why}")
-            continue
-        if failures:
-            job.warn(f"{name} {'; '.join(failures)}; {endpoint.shown} answered instead")
-        return found
-    raise ScannerError(name, "; ".join(failures))
-
-
 class SpamdScanner(_SpamScanner):
     """PROCESS to spamd: the endpoints of the `spamd` setting, else those
     spamc_args names (-U, -d, -p), else spamc's default 127.0.0.1:783.  The
@@ -164,7 +137,7 @@ class SpamdScanner(_SpamScanner):
             job.debug(1, f"spamd {endpoint.shown}: {answer!r}")
             return answer.spam, answer.score, answer.required
 
-        return _in_order(job, "spamd", endpoints, process)
+        return first_answer(job, "spamd", endpoints, process, spamd.ProtocolError)
 
     def _process(
         self, job: Job, endpoint: netio.Endpoint, processed: str, user: bytes | None
@@ -214,11 +187,12 @@ class SpamcScanner(_SpamScanner):
             argv += ["-u", job.policy.spam_user.decode("utf-8", "surrogateescape")]
         if len(hosts) < 2:
             return self._run(job, argv, processed)
-        return _in_order(
+        return first_answer(
             job,
             "spamc",
             hosts,
             lambda host: self._run(job, [*argv, "-d", host.host, "-p", str(host.port)], processed),
+            spamd.ProtocolError,
         )
 
     def _run(self, job: Job, argv: list[str], processed: str) -> Found:
