@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemons import Clamd, Spamd, start_clamd, start_spamd
+from daemons import Clamd, Rspamd, Spamd, start_clamd, start_rspamd, start_spamd
 from harness import Site
 
 
@@ -27,5 +27,14 @@ def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
 def spamd() -> Iterator[Spamd]:
     """One real spamd (Debian spamd) for the whole run (tests/daemons.py)."""
     daemon = start_spamd()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def rspamd() -> Iterator[Rspamd]:
+    """One real rspamd (Debian rspamd) for the whole run, offline
+    configuration under a temp dir (tests/daemons.py)."""
+    daemon = start_rspamd()
     yield daemon
     daemon.stop()

@@ -10,6 +10,7 @@ the names ClamAV gives them (clamd adds `.UNOFFICIAL` to unsigned ones).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -225,6 +226,32 @@ class HungServer(SocketServer):
             pass
 
 
+class HttpReplyServer(SocketServer):
+    """Reads a whole HTTP request (head, then Content-Length bytes), then
+    answers with fixed bytes and hangs up: an rspamd that says garbage."""
+
+    def __init__(self, path: Path, reply: bytes) -> None:
+        self.reply = reply
+        super().__init__(path)
+
+    def handle(self, conn: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            got = conn.recv(65536)
+            if not got:
+                return
+            data += got
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+        while len(body) < length:
+            got = conn.recv(65536)
+            if not got:
+                return
+            body += got
+        conn.sendall(self.reply)
+        conn.close()
+
+
 class ReplyServer(SocketServer):
     """Answers every connection with fixed bytes once it has read a little
     (garbage, or an error), then hangs up."""
@@ -402,3 +429,235 @@ class ResetServer(SocketServer):
         conn.sendall(self.partial)
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
+
+
+# --- rspamd --------------------------------------------------------------------
+
+# rspamd's own GTUBE variants (with enable_test_patterns): X rejects, Y adds
+# a header, Z rewrites the subject, A is no action.
+RSPAMD_GTUBE = {
+    "reject": GTUBE,
+    "add header": b"Y" + GTUBE[1:],
+    "rewrite subject": b"Z" + GTUBE[1:],
+    "no action": b"A" + GTUBE[1:],
+}
+DKIM_DOMAIN = "example.com"
+DKIM_SELECTOR = "test"
+STRICT_SETTINGS = "strict"  # a settings id whose reject threshold is 5.0
+
+# The test rules: SIMSCAN_ECHO says what rspamd was told (its options, in
+# the reply's symbols); a Subject with `score=N` scores N; `soft-reject-me`
+# and `greylist-me` force those actions (force_actions).
+_RSPAMD_LUA = r"""
+local function opt(v)
+  if v == nil then return '-' end
+  return tostring(v)
+end
+rspamd_config:register_symbol({
+  name = 'SIMSCAN_ECHO', score = 0.0,
+  callback = function(task)
+    local from = task:get_from('smtp')
+    local r = {}
+    for _, a in ipairs(task:get_recipients('smtp') or {}) do table.insert(r, a.addr) end
+    task:insert_result('SIMSCAN_ECHO', 1.0, {
+      'from=' .. opt(from and from[1] and from[1].addr),
+      'rcpt=' .. table.concat(r, ','),
+      'ip=' .. opt(task:get_from_ip()),
+      'hostname=' .. opt(task:get_hostname()),
+      'user=' .. opt(task:get_user()),
+      'queue_id=' .. opt(task:get_queue_id()),
+      'deliver_to=' .. opt(task:get_request_header('Deliver-To')),
+      'settings_id=' .. opt(task:get_request_header('Settings-Id')),
+    })
+  end,
+})
+rspamd_config:register_symbol({
+  name = 'SIMSCAN_SCORE', score = 1.0,
+  callback = function(task)
+    local n = (task:get_subject() or ''):match('score=(%d+%.?%d*)')
+    if n then task:insert_result('SIMSCAN_SCORE', tonumber(n)) end
+  end,
+})
+rspamd_config:register_symbol({
+  name = 'SIMSCAN_SOFT', score = 0.0,
+  callback = function(task)
+    return (task:get_subject() or ''):find('soft-reject-me', 1, true) ~= nil
+  end,
+})
+rspamd_config:register_symbol({
+  name = 'SIMSCAN_GREY', score = 0.0,
+  callback = function(task)
+    return (task:get_subject() or ''):find('greylist-me', 1, true) ~= nil
+  end,
+})
+"""
+
+# Modules that ask the network (DNS lists, SPF, DMARC, fuzzy, maps), need
+# redis, or look up the client's name: off, so results are the same offline.
+_RSPAMD_OFF = (
+    "rbl spf dmarc fuzzy_check asn mx_check neural greylist ratelimit reputation replies"
+    " history_redis url_redirector rspamd_update hfilter emails multimap phishing arc bimi"
+    " clickhouse elastic metric_exporter p0f dcc spamtrap external_services antivirus"
+).split()
+
+
+@dataclass
+class Rspamd:
+    """A running rspamd (Debian's rspamd): normal worker on a unix socket
+    and a TCP port, its log, and the DKIM public key it signs for."""
+
+    root: Path
+    socket: Path
+    port: int
+    log: Path
+    dkim_txt: bytes  # the DNS TXT record of DKIM_SELECTOR._domainkey.DKIM_DOMAIN
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def tcp(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def request(self, raw: bytes) -> bytes:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(20)
+            s.connect(str(self.socket))
+            s.sendall(raw)
+            data = b""
+            while got := s.recv(65536):
+                data += got
+            return data
+
+    def check(self, message: bytes, headers: bytes = b"") -> dict:  # type: ignore[type-arg]
+        """rspamd's JSON answer to a message, asked by hand."""
+        import json
+
+        head = b"POST /checkv2 HTTP/1.0\r\nContent-Length: %d\r\n" % len(message)
+        answer = self.request(head + headers + b"\r\n" + message)
+        return json.loads(answer.partition(b"\r\n\r\n")[2])  # type: ignore[no-any-return]
+
+    def ping(self) -> bool:
+        return self.request(b"GET /ping HTTP/1.0\r\n\r\n").endswith(b"pong\r\n")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def rspamd_config(root: Path, port: int) -> tuple[Path, bytes]:
+    """A minimal offline configuration under root (Debian's defaults,
+    with local.d/override files and `--var` paths pointing here); the
+    config file and the DKIM key's TXT record."""
+    local = root / "local.d"
+    for d in (local, root / "db", root / "dkim"):
+        d.mkdir(parents=True, exist_ok=True)
+    key = root / "dkim" / f"{DKIM_DOMAIN}.{DKIM_SELECTOR}.key"
+    txt = subprocess.run(
+        ["rspamadm", "dkim_keygen", "-d", DKIM_DOMAIN, "-s", DKIM_SELECTOR, "-b", "1024",
+         "-k", str(key)],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    record = b"".join(re.findall(rb'"([^"]*)"', txt))
+    conf = root / "rspamd.conf"
+    conf.write_text(
+        '.include "$CONFDIR/common.conf"\n'
+        "options {\n"
+        '    pidfile = "$RUNDIR/rspamd.pid";\n'
+        '    .include "$CONFDIR/options.inc"\n'
+        '    .include(try=true; priority=1,duplicate=merge) "$LOCAL_CONFDIR/local.d/options.inc"\n'
+        "}\n"
+        'logging { type = "file"; filename = "$LOGDIR/rspamd.log"; level = "info"; }\n'
+        'worker "normal" {\n'
+        f'    bind_socket = "127.0.0.1:{port}";\n'
+        f'    bind_socket = "{root}/rspamd.sock mode=0666";\n'
+        "    count = 2;\n"
+        "    mime = true;\n"
+        "}\n"
+    )
+    (local / "options.inc").write_text(
+        "enable_test_patterns = true;\n"
+        'filters = "chartable,regexp,dkim";\n'
+        # No DNS: a dead nameserver answers at once (ICMP), and the tests
+        # send Hostname, so the client's name is never looked up.
+        'dns { nameserver = ["127.0.0.1:1"]; timeout = 0.1s; retransmits = 1; }\n'
+    )
+    for module in _RSPAMD_OFF:
+        (local / f"{module}.conf").write_text("enabled = false;\n")
+    (local / "force_actions.conf").write_text(
+        "rules {\n"
+        '  SIMSCAN_SOFT { action = "soft reject"; expression = "SIMSCAN_SOFT";'
+        ' message = "Slow down, try later"; }\n'
+        '  SIMSCAN_GREY { action = "greylist"; expression = "SIMSCAN_GREY"; }\n'
+        "}\n"
+    )
+    (local / "milter_headers.conf").write_text(
+        'use = ["x-spamd-bar", "x-rspamd-queue-id"];\n'
+        "skip_local = false;\nskip_authenticated = false;\n"
+    )
+    (local / "dkim_signing.conf").write_text(
+        f'path = "{root}/dkim/$domain.$selector.key";\n'
+        f'selector = "{DKIM_SELECTOR}";\n'
+        "allow_username_mismatch = true;\nsign_authenticated = true;\nsign_local = false;\n"
+    )
+    (local / "settings.conf").write_text(
+        f'{STRICT_SETTINGS} {{ id = "{STRICT_SETTINGS}";'
+        ' apply { actions { reject = 5.0; "add header" = 3.0; greylist = 2.0; } } }\n'
+    )
+    (root / "rspamd.local.lua").write_text(_RSPAMD_LUA)
+    return conf, record
+
+
+def start_rspamd() -> Rspamd:
+    """rspamd in the foreground with rspamd_config(); the first start
+    compiles its hyperscan database (about 15 s), later ones reuse it from
+    a cache dir kept under /tmp."""
+    import tempfile
+
+    program = shutil.which("rspamd") or "/usr/bin/rspamd"
+    assert Path(program).exists(), "rspamd missing (Debian package rspamd)"
+    root = Path(tempfile.mkdtemp(prefix="simscan-rspamd-"))
+    root.chmod(0o755)
+    port = free_port()
+    conf, record = rspamd_config(root, port)
+    cache = Path(tempfile.gettempdir()) / "simscan-rspamd-hs-cache"
+    cache.mkdir(exist_ok=True)
+    log = root / "rspamd.log"
+    argv = [program, "-f", "-c", str(conf)]
+    for name, value in (("LOCAL_CONFDIR", root), ("DBDIR", root / "db"), ("RUNDIR", root),
+                        ("LOGDIR", root)):  # fmt: skip
+        argv += ["--var", f"{name}={value}"]
+    if os.geteuid() == 0:
+        argv.append("-i")  # workers as root: only in a test
+    with (root / "local.d" / "options.inc").open("a") as f:
+        f.write(f'hs_cache_dir = "{cache}/";\n')
+    daemon = Rspamd(root, root / "rspamd.sock", port, log, record)
+    out = open(root / "rspamd.out", "wb")  # noqa: SIM115 (lives as long as rspamd)
+    daemon.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if daemon.process.poll() is not None:
+            raise RuntimeError(f"rspamd exited: {(root / 'rspamd.out').read_text()}")
+        try:
+            if daemon.ping() and _rspamd_ready(daemon):
+                return daemon
+        except OSError:
+            pass
+        time.sleep(0.2)
+    daemon.stop()
+    raise RuntimeError("rspamd did not answer within 180 s")
+
+
+def _rspamd_ready(daemon: Rspamd) -> bool:
+    """Workers answer pings before their rules are loaded: wait for a
+    GTUBE reject to come back as one."""
+    message = b"Subject: ready?\r\n\r\n" + GTUBE + b"\r\n"
+    try:
+        return daemon.check(message, b"IP: 127.0.0.1\r\nHostname: localhost\r\n")[
+            "action"
+        ] == "reject"
+    except (ValueError, KeyError):
+        return False

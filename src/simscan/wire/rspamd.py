@@ -118,6 +118,37 @@ def check(
     ProtocolError for an answer that is not right (an HTTP error status
     included); OSError/TimeoutError from the socket.
     """
+    try:
+        _send(sock, message, size, fields, deadline)
+    except (BrokenPipeError, ConnectionResetError) as err:
+        # rspamd may answer (an error) and hang up before it has read the
+        # whole message: its answer says more than the broken pipe.
+        try:
+            status, _, body = read_response(sock, deadline)
+        except OSError:
+            raise err from None
+        except ProtocolError as said:
+            if str(said) == "no answer":
+                raise err from None
+            raise
+        raise ProtocolError(
+            f"answered HTTP {status}{_error_text(body)} before it had the whole message"
+        ) from None
+    status, headers, body = read_response(sock, deadline)
+    if status != 200:
+        raise ProtocolError(f"answered HTTP {status}{_error_text(body)}")
+    reply = parse_reply(body)
+    reply.server = headers.get(b"server", b"").decode("ascii", "replace")
+    return reply
+
+
+def _send(
+    sock: "_socket.socket",
+    message: "FileIO",
+    size: int,
+    fields: list[tuple[bytes, bytes]],
+    deadline: Deadline,
+) -> None:
     send_all(sock, request_head(size, fields), deadline)
     buf = bytearray(CHUNK)
     view = memoryview(buf)
@@ -128,12 +159,6 @@ def check(
             raise ProtocolError("the message file is shorter than its size")
         send_all(sock, view[:n], deadline)
         sent += n
-    status, headers, body = read_response(sock, deadline)
-    if status != 200:
-        raise ProtocolError(f"answered HTTP {status}{_error_text(body)}")
-    reply = parse_reply(body)
-    reply.server = headers.get(b"server", b"").decode("ascii", "replace")
-    return reply
 
 
 def ping(sock: "_socket.socket", deadline: Deadline) -> str:
