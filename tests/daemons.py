@@ -494,11 +494,36 @@ rspamd_config:register_symbol({
 
 # Modules that ask the network (DNS lists, SPF, DMARC, fuzzy, maps), need
 # redis, or look up the client's name: off, so results are the same offline.
-_RSPAMD_OFF = (
-    "rbl spf dmarc fuzzy_check asn mx_check neural greylist ratelimit reputation replies"
-    " history_redis url_redirector rspamd_update hfilter emails multimap phishing arc bimi"
-    " clickhouse elastic metric_exporter p0f dcc spamtrap external_services antivirus"
-).split()
+_RSPAMD_OFF = [
+    "rbl",
+    "spf",
+    "dmarc",
+    "fuzzy_check",
+    "asn",
+    "mx_check",
+    "neural",
+    "greylist",
+    "ratelimit",
+    "reputation",
+    "replies",
+    "history_redis",
+    "url_redirector",
+    "rspamd_update",
+    "hfilter",
+    "emails",
+    "multimap",
+    "phishing",
+    "arc",
+    "bimi",
+    "clickhouse",
+    "elastic",
+    "metric_exporter",
+    "p0f",
+    "dcc",
+    "spamtrap",
+    "external_services",
+    "antivirus",
+]
 
 
 @dataclass
@@ -656,8 +681,8 @@ def _rspamd_ready(daemon: Rspamd) -> bool:
     GTUBE reject to come back as one."""
     message = b"Subject: ready?\r\n\r\n" + GTUBE + b"\r\n"
     try:
-        return daemon.check(message, b"IP: 127.0.0.1\r\nHostname: localhost\r\n")[
-            "action"
-        ] == "reject"
+        return (
+            daemon.check(message, b"IP: 127.0.0.1\r\nHostname: localhost\r\n")["action"] == "reject"
+        )
     except (ValueError, KeyError):
         return False

@@ -405,9 +405,7 @@ def test_outbound_mail_is_signed(site: Site, rspamd: Rspamd) -> None:
     assert not verify_dkim(rspamd, tampered)
 
 
-def test_outbound_is_signed_whatever_the_per_domain_spam_switch(
-    site: Site, rspamd: Rspamd
-) -> None:
+def test_outbound_is_signed_whatever_the_per_domain_spam_switch(site: Site, rspamd: Rspamd) -> None:
     scanning(site, rspamd, rspamd_outbound=True, per_domain=True, size_limit=10)
     site.simcontrol(":spam=no\n")
     out = run(site, message(), RELAYCLIENT="", SMTPAUTHUSER="sender@example.com")
