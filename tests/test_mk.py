@@ -192,6 +192,17 @@ def test_a_qmailqueue_that_is_not_executable_is_warned_about(site: Site) -> None
     assert b"warning: qmailqueue /no/such/qmail-queue is not executable" in done.stderr
 
 
+def test_a_settings_id_with_capitals_is_warned_about(site: Site) -> None:
+    done = site.simcontrol(
+        b":rspamd_settings=Default\nexample.com:spam=yes,rspamd_settings=Strict\n"
+        b"example.org:rspamd_settings=yes,spam=yes\n"
+    )
+    assert done.stderr == (
+        b"simscanmk: warning: rspamd_settings Strict is sent as strict: simscanmk lower-cases"
+        b" rules, so name rspamd's settings id in lower case\n"
+    )
+
+
 # --- simscanmk -g: the scanners' own versions ------------------------------
 
 

@@ -17,6 +17,7 @@ VERDICTS = {
     verdict.SPAM: Verdict(verdict.SPAM, b"Cheap pills", reject_arg=b"%.2f" % 12.3),
     verdict.ATTACH: Verdict(verdict.ATTACH, b"evil.exe"),
     verdict.REGEX: Verdict(verdict.REGEX, b"#2"),
+    verdict.SPAM_DEFER: Verdict(verdict.SPAM_DEFER, b"Hello", reject_arg=b"Try again later"),
 }
 
 QUEUED = (True, 0)
@@ -28,6 +29,8 @@ VIRUS_TEXT = b"DYour email was rejected because it contains the Eicar-Test-Signa
 SPAM_TEXT = b"DYour email is considered spam (12.30 spam-hits)"
 ATTACH_TEXT = b"DYour email was rejected because it contains a bad attachment: evil.exe"
 REGEX_TEXT = b"DYour email was rejected because it matches a filter (#2)"
+DEFER_TEXT = b"ZTry again later"
+TEMPFAIL = (False, 71)
 
 # (kind, dropmsg, custom_reject) -> (queue, exit code, log state, custom text)
 TABLE: dict[tuple[str, bool, bool], tuple[bool, int, str, bytes | None]] = {}
@@ -59,6 +62,11 @@ TABLE.update(
         (verdict.REGEX, False, True): (*CUSTOM, "REGEX", REGEX_TEXT),
         (verdict.REGEX, True, False): (*REFUSED, "REGEX", None),
         (verdict.REGEX, True, True): (*CUSTOM, "REGEX", REGEX_TEXT),
+        # rspamd's soft reject and greylist: temporary, never dropped
+        (verdict.SPAM_DEFER, False, False): (*TEMPFAIL, "SPAM DEFER", None),
+        (verdict.SPAM_DEFER, False, True): (*CUSTOM, "SPAM DEFER", DEFER_TEXT),
+        (verdict.SPAM_DEFER, True, False): (*TEMPFAIL, "SPAM DEFER", None),
+        (verdict.SPAM_DEFER, True, True): (*CUSTOM, "SPAM DEFER", DEFER_TEXT),
     }
 )
 
@@ -79,10 +87,20 @@ def test_outcome(kind: str, dropmsg: bool, custom_reject: bool) -> None:
     ]
 
 
-def test_custom_texts_start_with_d_and_fit() -> None:
-    for (_kind, _drop, _custom), (_q, _code, _state, text) in TABLE.items():
+def test_custom_texts_start_with_d_or_z_and_fit() -> None:
+    for (kind, _drop, _custom), (_q, _code, _state, text) in TABLE.items():
         if text is not None:
-            assert text.startswith(b"D") and not text.endswith(b"\n")
+            assert text[:1] == (b"Z" if kind == verdict.SPAM_DEFER else b"D")
+            assert not text.endswith(b"\n")
+
+
+def test_rspamds_own_text_replaces_the_template() -> None:
+    v = Verdict(verdict.SPAM, b"Hi", reject_arg=b"15.00", text=b"Gtube pattern\r\nX: y")
+    assert outcome(v, dropmsg=False, custom_reject=True).custom_text == b"DGtube pattern  X: y"
+    v = Verdict(verdict.SPAM_DEFER, b"Hi", reject_arg=b"Slow down")
+    assert outcome(v, dropmsg=False, custom_reject=True).custom_text == b"ZSlow down"
+    with pytest.raises(ValueError, match="a spam defer verdict needs its score or text"):
+        Verdict(verdict.SPAM_DEFER, b"Hi")
 
 
 def test_spam_text_uses_reject_arg_not_detail() -> None:

@@ -286,6 +286,9 @@ BAD: dict[str, tuple[str, str]] = {
     "over_limit other": ("clamd_over_limit", '"tempfail"'),
     "spam_client other": ("spam_client", '"spamassassin"'),
     "spamd host name": ("spamd", '"spamd.example.com:783"'),
+    "rspamd host name": ("rspamd", '"rspamd.example.com:11333"'),
+    "rspamd_outbound string": ("rspamd_outbound", '"yes"'),
+    "rspamd_timeout zero": ("rspamd_timeout", "0"),
     "spamc_args unclosed quote": ("spamc_args", """'-U "/tmp/spamd.sock'"""),
     "spamc_args -U without a value": ("spamc_args", '"-U"'),
     "spamc_args bad port": ("spamc_args", '"-d 127.0.0.1 -p http"'),
@@ -501,3 +504,18 @@ def test_bad_inspection_settings(text: str, problem: str) -> None:
     with pytest.raises(ConfigError) as info:
         from_text(text + "\n", "/etc/simscan.toml")
     assert f"config /etc/simscan.toml line 1 {problem}" in str(info.value)
+
+
+def test_rspamd_settings() -> None:
+    default = Settings()
+    assert default.rspamd == ("127.0.0.1:11333",)
+    assert (default.rspamd_connect_timeout, default.rspamd_timeout) == (5.0, 120.0)
+    assert default.rspamd_outbound is False
+    got = from_text(
+        'spam_client = "rspamd"\nrspamd = ["/run/rspamd/normal.sock", "[::1]:11333"]\n'
+        "rspamd_outbound = true\n",
+        "p",
+    )
+    assert got.spam_client == "rspamd"
+    assert got.rspamd == ("/run/rspamd/normal.sock", "[::1]:11333")
+    assert got.rspamd_outbound is True

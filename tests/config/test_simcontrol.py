@@ -125,6 +125,8 @@ def test_regexes_add_up_within_a_rule() -> None:
         (b"spam_hits=nan", "spam_hits must be a score"),
         (b"size_limit=10k", "size_limit must be a number"),
         (b"qmailqueue=bin/qq", "qmailqueue must be an absolute path"),
+        (b"rspamd_settings=a/b", "rspamd_settings must be a settings id"),
+        (b"rspamd_settings=" + b"x" * 101, "rspamd_settings must be a settings id"),
         (b"avira=yes", "unknown name 'avira'"),
         (b"clam=yes,spam", "'spam' has no value"),
     ],
@@ -220,3 +222,10 @@ def test_lookup_keys_are_bounded() -> None:
 def test_types_none_is_an_empty_list() -> None:
     assert parse_rule(b"types=none").types == ()
     assert parse_rule(b"types=:").types == ()
+
+
+def test_rspamd_settings_is_kept_as_written() -> None:
+    assert parse_rule(b"spam=yes,rspamd_settings=Outbound_1.x-y").rspamd_settings == (
+        b"Outbound_1.x-y"
+    )
+    assert parse_rule(b"spam=yes").rspamd_settings is None
