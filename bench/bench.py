@@ -8,6 +8,9 @@ Run with `make bench` (the installed simscan, the system /usr/bin/python3);
   2. ClamAV and SpamAssassin: what simscan adds over asking clamd / spamd
      directly for the same message (local daemons started here), and the
      clamdscan / spamc compatibility modes next to a bare client run.
+     rspamd (when installed): simscan + rspamd against one raw /checkv2
+     request, for 1 KB and 100 KB, and CPU per message (simscan and the
+     daemon's processes together) for spamd and rspamd.
   4. peak memory (RSS) of simscan for 1 KB, 1 MB, 10 MB and 50 MB messages,
      with and without the Received line, and the time they take.
   3. messages per second through clamd and spamd at concurrency 1, 2 and
@@ -267,6 +270,103 @@ def section_spam(tmp: Path, spamd: Spamd, envelope: Path) -> None:
     print()
 
 
+def checkv2_direct(socket_path: Path, message: Path) -> float:
+    """One /checkv2 of the message from this process, the answer read whole."""
+    import socket
+
+    data = message.read_bytes()
+    start = time.perf_counter()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(socket_path))
+        s.sendall(
+            b"POST /checkv2 HTTP/1.0\r\nContent-Length: %d\r\nIP: 192.0.2.1\r\n"
+            b"Hostname: mail.example.com\r\n\r\n" % len(data) + data
+        )
+        answer = b""
+        while got := s.recv(65536):
+            answer += got
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+    return time.perf_counter() - start
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a daemon: its process and all below it, with the
+    children it has reaped (spamd's)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                text = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            stats[int(entry)] = text.rpartition(")")[2].split()
+    total, todo = 0.0, [pid]
+    while todo:
+        here = todo.pop()
+        fields = stats.get(here)
+        if fields is None:
+            continue
+        # after the name: state ppid ... utime(12) stime(13) cutime(14) cstime(15)
+        total += sum(int(f) for f in fields[11:15]) / ticks
+        todo += [p for p, f in stats.items() if int(f[1]) == here]
+    return total
+
+
+def cpu_per_message(argv: list[str], message: Path, envelope: Path, env: dict[str, str],
+                    daemon_pid: int, runs: int) -> tuple[float, float]:  # fmt: skip
+    """(simscan's CPU, the daemon's CPU) per message, in ms."""
+    import resource
+
+    before_self = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before_daemon = tree_cpu(daemon_pid)
+    for _ in range(runs):
+        spawn(argv, message, envelope, env, expect=(0, 31))
+    after_self = resource.getrusage(resource.RUSAGE_CHILDREN)
+    mine = (after_self.ru_utime + after_self.ru_stime) - (
+        before_self.ru_utime + before_self.ru_stime
+    )
+    return mine / runs * 1000, (tree_cpu(daemon_pid) - before_daemon) / runs * 1000
+
+
+def section_rspamd(tmp: Path, spamd: Spamd, envelope: Path) -> None:
+    import shutil
+
+    from daemons import start_rspamd
+
+    if not shutil.which("rspamd"):
+        print("2c. rspamd: not installed (Debian package rspamd), skipped\n")
+        return
+    print("2c. rspamd (normal worker, local unix socket, offline test configuration)")
+    rspamd = start_rspamd()
+    try:
+        plain = make_site(tmp, False)
+        engines = {
+            "spamd": make_site(tmp, False, spam=f'spamd = "{spamd.socket}"\n'),
+            "rspamd": make_site(
+                tmp, False, spam=f'spam_client = "rspamd"\nrspamd = "{rspamd.socket}"\n'
+            ),
+        }
+        env = {k: dict(v, TCPREMOTEIP="192.0.2.1", TCPREMOTEHOST="mail.example.com")
+               for k, v in engines.items()}  # fmt: skip
+        for size, label in ((1024, "1 KB"), (100 << 10, "100 KB")):
+            msg = message_file(tmp, size)
+            d = show(f"{label}: /checkv2 from a running process",
+                     [checkv2_direct(rspamd.socket, msg) for _ in range(RUNS)])  # fmt: skip
+            b = show(f"{label}: simscan, no scanners", series([SIMSCAN], msg, envelope, plain))
+            r = show(f"{label}: simscan, rspamd", series([SIMSCAN], msg, envelope, env["rspamd"]))
+            print(f"  {label}: rspamd adds {(r - b) * 1000:.2f} ms to simscan; rspamd "
+                  f"{d * 1000:.2f} ms, simscan's client {(r - b - d) * 1000:.2f} ms")  # fmt: skip
+            for name, pid in (("spamd", spamd.process.pid), ("rspamd", rspamd.process.pid)):  # type: ignore[union-attr]
+                mine, theirs = cpu_per_message([SIMSCAN], msg, envelope, env[name], pid, RUNS)
+                print(f"  {label}: CPU per message with {name:<6}: simscan {mine:6.2f} ms + "
+                      f"{name} {theirs:6.2f} ms = {mine + theirs:6.2f} ms")  # fmt: skip
+            msg.unlink()
+    finally:
+        rspamd.stop()
+    print()
+
+
 def corpus(tmp: Path) -> list[Path]:
     """Clean, spam (GTUBE), virus (EICAR attached), blocked attachment."""
     import base64
@@ -366,6 +466,7 @@ def main() -> int:
                 try:
                     if "2" in wanted:
                         section_spam(tmp, spamd, envelope)
+                        section_rspamd(tmp, spamd, envelope)
                     if "3" in wanted:
                         section_throughput(tmp, clamd, spamd, envelope)
                 finally:
