@@ -155,8 +155,9 @@ class Run:
         if out.custom_text is not None and not write_custom_error(
             config.custom_error_fd, out.custom_text
         ):
-            self.debug(1, f"fd {config.custom_error_fd} is not open: refusing with 31")
-            code = EXIT_REJECT
+            # (a temporary refusal stays temporary: 71, never 31)
+            code = EXIT_TEMPFAIL if out.custom_text.startswith(b"Z") else EXIT_REJECT
+            self.debug(1, f"fd {config.custom_error_fd} is not open: refusing with {code}")
         if not out.queue:
             return code, out.log_state, result.verdict.detail, result.spam, False
         prefix = b""

@@ -184,6 +184,34 @@ def test_soft_reject_and_greylist_are_temporary(
     assert out.records == []
 
 
+def test_a_deferral_without_the_custom_error_fd_stays_temporary(site: Site, rspamd: Rspamd) -> None:
+    scanning(site, rspamd, custom_smtp_reject=True, custom_error_fd=5)
+    out = run(site, message("greylist-me"))
+    assert out.exit_code == 71
+    assert triple(out)[0] == b"SPAM DEFER"
+
+
+def test_our_flag_is_above_what_ends_the_header_for_some_readers(
+    site: Site, rspamd: Rspamd
+) -> None:
+    """A line that is no field (or a lone CR, a blank line to Python's
+    email) ends the header for some readers: simscan's X-Spam lines go
+    above it, after the trace fields, and rspamd's additions too."""
+    import email
+
+    scanning(site, rspamd)
+    for junk in (b"This is not a header\n", b"X-Junk: a\r\r\n"):
+        msg = message("score=7").replace(b"Message-ID:", junk + b"Message-ID:")
+        out = run(site, msg)
+        (record,) = out.records
+        parsed = email.message_from_bytes(record.message)
+        assert parsed["X-Spam-Flag"] == "YES", record.message
+        assert parsed["X-Spam-Status"].startswith("Yes, score=")
+        assert parsed["X-Rspamd-Queue-Id"]
+        head = header_block(record.message)
+        assert head[1] == b"X-Spam-Flag: YES"  # right after the Received line
+
+
 def test_dropmsg_does_not_drop_a_deferral(site: Site, rspamd: Rspamd) -> None:
     scanning(site, rspamd, dropmsg=True)
     assert run(site, message("soft-reject-me")).exit_code == 71

@@ -45,12 +45,13 @@ class Head:
 
     def __init__(self, block: bytes) -> None:
         self.eol = b"\r\n" if block.split(b"\n", 1)[0].endswith(b"\r") else b"\n"
-        self.fields: list[Field] = []
+        groups: list[list[bytes]] = []  # each field's lines, joined once
         for line in block.splitlines(keepends=True):
-            if line[:1] in (b" ", b"\t") and self.fields:
-                self.fields[-1].raw += line
+            if line[:1] in (b" ", b"\t") and groups:
+                groups[-1].append(line)
             else:
-                self.fields.append(Field(line))
+                groups.append([line])
+        self.fields = [Field(b"".join(lines)) for lines in groups]
         if self.fields and not self.fields[-1].raw.endswith(b"\n"):
             self.fields[-1].raw += self.eol
 
@@ -75,14 +76,33 @@ class Head:
     def add(self, name: bytes, value: bytes, order: int = -1) -> None:
         """A new field, where rspamd's milter proxy puts it: order N >= 0
         at position N (0 is the first field), -1 after the others, and
-        below that counted from the end (-2 also at the end, -3 before
-        the last field), the top when that runs out."""
+        below that counted from the end as rspamd counts (-2 also at the
+        end, -3 before the last field), the top when that runs out.  "The
+        end" is readable_end(): never after a line that ends the header
+        for some readers."""
         field = Field(self.line(name, value))
-        at = order if order >= 0 else len(self.fields) + order + 2
-        if order == -1 or at >= len(self.fields):
-            self.fields.append(field)
-        else:
-            self.fields.insert(max(at, 0), field)
+        end = self.readable_end()
+        at = order if order >= 0 else end if order == -1 else end + order + 2
+        self.fields.insert(min(max(at, 0), end), field)
+
+    def readable_end(self) -> int:
+        """Where the fields every reader sees end: before the first line
+        that is no field (a line without a name, or a blank one made of a
+        lone CR, which Python's email and MIME readers take as the end of
+        the header).  Fields added after it would be body to them."""
+        for i, field in enumerate(self.fields):
+            if not field.name:
+                return i
+        return len(self.fields)
+
+    def top(self) -> int:
+        """Just past the trace fields at the top (Received, Return-Path):
+        where a filter's own verdict lines go, above anything a sender
+        wrote into the header."""
+        at = 0
+        while at < len(self.fields) and self.fields[at].name in _TRACE:
+            at += 1
+        return at
 
     def replace(self, name: bytes, value: bytes) -> None:
         """Give every field of that name this value (each reader sees the
@@ -106,6 +126,8 @@ class Head:
                 folded.append(more if more[:1] in (b" ", b"\t") else b"\t" + more)
         return name + b": " + self.eol.join(folded) + self.eol
 
+
+_TRACE = (b"received", b"return-path", b"delivered-to")
 
 # Control bytes other than tab: never in a header line simscan writes.
 _CONTROLS = bytes([*range(9), *range(10, 32), 127])

@@ -51,7 +51,7 @@ def decide(
 ) -> Verdict:
     """The verdict table of the module docstring."""
     score = b"%.2f" % reply.score
-    text = reply.message.encode("utf-8", "replace") or None
+    text = reply.message.strip().encode("utf-8", "replace") or None
     if outbound:
         threshold, passthru = None, False
     elif threshold is not None and reply.score >= threshold:
@@ -154,10 +154,13 @@ class RspamdScanner(RecordedScanner):
         if reply.subject is not None and reply.action == "rewrite subject":
             head.replace(b"Subject", reply.subject.encode("utf-8", "replace"))
         if not outbound:
+            # Near the top (after the trace fields), where every reader
+            # sees them, whatever the sender put further down.
             flagged = verdict.kind in (SPAM_PASS, PASSTHRU)
+            at = head.top()
+            head.add(b"X-Spam-Status", _status(reply, flagged, threshold), at)
             if flagged:
-                head.add(b"X-Spam-Flag", b"YES")
-            head.add(b"X-Spam-Status", _status(reply, flagged, threshold))
+                head.add(b"X-Spam-Flag", b"YES", at)
         for name, value, order in reply.add:
             raw = name.encode("utf-8", "replace")
             if not headedit.is_name(raw):

@@ -35,6 +35,7 @@ DEFAULT_PORT = 11333
 CHUNK = 256 * 1024
 MAX_HEAD = 16 * 1024  # the answer's status line and headers
 MAX_BODY = 16 * 1024 * 1024  # a JSON answer longer than this is garbage
+MAX_CHANGES = 1000  # header additions or removals: more is garbage (and costly)
 
 # The actions rspamd 3.x answers with.  "discard" and "quarantine" are
 # set by rules (force_actions) for an MTA to keep the message from the
@@ -310,11 +311,13 @@ def parse_reply(body: bytes) -> Reply:
 
 
 def _finite(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and value - value == 0  # not inf, not nan
-    )
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        number = float(value)  # OverflowError: an int of 400 digits
+    except OverflowError:
+        return False
+    return number - number == 0  # not inf, not nan
 
 
 def _number(found: dict[str, object], key: str) -> float:
@@ -350,6 +353,8 @@ def _additions(value: object) -> list[tuple[str, str, int]]:
             if not isinstance(text, str) or not isinstance(order, int) or isinstance(order, bool):
                 raise ProtocolError(f"milter.add_headers {name[:60]!r} is not a header")
             out.append((name, text, order))
+    if len(out) > MAX_CHANGES:
+        raise ProtocolError(f"milter.add_headers has over {MAX_CHANGES} headers")
     return out
 
 
@@ -365,4 +370,6 @@ def _removals(value: object) -> list[tuple[str, int]]:
             if not isinstance(which, int) or isinstance(which, bool):
                 raise ProtocolError(f"milter.remove_headers {name[:60]!r} is not a number")
             out.append((name, which))
+    if len(out) > MAX_CHANGES:
+        raise ProtocolError(f"milter.remove_headers has over {MAX_CHANGES} entries")
     return out
