@@ -61,6 +61,8 @@ class Head:
     def named(self, name: bytes) -> list[int]:
         """Indexes of the fields called `name` (any case)."""
         name = name.lower()
+        if not name:
+            return []  # (lines that are no field have no name: never matched)
         return [i for i, f in enumerate(self.fields) if f.name == name]
 
     def remove(self, name: bytes, which: int = 0) -> None:

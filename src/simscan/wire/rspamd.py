@@ -269,8 +269,10 @@ def loads(data: bytes) -> object:
     start = len(text) - len(text.lstrip(" \t\r\n"))
     try:
         value, end = _json.make_scanner(_Context())(text, start)  # type: ignore[arg-type]
-    except (StopIteration, ValueError, RecursionError):
-        # (the scanner imports json.decoder for its error: garbage only)
+    except (StopIteration, ValueError, RecursionError, SystemError):
+        # Python 3.11's scanner reports some errors with json.decoder's
+        # exception, and without that module imported (we never import it)
+        # ends in a SystemError instead: garbage all the same.
         raise ProtocolError(f"answer is not JSON {data[:60]!r}") from None
     if text[end:].strip(" \t\r\n"):
         raise ProtocolError(f"answer has more after its JSON {text[end : end + 40]!r}")
