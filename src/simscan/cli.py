@@ -66,7 +66,7 @@ class Run:
         self.started = time.monotonic() if started is None else started
         self.environ = environ
         self.scanners = scanners
-        self.debug = Debug(_int(environ.get(b"SIMSCAN_DEBUG")), _write_err)
+        self.debug = Debug(_int(environ.get(b"SIMSCAN_DEBUG")), _write_err, os.getppid())
         self.keep_files = _int(environ.get(b"SIMSCAN_DEBUG_FILES"))
         self.interruptible = False
         self.alarm = ""  # "armed" while the scanners run, then "spent"

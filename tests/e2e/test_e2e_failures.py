@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 import pytest
@@ -206,6 +207,8 @@ def test_debug_files_keep_the_work_dir(site: Site) -> None:
 def test_debug_lines(site: Site) -> None:
     out = site.run(MESSAGE, ENV, env=site.env(SIMSCAN_DEBUG="2"))
     assert out.exit_code == 0
-    assert b"simscan: work dir " in out.stderr
-    assert b"simscan: Settings(" in out.stderr
+    assert re.search(rb"^simscan:\[\d+\]: debug: work dir ", out.stderr, re.M)
+    assert re.search(rb"^simscan:\[\d+\]: debug: Settings\(", out.stderr, re.M)
+    # every stderr line is a debug, warning, note or the one verdict line
+    assert all(line.startswith(b"simscan:[") for line in out.stderr.splitlines())
     assert len(out.log_lines) == 1

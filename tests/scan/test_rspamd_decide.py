@@ -410,7 +410,8 @@ def test_request_fields_outgoing_without_user(client: Client, outbound: bool, sa
     lines: list[bytes] = []
     request_fields(job(client=client, debug=lines), outbound)
     expected = (
-        b"simscan: rspamd: outgoing mail with no user: signed if rspamd takes the IP as local\n"
+        b"simscan:[0]: debug: rspamd: outgoing mail with no user: signed if rspamd takes"
+        b" the IP as local\n"
     )
     assert lines == ([expected] if said else [])
 

@@ -163,17 +163,24 @@ class RecordedScanner(Scanner):
 
 
 class Debug:
-    """SIMSCAN_DEBUG: N > 0 writes debug lines of level <= N on stderr."""
+    """SIMSCAN_DEBUG: N > 0 writes debug lines of level <= N on stderr,
+    `simscan:[PPID]: debug: TEXT` (a line each for text of several), so
+    they are matched to qmail-smtpd's session in multilog as the log line
+    is, and never mistaken for a verdict line."""
 
-    __slots__ = ("level", "write")
+    __slots__ = ("level", "ppid", "write")
 
-    def __init__(self, level: int, write: object) -> None:
+    def __init__(self, level: int, write: object, ppid: int = 0) -> None:
         self.level = level
         self.write = write
+        self.ppid = ppid
 
     def __call__(self, level: int, text: str) -> None:
         if level <= self.level:
-            self.write(f"simscan: {text}\n".encode(errors="replace"))  # type: ignore[operator]
+            lines = "".join(
+                f"simscan:[{self.ppid}]: debug: {line}\n" for line in text.splitlines() or [""]
+            )
+            self.write(lines.encode(errors="replace"))  # type: ignore[operator]
 
 
 def first_answer(
