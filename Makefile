@@ -3,7 +3,7 @@ PYTHON ?= /usr/bin/python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SOURCES := pyproject.toml $(wildcard bin/* src/simscan/*.py src/simscan/*/*.py)
+SOURCES := pyproject.toml setup.py $(wildcard bin/* src/simscan/*.py src/simscan/*/*.py)
 
 .PHONY: all deps test lint demo bench clean
 

@@ -45,12 +45,22 @@ ALARM_GRACE = 1.0  # seconds past scan_timeout: the scanners' own limits go firs
 def main(argv: list[str] | None = None, started: float | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args == ["-v"]:
-        print(f"simscan version: {__version__}")
+        print(f"simscan version: {__version__}{build_id()}")
         return EXIT_OK
     if args:
         _write_err(b"usage: simscan [-v]  (run by qmail-smtpd as $QMAILQUEUE)\n")
         return EXIT_TEMPFAIL
     return Run(os.environb, started=started).execute()
+
+
+def build_id() -> str:
+    """` (build v0.1.0-12-gabc1234)` when installed from a git checkout
+    (setup.py writes simscan/_build.py into the built package), else ""."""
+    try:
+        from ._build import BUILD  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    except ImportError:
+        return ""
+    return f" (build {BUILD})" if BUILD else ""
 
 
 class Run:

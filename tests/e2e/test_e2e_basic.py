@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from pathlib import Path
 
 from harness import Site, envelope, simscan_command
 
@@ -32,7 +33,10 @@ def parse_log(line: bytes) -> dict[str, bytes]:
 
 def test_version() -> None:
     out = subprocess.run([*simscan_command(), "-v"], capture_output=True, check=True)
-    assert re.fullmatch(rb"simscan version: \d+\.\d+\.\d+\n", out.stdout)
+    # the version, and the build (git describe) when built from a checkout
+    assert re.fullmatch(rb"simscan version: \d+\.\d+\.\d+( \(build [\w.-]+\))?\n", out.stdout)
+    if (Path(__file__).parents[2] / ".git").exists():
+        assert b"(build " in out.stdout
 
 
 def test_clean_message_passes_byte_identical(site: Site) -> None:
