@@ -16,6 +16,16 @@ MESSAGE_NAME = "msg"
 ENVELOPE_NAME = "addr"
 
 
+def running_as() -> str:
+    """Who simscan runs as, for an error about the work dir: tcpserver's
+    -u/-g set one uid and one gid and drop every other group, which the
+    usual `chgrp qmail; chmod 2770` recipe forgets."""
+    uid, gid = os.geteuid(), os.getegid()
+    others = sorted(set(os.getgroups()) - {gid})
+    groups = "groups " + ",".join(map(str, others)) if others else "no other groups"
+    return f"simscan runs as uid {uid} gid {gid}, {groups}"
+
+
 def create(base: str, remember: "Callable[[str], None] | None" = None) -> str:
     """Make WORKDIR/<seconds>.<microseconds>.<pid>, mode 0750.
 
@@ -33,7 +43,9 @@ def create(base: str, remember: "Callable[[str], None] | None" = None) -> str:
         except FileExistsError:
             continue
         except OSError as err:
-            raise WorkDirError(f"cannot create work dir {path} ({err.strerror})") from err
+            raise WorkDirError(
+                f"cannot create work dir {path} ({err.strerror}; {running_as()})"
+            ) from err
         os.chmod(path, 0o750)
         return path
     raise WorkDirError(f"cannot create a unique work dir under {base}")
