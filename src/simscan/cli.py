@@ -47,10 +47,36 @@ def main(argv: list[str] | None = None, started: float | None = None) -> int:
     if args == ["-v"]:
         print(f"simscan version: {__version__}{build_id()}")
         return EXIT_OK
+    if args in (["-h"], ["--help"]):
+        sys.stdout.write(HELP)
+        return EXIT_OK
     if args:
-        _write_err(b"usage: simscan [-v]  (run by qmail-smtpd as $QMAILQUEUE)\n")
+        # Exit 71: if qmail-smtpd ever ran us with arguments, the mail waits.
+        _write_err(b"usage: simscan [-v | --help]  (run by qmail-smtpd as $QMAILQUEUE)\n")
         return EXIT_TEMPFAIL
     return Run(os.environb, started=started).execute()
+
+
+HELP = """\
+usage: simscan            (as $QMAILQUEUE: qmail-smtpd runs it for each message)
+       simscan -v         the version and build
+       simscan --help     this text
+
+With no arguments simscan reads a message on fd 0 and its envelope on fd 1,
+as qmail-queue does, scans it as simscan.toml and simcontrol say, and then
+runs the real qmail-queue, or refuses the message: exit 31 (or 82 with a
+text on fd 4 with custom_smtp_reject), 71 for a temporary failure.  One
+log line per message goes to fd 2.
+
+Settings: /var/qmail/control/simscan.toml, or the file $SIMSCAN_CONFIG
+names.  Per-domain rules: CONTROLDIR/simcontrol, compiled by simscanmk.
+Environment: SIMSCAN_DEBUG=1|2 (debug lines), SIMSCAN_DEBUG_FILES=1|2
+(keep work dirs), and qmail-smtpd's own TCPREMOTEIP, TCPREMOTEHOST,
+RELAYCLIENT, SMTPAUTHUSER.
+
+Wiring it in: QMAILQUEUE=/var/qmail/bin/simscan in tcp.smtp (tcprules).
+See the README for every setting.
+"""
 
 
 def build_id() -> str:

@@ -39,6 +39,17 @@ def test_version() -> None:
         assert b"(build " in out.stdout
 
 
+def test_help_exits_0_and_other_arguments_71() -> None:
+    for flag in ("--help", "-h"):
+        out = subprocess.run([*simscan_command(), flag], capture_output=True, check=False)
+        assert out.returncode == 0
+        assert out.stdout.startswith(b"usage: simscan ")
+        assert b"$SIMSCAN_CONFIG" in out.stdout
+    out = subprocess.run([*simscan_command(), "--frobnicate"], capture_output=True, check=False)
+    assert out.returncode == 71
+    assert out.stderr == b"usage: simscan [-v | --help]  (run by qmail-smtpd as $QMAILQUEUE)\n"
+
+
 def test_clean_message_passes_byte_identical(site: Site) -> None:
     # Binary bytes, NULs, CR, 8-bit and no final newline: all must survive.
     message = MESSAGE + bytes(range(256)) + b"\r\n\0tail without newline"
