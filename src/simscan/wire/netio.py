@@ -16,6 +16,7 @@ import time
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import socket as _socket
+    from io import FileIO
     from typing import Any
 else:
     import _socket
@@ -168,6 +169,22 @@ def _connect(sock: "_socket.socket", address: "Any", deadline: Deadline) -> None
 def send_all(sock: "_socket.socket", data: bytes | memoryview, deadline: Deadline) -> None:
     sock.settimeout(deadline.left())
     sock.sendall(data)
+
+
+def send_file(
+    sock: "_socket.socket", f: "FileIO", size: int, deadline: Deadline, chunk: int = 256 * 1024
+) -> bool:
+    """Send `size` bytes of an open file in chunks; False when the file
+    ends first (the caller's protocol names that error)."""
+    view = memoryview(bytearray(chunk))
+    sent = 0
+    while sent < size:
+        n = f.readinto(view[: min(chunk, size - sent)])
+        if not n:
+            return False
+        send_all(sock, view[:n], deadline)
+        sent += n
+    return True
 
 
 def read_until(

@@ -24,7 +24,7 @@ The JSON is read with the C scanner of `_json`: `import json` costs about
 No policy here: simscan.scan.rspamd decides what an action means.
 """
 
-from .netio import Deadline, send_all
+from .netio import Deadline, send_all, send_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -151,15 +151,8 @@ def _send(
     deadline: Deadline,
 ) -> None:
     send_all(sock, request_head(size, fields), deadline)
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    sent = 0
-    while sent < size:
-        n = message.readinto(view[: min(CHUNK, size - sent)])
-        if not n:
-            raise ProtocolError("the message file is shorter than its size")
-        send_all(sock, view[:n], deadline)
-        sent += n
+    if not send_file(sock, message, size, deadline, CHUNK):
+        raise ProtocolError("the message file is shorter than its size")
 
 
 def ping(sock: "_socket.socket", deadline: Deadline) -> str:

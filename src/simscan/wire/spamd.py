@@ -22,7 +22,7 @@ The processed message is streamed into a file, never held whole.
 No policy here: simscan.spam decides what a score means.
 """
 
-from .netio import Deadline, Endpoint, send_all
+from .netio import Deadline, Endpoint, send_all, send_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -83,15 +83,9 @@ def process(
     included); OSError/TimeoutError from the socket.
     """
     send_all(sock, request_head(size, user), deadline)
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    sent = 0
-    while sent < size:
-        n = message.readinto(view[: min(CHUNK, size - sent)])
-        if not n:
-            raise ProtocolError("the message file is shorter than its size")
-        send_all(sock, view[:n], deadline)
-        sent += n
+    if not send_file(sock, message, size, deadline, CHUNK):
+        raise ProtocolError("the message file is shorter than its size")
+    view = memoryview(bytearray(CHUNK))
     # End of request, as spamc says it: spamd reads the message by lines,
     # and without this waits (5 minutes) for a last line's newline.
     sock.shutdown(_socket.SHUT_WR)
