@@ -52,15 +52,29 @@ def main(argv: list[str] | None = None, started: float | None = None) -> int:
         return EXIT_OK
     if args:
         # Exit 71: if qmail-smtpd ever ran us with arguments, the mail waits.
-        _write_err(b"usage: simscan [-v | --help]  (run by qmail-smtpd as $QMAILQUEUE)\n")
+        _write_err(USAGE)
         return EXIT_TEMPFAIL
     return Run(os.environb, started=started).execute()
 
+
+USAGE = (
+    b"usage: simscan [-v | --help | check | config | stats | quarantine]"
+    b"  (run by qmail-smtpd as $QMAILQUEUE)\n"
+)
 
 HELP = """\
 usage: simscan            (as $QMAILQUEUE: qmail-smtpd runs it for each message)
        simscan -v         the version and build
        simscan --help     this text
+       simscan check [--from ADDR] [--to ADDR]... [--ip IP] [--relayclient] [--json] [FILE...]
+                          scan messages as qmail-smtpd would; queue nothing
+       simscan config [--check]
+                          the effective settings and their sources; test the scanners
+       simscan stats [--since TIME] [--prometheus FILE] [LOG...]
+                          summarise simscan's log lines
+       simscan quarantine list|show|release|expire
+                          look after quarantined messages and kept work dirs
+       simscan COMMAND --help   each command's own help
 
 With no arguments simscan reads a message on fd 0 and its envelope on fd 1,
 as qmail-queue does, scans it as simscan.toml and simcontrol say, and then

@@ -47,7 +47,26 @@ def test_help_exits_0_and_other_arguments_71() -> None:
         assert b"$SIMSCAN_CONFIG" in out.stdout
     out = subprocess.run([*simscan_command(), "--frobnicate"], capture_output=True, check=False)
     assert out.returncode == 71
-    assert out.stderr == b"usage: simscan [-v | --help]  (run by qmail-smtpd as $QMAILQUEUE)\n"
+    assert out.stderr == (
+        b"usage: simscan [-v | --help | check | config | stats | quarantine]"
+        b"  (run by qmail-smtpd as $QMAILQUEUE)\n"
+    )
+
+
+def test_each_command_has_help_that_exits_0() -> None:
+    for command in ("check", "config", "stats", "quarantine"):
+        out = subprocess.run(
+            [*simscan_command(), command, "--help"], capture_output=True, check=False
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith(f"usage: simscan {command} ".encode()), out.stdout
+
+
+def test_the_script_and_the_admin_package_name_the_same_commands() -> None:
+    from simscan.admin.main import COMMANDS
+
+    script = Path(simscan_command()[0]).read_text()
+    assert f"in {tuple(COMMANDS)!r}" in script.replace('"', "'")
 
 
 def test_clean_message_passes_byte_identical(site: Site) -> None:
