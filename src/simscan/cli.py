@@ -25,7 +25,7 @@ from .errors import (
 )
 from .qmail import handoff, workdir
 from .qmail.queue import Envelope, read_envelope, write_custom_error
-from .scan.base import Client, Debug, Job, Result, Scanner
+from .scan.base import Client, Debug, Job, Result, Scanner, Trace
 from .scan.pipeline import run, scanners_for
 from .verdict import QUARANTINED, outcome
 
@@ -125,6 +125,8 @@ class Run:
         self.envelope: Envelope | None = None
         self.warnings: list[str] = []
         self.notes: list[str] = []
+        self.trace: Trace | None = None  # `simscan check` sets one
+        self.lookups: list[tuple[bytes, bytes | None]] | None = None
 
     def execute(self) -> int:
         for signum in _SIGNALS:
@@ -153,10 +155,7 @@ class Run:
 
     def _process(self) -> tuple[int, str, bytes, report.SpamScore | None, bool]:
         _check_input_fds()
-        config = settings.load(os.environ)
-        if self.debug.level >= 2:  # the repr is not free; skip it per message
-            self.debug(2, repr(config))
-        _drop_privileges(config.user, settings.config_path(os.environ))
+        config = self._settings()
         path = workdir.create(config.workdir, self._remember_workdir)
         self.debug(1, f"work dir {path}")
         message = workdir.receive(0, f"{path}/{workdir.MESSAGE_NAME}")
@@ -164,10 +163,55 @@ class Run:
         if self.keep_files:  # for whoever reads a kept work dir; qmail-queue gets it from memory
             workdir.write_file(f"{path}/{workdir.ENVELOPE_NAME}", envelope.raw)
         self.debug(1, f"message {message.size} bytes, {len(envelope.recipients)} recipients")
+        job, result = self._scan(config, path, message, envelope)
+        out = outcome(result.verdict, config.dropmsg, config.custom_smtp_reject)
+        if not out.queue and config.quarantinedir and result.verdict.kind in QUARANTINED:
+            self._quarantine(config.quarantinedir, result, out.log_state)
+        code = out.exit_code
+        if out.custom_text is not None and not write_custom_error(
+            config.custom_error_fd, out.custom_text
+        ):
+            # (a temporary refusal stays temporary: 71, never 31)
+            code = EXIT_TEMPFAIL if out.custom_text.startswith(b"Z") else EXIT_REJECT
+            self.debug(1, f"fd {config.custom_error_fd} is not open: refusing with {code}")
+        if not out.queue:
+            return code, out.log_state, result.verdict.detail, result.spam, False
+        prefix = self._prefix(job, result)
+        queue = job.policy.qmail_queue
+        status = handoff.hand_off(
+            queue, result.message_path, envelope.raw, prefix, _SIGNALS, result.body_offset
+        )
+        self.debug(1, f"{queue} exited {status}")
+        if status == 0:
+            return EXIT_OK, out.log_state, result.verdict.detail, result.spam, True
+        if status < 0:
+            why = f"{queue} killed by signal {-status}"
+            return EXIT_TEMPFAIL, f"ERROR {EXIT_TEMPFAIL}", why.encode(), None, False
+        why = f"{queue} exited {status}"
+        return status, f"ERROR {status}", why.encode(), None, False
 
-        rules = policy.resolve(config, envelope)
-        if self.debug.level >= 2:
-            self.debug(2, repr(rules))
+    def _settings(self) -> settings.Settings:
+        config = settings.load(os.environ)
+        where = settings.config_path(os.environ)
+        self.debug(2, f"settings from {where}")
+        _drop_privileges(config.user, where)
+        return config
+
+    def _scan(
+        self, config: settings.Settings, path: str, message: workdir.Message, envelope: Envelope
+    ) -> tuple[Job, Result]:
+        """The policy, then the scanners, under scan_timeout's alarm."""
+        lookups: list[tuple[bytes, bytes | None]] | None = None
+        if self.debug.level >= 2 or self.trace is not None:
+            lookups = []
+        rules = policy.resolve(config, envelope, lookups)
+        self.lookups = lookups
+        if self.debug.level >= 2:  # (not built per message otherwise)
+            for key, value in lookups or ():
+                if value is not None:
+                    shown = key.decode(errors="replace")
+                    self.debug(2, f"simcontrol {shown!r} matched: {value.decode(errors='replace')}")
+            self.debug(2, f"policy {rules.describe()}")
         relayclient = b"RELAYCLIENT" in self.environ
         if self.scanners is None:
             scanners = scanners_for(rules, config, relayclient)
@@ -185,6 +229,7 @@ class Run:
         job = Job(
             message, envelope, config, rules, path, subject, self.debug, relayclient, client=client
         )
+        job.trace = self.trace
         self.warnings = job.warnings
         self.notes = job.notes
         # The scanners' own time limits are cut to scan_timeout; this alarm
@@ -198,20 +243,13 @@ class Run:
         finally:
             self.alarm = "spent"
             _signal.setitimer(_signal.ITIMER_REAL, 0)
-        out = outcome(result.verdict, config.dropmsg, config.custom_smtp_reject)
-        if not out.queue and config.quarantinedir and result.verdict.kind in QUARANTINED:
-            self._quarantine(config.quarantinedir, result, out.log_state)
-        code = out.exit_code
-        if out.custom_text is not None and not write_custom_error(
-            config.custom_error_fd, out.custom_text
-        ):
-            # (a temporary refusal stays temporary: 71, never 31)
-            code = EXIT_TEMPFAIL if out.custom_text.startswith(b"Z") else EXIT_REJECT
-            self.debug(1, f"fd {config.custom_error_fd} is not open: refusing with {code}")
-        if not out.queue:
-            return code, out.log_state, result.verdict.detail, result.spam, False
+        return job, result
+
+    def _prefix(self, job: Job, result: Result) -> bytes:
+        """What goes before the message file's bytes when it is queued: the
+        Received line, and rspamd's rebuilt header block."""
         prefix = b""
-        if config.received:
+        if job.settings.received:
             prefix = report.received_line(
                 __version__,
                 os.getppid(),
@@ -222,18 +260,7 @@ class Run:
             )
         if result.head is not None:
             prefix += result.head  # rspamd's header changes; the body follows from the file
-        queue = rules.qmail_queue
-        status = handoff.hand_off(
-            queue, result.message_path, envelope.raw, prefix, _SIGNALS, result.body_offset
-        )
-        self.debug(1, f"{queue} exited {status}")
-        if status == 0:
-            return EXIT_OK, out.log_state, result.verdict.detail, result.spam, True
-        if status < 0:
-            why = f"{queue} killed by signal {-status}"
-            return EXIT_TEMPFAIL, f"ERROR {EXIT_TEMPFAIL}", why.encode(), None, False
-        why = f"{queue} exited {status}"
-        return status, f"ERROR {status}", why.encode(), None, False
+        return prefix
 
     def _quarantine(self, directory: str, result: Result, state: str) -> None:
         """Keep a copy; a failure is a warning, never a change of verdict."""

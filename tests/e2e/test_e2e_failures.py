@@ -212,7 +212,24 @@ def test_debug_lines(site: Site) -> None:
     out = site.run(MESSAGE, ENV, env=site.env(SIMSCAN_DEBUG="2"))
     assert out.exit_code == 0
     assert re.search(rb"^simscan:\[\d+\]: debug: work dir ", out.stderr, re.M)
-    assert re.search(rb"^simscan:\[\d+\]: debug: Settings\(", out.stderr, re.M)
+    assert re.search(rb"^simscan:\[\d+\]: debug: settings from .*simscan.toml$", out.stderr, re.M)
+    assert b"Settings(" not in out.stderr and b"Policy(" not in out.stderr  # no reprs
     # every stderr line is a debug, warning, note or the one verdict line
     assert all(line.startswith(b"simscan:[") for line in out.stderr.splitlines())
     assert len(out.log_lines) == 1
+
+
+def test_debug_2_shows_the_simcontrol_entries_that_matched(site: Site) -> None:
+    site.configure(per_domain=True, attach=True)
+    site.simcontrol(":clam=no,spam=no,attach=.exe\nexample.net:attach=.com:.bat,size_limit=9\n")
+    out = site.run(MESSAGE, ENV, env=site.env(SIMSCAN_DEBUG="2"))
+    assert out.exit_code == 0
+    debug = [ln.split(b": debug: ", 1)[1] for ln in out.stderr.splitlines() if b": debug: " in ln]
+    assert b"simcontrol '' matched: clam=no,spam=no,attach=.exe" in debug
+    assert b"simcontrol 'example.net' matched: attach=.com:.bat,size_limit=9" in debug
+    (policy,) = [ln for ln in debug if ln.startswith(b"policy ")]
+    assert policy.startswith(
+        b"policy clam=no,spam=no,trophie=no,spam_passthru=no,attach=.com:.bat,size_limit=9,"
+    )
+    # keys tried that matched nothing are not debug lines
+    assert not [ln for ln in debug if ln.startswith(b"simcontrol") and b"matched" not in ln]

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 CDB_NAME = "simcontrol.cdb"
+_SWITCHES = ("clam", "spam", "trophie", "spam_passthru")
 ATTACH_NAME = "ssattach"
 _MAX_ATTACH = 1000
 
@@ -114,6 +115,30 @@ class Policy:
         fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
         return f"Policy({fields})"
 
+    def describe(self) -> str:
+        """The policy as an admin reads it, in simcontrol's words:
+        `clam=yes,spam=no,...,attach=.exe:.com,size_limit=250000`."""
+        parts = [f"{name}={'yes' if getattr(self, name) else 'no'}" for name in _SWITCHES]
+        if self.attach:
+            parts.append("attach=" + ":".join(e.decode(errors="replace") for e in self.attach))
+        if self.block_types:
+            parts.append("types=" + ":".join(self.block_types))
+        if self.block_encrypted:
+            parts.append("block_encrypted=yes")
+        if self.regex:
+            parts.append(f"regex={len(self.regex)} pattern{'s' * (len(self.regex) != 1)}")
+        if self.spam_hits is not None:
+            parts.append(f"spam_hits={self.spam_hits:g}")
+            if self.spam_flag_counts:
+                parts.append("spam_flag_counts=yes")
+        if self.spam_user is not None:
+            parts.append(f"spamuser={self.spam_user.decode(errors='replace')}")
+        if self.rspamd_settings is not None:
+            parts.append(f"rspamd_settings={self.rspamd_settings.decode(errors='replace')}")
+        parts.append(f"size_limit={self.size_limit}")
+        parts.append(f"qmailqueue={self.qmail_queue}")
+        return ",".join(parts)
+
     @property
     def inspects_attachments(self) -> bool:
         """Does the attachment scanner run?  Not only for names to block:
@@ -121,10 +146,16 @@ class Policy:
         return bool(self.attach or self.block_types or self.block_encrypted)
 
 
-def resolve(settings: Settings, envelope: Envelope) -> Policy:
-    """The Policy for this message (reads the cdb or ssattach)."""
+def resolve(
+    settings: Settings,
+    envelope: Envelope,
+    lookups: "list[tuple[bytes, bytes | None]] | None" = None,
+) -> Policy:
+    """The Policy for this message (reads the cdb or ssattach).  With
+    `lookups`, each simcontrol key tried is added to it in order, with the
+    entry found for it or None (SIMSCAN_DEBUG=2 and `simscan check`)."""
     if settings.per_domain:
-        return _per_domain(settings, envelope)
+        return _per_domain(settings, envelope, lookups)
     attach: tuple[bytes, ...] = ()
     if settings.attach:
         attach = read_attach_list(f"{settings.controldir}/{ATTACH_NAME}")
@@ -157,7 +188,11 @@ def _by_content(types: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t for t in types if t != ENCRYPTED) if ENCRYPTED in types else types
 
 
-def _per_domain(settings: Settings, envelope: Envelope) -> Policy:
+def _per_domain(
+    settings: Settings,
+    envelope: Envelope,
+    lookups: "list[tuple[bytes, bytes | None]] | None",
+) -> Policy:
     from .simcontrol import lookup_keys
 
     path = f"{settings.controldir}/{CDB_NAME}"
@@ -165,6 +200,8 @@ def _per_domain(settings: Settings, envelope: Envelope) -> Policy:
     own = [lookup_keys(r) for r in envelope.recipients]
     keys = common + [k for mine in own for k in mine]
     found = dict(read_rules(path, keys))  # the one pass over the cdb
+    if lookups is not None:
+        lookups += [(key, found.get(key)) for key in keys]
     parsed: dict[bytes, tuple[Rule, list[str]]] = {}
     notes: list[str] = []
     whole = _policy(settings, envelope, _rules(keys, found, parsed, notes), tuple(notes))

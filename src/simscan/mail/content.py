@@ -162,6 +162,7 @@ class Spool:
         self.members = 0  # archive members read, in all
         self.carried: set[tuple[int, int]] = set()  # files containers carry, seen
         self.over = False  # past a bound with refuse off: no more looking inside
+        self.seen: list[str] | None = None  # `simscan check`: each member's path
 
     # --- the walk's side ---------------------------------------------------------
 
@@ -327,6 +328,8 @@ class Spool:
                 return self.limit(item.label, "a member whose name cannot be read")
             name = _inner_name(item.label, item.head) if raw else member.name
             path = f"{item.label}/{shown(name)}"
+            if self.seen is not None:
+                self.seen.append(path)
             if raw and member.name:
                 # Also as 7-Zip names it: the last suffix off, whatever it is.
                 dropped = item.label.rsplit(".", 1)[0] if "." in item.label else ""

@@ -81,8 +81,12 @@ class Names:
         parts: "_PartFiles | None" = None,
         stop_at_limit: bool = False,
         leaves: "Leaves | None" = None,
+        where: "list[tuple[str, int]] | None" = None,
     ) -> None:
         self.found: list[str] = []
+        # `simscan check`: each new name with the header block it was read
+        # after (1 is the message's own header, then in document order).
+        self.where = where
         self.blocked: str | None = None
         self.truncated: list[str] = []
         self._seen: set[str] = set()
@@ -106,6 +110,8 @@ class Names:
             self._seen.add(name)
         if len(self.found) < MAX_NAMES:
             self.found.append(name)
+            if self.where is not None:
+                self.where.append((name, self.headers))
         if self._match is not None and self.blocked is None:
             self.blocked = self._match(name)
             self.done = self.blocked is not None
@@ -140,12 +146,14 @@ def walk(
     parts: "_PartFiles | None" = None,
     stop_at_limit: bool = False,
     leaves: "Leaves | None" = None,
+    where: "list[tuple[str, int]] | None" = None,
 ) -> Names:
     """Walk the message; with `endings`, stop at the first blocked name;
     with `stop_at_limit`, at the first limit too (the answer is known).
     With `leaves`, every reading of every leaf part's body (decoded) is
-    handed to it as it is read (see Leaves)."""
-    names = Names(endings, parts, stop_at_limit, leaves)
+    handed to it as it is read (see Leaves).  With `where`, each name is
+    recorded there with its header block's number (for `simscan check`)."""
+    names = Names(endings, parts, stop_at_limit, leaves, where)
     walker = _Walker(names, 0, parts is not None)
     reader = LineReader(f, chunk=chunk)
     while not names.done:

@@ -58,6 +58,7 @@ class Job:
         "relayclient",
         "settings",
         "subject",
+        "trace",
         "warnings",
         "workdir",
     )
@@ -94,6 +95,8 @@ class Job:
         # Things worth an admin's attention that do not change the verdict
         # (a regex that does not compile, say); logged as warning lines.
         self.warnings: list[str] = list(policy.notes)
+        # `simscan check` only: what the scanners saw and did.
+        self.trace: Trace | None = None
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -129,6 +132,21 @@ class Result:
         self.scanners: list[Scanner] = []
         # Set when spam scanning ran: the log line then carries the triple.
         self.spam: SpamScore | None = None
+
+
+class Trace:
+    """What `simscan check` shows of a scan; a real run has none (Job.trace
+    is None) and pays nothing for it."""
+
+    __slots__ = ("members", "names", "steps")
+
+    def __init__(self) -> None:
+        # The attachment check's names, each with its header block's number.
+        self.names: list[tuple[str, int]] = []
+        # What it opened inside attachments: archive members' paths.
+        self.members: list[str] = []
+        # Each scanner that ran: (name, what it said, seconds).
+        self.steps: list[tuple[str, Verdict | Skipped | None, float]] = []
 
 
 class Skipped:

@@ -115,9 +115,18 @@ class AttachmentBlocker(_Builtin):
         settings = job.settings
         refuse = settings.mime_over_limit == "refuse"
         spool = _spool(job)
+        trace = job.trace
+        if trace is not None and spool is not None:
+            spool.seen = trace.members
         with open(job.message.path, "rb") as f:
             try:
-                names = walk(f, job.policy.attach, stop_at_limit=refuse, leaves=spool)
+                names = walk(
+                    f,
+                    job.policy.attach,
+                    stop_at_limit=refuse,
+                    leaves=spool,
+                    where=None if trace is None else trace.names,
+                )
             except ImportError as err:
                 raise ScannerError(
                     "attach", f"cannot look inside attachments ({err}; see README, Installing)"

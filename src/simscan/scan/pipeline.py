@@ -10,6 +10,8 @@ could not look at this message on purpose (too long for clamd, with
 Received line.
 """
 
+import time
+
 from ..config.policy import Policy
 from ..config.settings import Settings
 from ..verdict import CLEAN, Verdict, outcome
@@ -60,8 +62,14 @@ def scanners_for(policy: Policy, settings: Settings, relayclient: bool = False) 
 def run(job: Job, scanners: list[Scanner]) -> Result:
     """Run the scanners in order; the first refusal ends the scan."""
     result = Result(Verdict(CLEAN, job.subject), job.message.path)
+    trace = job.trace
     for scanner in scanners:
-        verdict = scanner.scan(job, result)
+        if trace is None:
+            verdict = scanner.scan(job, result)
+        else:
+            began = time.monotonic()
+            verdict = scanner.scan(job, result)
+            trace.steps.append((scanner.name, verdict, time.monotonic() - began))
         job.debug(1, f"{scanner.name}: {verdict!r}")
         if isinstance(verdict, Skipped):
             continue
