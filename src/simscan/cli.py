@@ -35,6 +35,7 @@ from .verdict import QUARANTINED, outcome
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import signal as _signal
+    from collections.abc import Mapping
 else:
     import _signal
 
@@ -108,7 +109,7 @@ class Run:
 
     def __init__(
         self,
-        environ: os._Environ[bytes],
+        environ: "Mapping[bytes, bytes]",
         scanners: list[Scanner] | None = None,
         started: float | None = None,
     ) -> None:
@@ -127,6 +128,8 @@ class Run:
         self.notes: list[str] = []
         self.trace: Trace | None = None  # `simscan check` sets one
         self.lookups: list[tuple[bytes, bytes | None]] | None = None
+        self.chosen: list[Scanner] = []  # the scanners this message's policy runs
+        self.job: Job | None = None
 
     def execute(self) -> int:
         for signum in _SIGNALS:
@@ -217,6 +220,7 @@ class Run:
             scanners = scanners_for(rules, config, relayclient)
         else:
             scanners = self.scanners
+        self.chosen = scanners
         subject = report.subject(message.head)
         environ = self.environ
         client = Client(
@@ -230,6 +234,7 @@ class Run:
             message, envelope, config, rules, path, subject, self.debug, relayclient, client=client
         )
         job.trace = self.trace
+        self.job = job
         self.warnings = job.warnings
         self.notes = job.notes
         # The scanners' own time limits are cut to scan_timeout; this alarm

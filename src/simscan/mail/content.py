@@ -264,6 +264,8 @@ class Spool:
             from .zipnames import names_in
 
             for name in names_in(source):
+                if self.seen is not None:
+                    self.seen.append(f"{item.label}/{shown(name)}")
                 if rules.match(name):
                     return Finding(NAME, f"{item.label}/{shown(name)}", "a zip header's name")
         recognition = {item.head[at : at + 5] for at in range(0x8001, sniff.HEAD, 0x800)}
