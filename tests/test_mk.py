@@ -193,6 +193,7 @@ def test_a_qmailqueue_that_is_not_executable_is_warned_about(site: Site) -> None
 
 
 def test_a_settings_id_with_capitals_is_warned_about(site: Site) -> None:
+    site.configure(per_domain=True, spam=True, spam_client="rspamd")
     done = site.simcontrol(
         b":rspamd_settings=Default\nexample.com:spam=yes,rspamd_settings=Strict\n"
         b"example.org:rspamd_settings=yes,spam=yes\n"
@@ -248,17 +249,27 @@ def test_clamav_version_with_database_versions(site: Site, tmp_path: Path) -> No
     assert dump(site.control / "simversions.cdb") == [(b"clamav", b"1.4.6/m:62/d:27437")]
 
 
-def test_no_clamav_version_anywhere_is_a_warning(site: Site, tmp_path: Path) -> None:
+def test_no_clamav_version_anywhere_fails_and_keeps_the_old_cdb(
+    site: Site, tmp_path: Path
+) -> None:
+    site.configure(regex=True)
+    assert site.simscanmk("-g").returncode == 0
+    before = dump(site.control / "simversions.cdb")
     site.configure(
+        regex=True,
         clamav=True,
         clamd=str(tmp_path / "no-clamd.sock"),
         clamdscan=str(tmp_path / "no-clamdscan"),
         sigtool_path=str(tmp_path / "no-sigtool"),
     )
     done = site.simscanmk("-g")
-    assert done.returncode == 0
-    assert b"warning: no ClamAV version found" in done.stderr
-    assert dump(site.control / "simversions.cdb") == []
+    assert done.returncode == 1
+    assert done.stderr == (
+        b"simscanmk: no ClamAV version found (clamd, clamdscan -V and sigtool all failed);"
+        b" simversions.cdb not changed\n"
+    )
+    assert done.stdout == b""
+    assert dump(site.control / "simversions.cdb") == before
 
 
 def test_trophie_version(site: Site, tmp_path: Path) -> None:
@@ -271,7 +282,8 @@ def test_trophie_version(site: Site, tmp_path: Path) -> None:
     assert dump(site.control / "simversions.cdb") == [(b"trophie", b"7.000-1011/218/74141")]
     site.configure(trophie_socket="/run/trophie.sock")
     done = site.simscanmk("-g")
-    assert b"warning: no Trophie version found (set trophie_path" in done.stderr
+    assert done.returncode == 1
+    assert b"simscanmk: no Trophie version found (set trophie_path" in done.stderr
 
 
 def test_spam_version(site: Site, tmp_path: Path) -> None:
@@ -285,4 +297,26 @@ def test_spam_version(site: Site, tmp_path: Path) -> None:
     ).stdout.startswith(b"SpamAssassin version " + value + b"\n")
     site.configure(spam=True, spamassassin_path=str(tmp_path / "none"))
     done = site.simscanmk("-g")
-    assert b"warning: no SpamAssassin version found" in done.stderr
+    assert done.returncode == 1
+    assert b"simscanmk: no SpamAssassin version found" in done.stderr
+
+
+def test_simscanmk_warns_about_rules_that_do_nothing(site: Site) -> None:
+    site.configure(per_domain=True, clamav=True, attach=False, regex=False)
+    done = site.simcontrol(
+        ":clam=yes,attach=.exe\nexample.com:regex=viagra\nexample.net:spam_passthru=yes\n"
+    )
+    warnings = done.stderr.decode().splitlines()
+    assert warnings == [
+        "simscanmk: warning: simcontrol attach= does nothing while attach = false (in '')",
+        "simscanmk: warning: simcontrol regex= does nothing while regex = false (in 'example.com')",
+        "simscanmk: warning: simcontrol spam_passthru= does nothing while spam_passthru = false"
+        " (in 'example.net')",
+    ]
+    site.configure(per_domain=False)
+    done = site.simscanmk()
+    assert done.returncode == 0
+    assert done.stderr.decode().splitlines() == [
+        f"simscanmk: warning: per_domain = false, so {site.control}/simcontrol.cdb is never read;"
+        " set per_domain = true to use it"
+    ]

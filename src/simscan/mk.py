@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             path = build_control(config.controldir)
             print(f"simscan cdb file built. {path}")
+            _audit(config)
     except (MkError, ConfigError) as err:
         sys.stderr.write(f"simscanmk: {err}\n")
         return 1
@@ -79,6 +80,20 @@ def build_control(controldir: str) -> str:
     return target
 
 
+def _audit(config: settings.Settings) -> None:
+    """Warn about what the new rules (with the settings) silently do not do."""
+    from .config import audit
+
+    path = settings.config_path(os.environ)
+    try:
+        with open(f"{config.controldir}/{SOURCE_NAME}", "rb") as f:
+            entries = [(key, parse_rule(value)) for key, value in records(f.read())]
+    except (OSError, SourceError):
+        entries = []
+    for text in audit.silent_settings(config, path, os.path.exists(path), entries):
+        _warn(text)
+
+
 def _check_settings_id(text: bytes, key: bytes, value: bytes) -> None:
     """rspamd's settings ids are case-sensitive, and simscanmk lower-cases
     every line but the default one (as the C simscanmk does): an id
@@ -106,11 +121,13 @@ def scanner_versions(config: settings.Settings) -> list[tuple[bytes, bytes]]:
 
     attach and regex are part of simscan and carry its version (attach
     also when only block_types or block_encrypted turn that check on); clamav is
-    `ENGINE/m:MAIN/d:DAILY`, spam SpamAssassin's version, trophie what
-    `trophie -v` says.  A version
-    that cannot be found is a warning, and its key is left out.
+    `ENGINE/m:MAIN/d:DAILY`, spam SpamAssassin's (or rspamd's) version,
+    trophie what `trophie -v` says.  A version that cannot be found is an
+    MkError naming each scanner that could not be asked: the Received line
+    would otherwise say `unknown` for a scanner that may well be down.
     """
     out = []
+    problems = []
     if config.attach or config.block_types or config.block_encrypted:
         out.append((b"attach", __version__.encode()))
     if config.regex:
@@ -120,25 +137,29 @@ def scanner_versions(config: settings.Settings) -> list[tuple[bytes, bytes]]:
         if found:
             out.append((b"clamav", found.encode()))
         else:
-            _warn("no ClamAV version found (clamd, clamdscan -V and sigtool all failed)")
+            problems.append("no ClamAV version found (clamd, clamdscan -V and sigtool all failed)")
     if config.spam and config.spam_client == "rspamd":
         found = rspamd_version(config)
         if found:
             out.append((b"spam", f"rspamd {found}".encode()))
         else:
-            _warn("no rspamd version found (no endpoint of the rspamd setting answered a ping)")
+            problems.append(
+                "no rspamd version found (no endpoint of the rspamd setting answered a ping)"
+            )
     elif config.spam:
         found = spamassassin_version(config.spamassassin_path)
         if found:
             out.append((b"spam", found.encode()))
         else:
-            _warn(f"no SpamAssassin version found ({config.spamassassin_path} -V failed)")
+            problems.append(f"no SpamAssassin version found ({config.spamassassin_path} -V failed)")
     if config.trophie_socket:
         found = trophie_version(config.trophie_path)
         if found:
             out.append((b"trophie", found.encode()))
         else:
-            _warn("no Trophie version found (set trophie_path to the trophie program)")
+            problems.append("no Trophie version found (set trophie_path to the trophie program)")
+    if problems:
+        raise MkError("; ".join(problems) + f"; {VERSIONS_NAME} not changed")
     return out
 
 
