@@ -46,9 +46,7 @@ def silent_settings(
     out: list[str] = []
     control = config.controldir
     if not found and path == DEFAULT_CONFIG:
-        out.append(
-            f"no {path}: every setting is its default (clamav on, spam off, per_domain off)"
-        )
+        out.append(f"no {path}: every setting is its default (clamav on, spam off, per_domain off)")
     has_cdb = os.path.exists(f"{control}/{CDB_NAME}")
     if not config.per_domain and (has_cdb or entries):
         what = f"{control}/{CDB_NAME}" if has_cdb else f"{control}/{SOURCE_NAME}"
@@ -58,9 +56,8 @@ def silent_settings(
             f"per_domain = true but {control}/{CDB_NAME} does not exist: every message "
             "fails with exit 71 until simscanmk builds it"
         )
-    if config.attach and not config.per_domain:
-        if not os.path.exists(f"{control}/{ATTACH_NAME}"):
-            out.append(f"attach = true but {control}/{ATTACH_NAME} does not exist: no name is blocked")
+    if config.attach and not config.per_domain and not os.path.exists(f"{control}/{ATTACH_NAME}"):
+        out.append(f"attach = true but {control}/{ATTACH_NAME} does not exist: no name is blocked")
     spam_only = {
         "spam_passthru": config.spam_passthru,
         "spamc_user": config.spamc_user,

@@ -22,7 +22,7 @@ The processed message is streamed into a file, never held whole.
 No policy here: simscan.spam decides what a score means.
 """
 
-from .netio import Deadline, Endpoint, send_all, send_file
+from .netio import Deadline, Endpoint, read_until, send_all, send_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -103,6 +103,17 @@ def process(
         write(view[:n])
         got += n
     return answer
+
+
+def ping(sock: "_socket.socket", deadline: Deadline) -> bytes:
+    """PING: spamd's answer line, `SPAMD/1.5 0 PONG`; ProtocolError for
+    any other answer."""
+    send_all(sock, b"PING SPAMC/1.5\r\n\r\n", deadline)
+    line = read_until(sock, b"\n", deadline).strip()  # one line, then spamd hangs up
+    words = line.split()
+    if len(words) != 3 or not words[0].startswith(b"SPAMD/") or words[1:] != [b"0", b"PONG"]:
+        raise ProtocolError(f"unexpected PING answer {line[:200]!r}")
+    return line
 
 
 def _read_head(sock: "_socket.socket", deadline: Deadline) -> tuple[bytes, bytes]:

@@ -1,0 +1,272 @@
+"""Who qmail-smtpd (and so simscan) runs as, read from the usual run
+scripts, and whether that user can create entries in a directory.
+
+tcpserver's `-u UID -g GID` (or `-U`, from $UID and $GID) leaves the
+program with that uid, that gid and no other group: ucspi-tcp's prot_gid()
+calls setgroups(1, &gid).  xinetd's `user`/`group` do the same unless
+`groups = yes`, which gives the user's groups from /etc/group.  When
+qmail-smtpd runs as root, simscan drops to its `user` setting with
+initgroups(), so that user's groups count.
+"""
+
+import grp
+import os
+import pwd
+import re
+
+# Where daemontools, runit and LWQ-style installs keep qmail-smtpd's run
+# script, and xinetd its service file.
+RUN_SCRIPTS = (
+    "/service/qmail-smtpd/run",
+    "/etc/service/qmail-smtpd/run",
+    "/var/service/qmail-smtpd/run",
+    "/etc/sv/qmail-smtpd/run",
+    "/var/qmail/supervise/qmail-smtpd/run",
+    "/command/qmail-smtpd/run",
+)
+XINETD = ("/etc/xinetd.d/smtp", "/etc/xinetd.d/qmail-smtpd")
+
+
+class Identity:
+    """A uid, gid and supplementary groups, and where they were read."""
+
+    def __init__(self, uid: int, gid: int, groups: tuple[int, ...], source: str) -> None:
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
+        self.source = source
+
+    @property
+    def name(self) -> str:
+        return user_name(self.uid)
+
+    def describe(self) -> str:
+        others = [g for g in self.groups if g != self.gid]
+        extra = (
+            ", other groups " + ",".join(map(group_name, others)) if others else ", no other groups"
+        )
+        return f"uid {self.uid} ({self.name}) gid {self.gid} ({group_name(self.gid)}){extra}"
+
+
+def user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def identity(given: str | None, scripts: tuple[str, ...] = RUN_SCRIPTS,
+             xinetd: tuple[str, ...] = XINETD) -> Identity | None:  # fmt: skip
+    """qmail-smtpd's identity: `given` (USER[:GROUP], as tcpserver -u/-g
+    would leave it), else the first run script that says; None when none
+    does.  ValueError for a user or group that does not exist."""
+    if given:
+        user, _, group = given.partition(":")
+        uid = _uid(user)
+        gid = _gid(group) if group else pwd.getpwuid(uid).pw_gid if _known(uid) else uid
+        return Identity(uid, gid, (gid,), "as given")
+    for path in scripts:
+        found = _from_run_script(path)
+        if found is not None:
+            return found
+    for path in xinetd:
+        found = _from_xinetd(path)
+        if found is not None:
+            return found
+    return None
+
+
+def simscan_identity(smtpd: Identity, user: str) -> Identity:
+    """Who simscan runs as: qmail-smtpd's identity, or `user` (with its
+    groups) when qmail-smtpd runs as root and `user` names someone."""
+    if smtpd.uid != 0 or not user:
+        return smtpd
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError:
+        return smtpd
+    groups = tuple(os.getgrouplist(user, pw.pw_gid))
+    return Identity(pw.pw_uid, pw.pw_gid, groups, f"the `user` setting, {user}")
+
+
+def can_create(path: str, who: Identity) -> tuple[bool, str]:
+    """Can `who` create a directory entry in `path`: search on every
+    ancestor, write and search on `path` itself?"""
+    if who.uid == 0:
+        return True, ""
+    parts = os.path.abspath(path).split("/")
+    for end in range(1, len(parts) + 1):
+        here = "/".join(parts[:end]) or "/"
+        try:
+            st = os.stat(here)
+        except OSError as err:
+            return False, f"{here}: {err.strerror}"
+        need = 0o3 if end == len(parts) else 0o1  # wx on the dir, x on the way
+        bits = _bits(st, who)
+        if bits & need != need:
+            missing = "write and search" if need == 0o3 else "search"
+            whose = _whose(st, who)
+            return False, f"{here} is mode {st.st_mode & 0o7777:04o}, {whose}: no {missing}"
+    return True, ""
+
+
+def _bits(st: os.stat_result, who: Identity) -> int:
+    if st.st_uid == who.uid:
+        return (st.st_mode >> 6) & 0o7
+    if st.st_gid == who.gid or st.st_gid in who.groups:
+        return (st.st_mode >> 3) & 0o7
+    return st.st_mode & 0o7
+
+
+def _whose(st: os.stat_result, who: Identity) -> str:
+    if st.st_uid == who.uid:
+        return f"owned by {who.name}"
+    if st.st_gid == who.gid or st.st_gid in who.groups:
+        return f"group {group_name(st.st_gid)}, which {who.name} has"
+    owner = f"{user_name(st.st_uid)}:{group_name(st.st_gid)}"
+    return f"owned by {owner}, neither {who.name} nor one of its groups"
+
+
+def _known(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
+def _uid(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    try:
+        return pwd.getpwnam(text).pw_uid
+    except KeyError:
+        raise ValueError(f"no such user {text!r}") from None
+
+
+def _gid(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    try:
+        return grp.getgrnam(text).gr_gid
+    except KeyError:
+        raise ValueError(f"no such group {text!r}") from None
+
+
+_ID = re.compile(r"""^[`$(]*\(?\s*id\s+-([ug])\s+(\S+?)\s*\)?[`)]*$""")
+_ASSIGN = re.compile(r"""^\s*(?:export\s+)?([A-Za-z_]\w*)=(.*)$""")
+
+
+def _from_run_script(path: str) -> Identity | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read(1 << 16)
+    except OSError:
+        return None
+    text = text.replace("\\\n", " ")
+    variables = {}
+    for line in text.splitlines():
+        m = _ASSIGN.match(line)
+        if m:
+            variables[m.group(1)] = m.group(2).strip().strip("\"'")
+    for line in text.splitlines():
+        words = line.replace('"', " ").replace("'", " ").split()
+        if not any(w.endswith("tcpserver") for w in words):
+            continue
+        at = next(i for i, w in enumerate(words) if w.endswith("tcpserver"))
+        uid = gid = None
+        envdir = False
+        i = at + 1
+        while i < len(words) and words[i].startswith("-"):
+            word = words[i]
+            for flag in ("-u", "-g"):
+                if word.startswith(flag):
+                    value = word[2:] or (words[i + 1] if i + 1 < len(words) else "")
+                    if not word[2:]:
+                        i += 1
+                    number = _resolve(value, variables, flag[1])
+                    if flag == "-u":
+                        uid = number
+                    else:
+                        gid = number
+            if word == "-U":
+                envdir = True
+            i += 1
+        if envdir:
+            uid, gid = _from_envdir(path, text)
+        if uid is None:
+            return Identity(0, 0, (0,), f"{path}: tcpserver without -u, so root")
+        if gid is None:
+            return None
+        return Identity(uid, gid, (gid,), f"{path}: tcpserver -u -g")
+    return None
+
+
+def _resolve(value: str, variables: dict[str, str], kind: str) -> int | None:
+    """A -u/-g value: a number, $VAR, or `id -u NAME` (maybe in a variable)."""
+    value = value.strip("\"'")
+    if value.startswith("$"):
+        value = variables.get(value.strip("${}"), "")
+    if value.isdigit():
+        return int(value)
+    m = _ID.match(value)
+    if m:
+        name = m.group(2).strip("\"'`)")
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            return None
+        return pw.pw_uid if m.group(1) == "u" else pw.pw_gid
+    return None
+
+
+def _from_envdir(path: str, text: str) -> tuple[int | None, int | None]:
+    """tcpserver -U: $UID and $GID, from an envdir (./env, or the one the
+    script names) or envuidgid."""
+    m = re.search(r"envuidgid\s+(\S+)", text)
+    if m:
+        try:
+            pw = pwd.getpwnam(m.group(1))
+        except KeyError:
+            return None, None
+        return pw.pw_uid, pw.pw_gid
+    m = re.search(r"envdir\s+(\S+)", text)
+    where = m.group(1) if m else "./env"
+    if not where.startswith("/"):
+        where = os.path.join(os.path.dirname(path), where)
+    values: list[int | None] = []
+    for name in ("UID", "GID"):
+        try:
+            with open(os.path.join(where, name)) as f:
+                values.append(int(f.readline().strip()))
+        except (OSError, ValueError):
+            values.append(None)
+    return values[0], values[1]
+
+
+def _from_xinetd(path: str) -> Identity | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read(1 << 16)
+    except OSError:
+        return None
+    found = dict(re.findall(r"^\s*(user|group|groups)\s*=\s*(\S+)", text, re.M))
+    if "user" not in found:
+        return None
+    try:
+        uid = _uid(found["user"])
+        pw_gid = pwd.getpwuid(uid).pw_gid
+        gid = _gid(found["group"]) if "group" in found else pw_gid
+    except (ValueError, KeyError):
+        return None
+    groups: tuple[int, ...] = (gid,)
+    if found.get("groups") == "yes":
+        groups = tuple(os.getgrouplist(user_name(uid), gid))
+    return Identity(uid, gid, groups, f"{path}: xinetd user/group")
