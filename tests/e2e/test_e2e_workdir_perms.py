@@ -18,6 +18,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -86,6 +87,38 @@ def as_tcpserver(uid: int, gid: int, *, groups: str | None = None) -> list[str]:
 def as_xinetd(uid: int, gid: int) -> list[str]:
     """xinetd's `user =`/`group =` without `groups = yes`: no supplementary groups."""
     return [SETPRIV, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", *simscan_command()]
+
+
+CREDENTIALS = ["/bin/grep", "-E", "^(Uid|Gid|Groups):", "/proc/self/status"]
+
+
+@pytest.mark.skipif(shutil.which("tcpserver") is None, reason="ucspi-tcp not installed")
+def test_starters_match_real_tcpserver() -> None:
+    """What as_tcpserver() gives is what a child of `tcpserver -u -g` has,
+    even when tcpserver itself had other groups."""
+    uid, gid = ids()
+    port = free_port()
+    tcpserver = ["tcpserver", "-u", str(uid), "-g", str(gid), "127.0.0.1", str(port)]
+    server = subprocess.Popen(
+        [SETPRIV, "--groups=4,27", *tcpserver, *CREDENTIALS],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+                    served = conn.makefile("rb").read()
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "tcpserver did not listen"
+                time.sleep(0.05)
+    finally:
+        server.terminate()
+        server.wait()
+    emulated = as_tcpserver(uid, gid)[: -len(simscan_command())] + CREDENTIALS
+    assert subprocess.run(emulated, capture_output=True, check=True).stdout == served
+    assert f"Groups:\t{gid} \n".encode() in served
 
 
 @pytest.fixture
