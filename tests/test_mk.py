@@ -249,9 +249,7 @@ def test_clamav_version_with_database_versions(site: Site, tmp_path: Path) -> No
     assert dump(site.control / "simversions.cdb") == [(b"clamav", b"1.4.6/m:62/d:27437")]
 
 
-def test_no_clamav_version_anywhere_fails_and_keeps_the_old_cdb(
-    site: Site, tmp_path: Path
-) -> None:
+def test_no_clamav_version_anywhere_fails_and_keeps_the_old_cdb(site: Site, tmp_path: Path) -> None:
     site.configure(regex=True)
     assert site.simscanmk("-g").returncode == 0
     before = dump(site.control / "simversions.cdb")

@@ -215,7 +215,7 @@ def _workdir(report: Report, config: settings.Settings, given: str | None) -> No
         else:
             report.problem(
                 f"{runs.name} cannot create {what} in {path} ({why}); see the README, "
-                "'Work dir permissions'"
+                "'The work dir, and who simscan runs as'"
             )
 
 

@@ -111,7 +111,8 @@ def can_create(path: str, who: Identity) -> tuple[bool, str]:
         need = 0o3 if end == len(parts) else 0o1  # wx on the dir, x on the way
         bits = _bits(st, who)
         if bits & need != need:
-            missing = "write and search" if need == 0o3 else "search"
+            lack = need & ~bits
+            missing = {0o3: "write and search", 0o2: "write", 0o1: "search"}[lack]
             whose = _whose(st, who)
             return False, f"{here} is mode {st.st_mode & 0o7777:04o}, {whose}: no {missing}"
     return True, ""
@@ -184,20 +185,25 @@ def _from_run_script(path: str) -> Identity | None:
         uid = gid = None
         envdir = False
         i = at + 1
-        while i < len(words) and words[i].startswith("-"):
+        while i < len(words) and words[i].startswith("-") and len(words[i]) > 1:
             word = words[i]
-            for flag in ("-u", "-g"):
-                if word.startswith(flag):
-                    value = word[2:] or (words[i + 1] if i + 1 < len(words) else "")
-                    if not word[2:]:
+            # tcpserver's getopt: "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO"
+            at_flag = 1
+            while at_flag < len(word):
+                flag = word[at_flag]
+                if flag in "xtuglbBc":
+                    value = word[at_flag + 1 :]
+                    if not value:
                         i += 1
-                    number = _resolve(value, variables, flag[1])
-                    if flag == "-u":
-                        uid = number
-                    else:
-                        gid = number
-            if word == "-U":
-                envdir = True
+                        value = words[i] if i < len(words) else ""
+                    if flag == "u":
+                        uid = _resolve(value, variables)
+                    elif flag == "g":
+                        gid = _resolve(value, variables)
+                    break
+                if flag == "U":
+                    envdir = True
+                at_flag += 1
             i += 1
         if envdir:
             uid, gid = _from_envdir(path, text)
@@ -209,7 +215,7 @@ def _from_run_script(path: str) -> Identity | None:
     return None
 
 
-def _resolve(value: str, variables: dict[str, str], kind: str) -> int | None:
+def _resolve(value: str, variables: dict[str, str]) -> int | None:
     """A -u/-g value: a number, $VAR, or `id -u NAME` (maybe in a variable)."""
     value = value.strip("\"'")
     if value.startswith("$"):

@@ -1,0 +1,374 @@
+"""`simscan config [--check]`: the effective settings and where each came
+from, the control files, the work dir for qmail-smtpd's user, the settings
+that do nothing; --check against the real clamd, spamd and rspamd."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemons import Clamd, Rspamd, Spamd, refused_socket
+from harness import Site, simscan_command
+
+from simscan.admin import smtpd
+from simscan.config import audit, settings
+from simscan.config.simcontrol import parse_rule
+
+
+def config(site: Site, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*simscan_command(), "config", *args],
+        env=site.env(**env),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [ln.strip() for ln in done.stdout.splitlines()]
+
+
+def test_each_setting_with_its_source(site: Site) -> None:
+    site.configure(spam=True, spam_hits=7.5)
+    done = config(site, "--smtpd-user", "root")
+    assert done.returncode == 0, done.stdout
+    out = lines(done)
+    assert out[0] == f"settings file: {site.config}"
+    text = site.config.read_text().splitlines()
+    line = text.index("spam_hits = 7.5") + 1
+    assert f"spam_hits = 7.5 # {site.config}:{line}" in [" ".join(x.split()) for x in out]
+    assert any(x.startswith("size_limit = 250000") and x.endswith("# default") for x in out)
+    assert any(x.startswith('clamd_conf = "/etc/clamav/clamd.conf"') for x in out)
+    assert "SIMSCAN_DEBUG is not set" in out
+    assert out[-1] == "all well"
+
+
+def test_a_settings_file_that_does_not_load_is_a_problem(site: Site) -> None:
+    site.configure(spam_hits="lots")
+    done = config(site)
+    assert done.returncode == 1
+    assert "PROBLEM: the settings do not load: " in done.stdout
+    assert "spam_hits" in done.stdout and "every message gets exit 71" in done.stdout
+    missing = site.root / "nope.toml"
+    done = config(site, SIMSCAN_CONFIG=str(missing))
+    assert done.returncode == 1
+    assert f"settings file: {missing} (not found)" in done.stdout
+    assert "file not found (named by SIMSCAN_CONFIG)" in done.stdout
+
+
+def test_simcontrol_newer_than_its_cdb(site: Site) -> None:
+    site.configure(per_domain=True)
+    site.simcontrol(":clam=no\n")
+    cdb = site.control / "simcontrol.cdb"
+    os.utime(cdb, (cdb.stat().st_mtime - 60,) * 2)
+    done = config(site, "--smtpd-user", "root")
+    assert done.returncode == 1
+    assert f"PROBLEM: {site.control}/simcontrol is newer than simcontrol.cdb: run simscanmk" in (
+        done.stdout
+    )
+    assert site.simscanmk().returncode == 0
+    assert config(site, "--smtpd-user", "root").returncode == 0
+
+
+def test_simversions_contents(site: Site) -> None:
+    site.configure(regex=True)
+    assert config(site).stdout.count("simversions.cdb: none (the Received line says `unknown`")
+    assert site.simscanmk("-g").returncode == 0
+    out = lines(config(site))
+    at = out.index("simversions.cdb (simscanmk -g):")
+    assert out[at + 1].startswith("regex = ")
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A directory others can reach (pytest's own are root's, mode 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="simscan-config-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path)
+
+
+def test_the_work_dir_for_qmail_smtpds_user(site: Site, open_dir: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to own the work dir as another user")
+    site.work = open_dir / "work"
+    site.work.mkdir()
+    site.configure(workdir=str(site.work))
+    os.chown(site.work, 0, 0)
+    site.work.chmod(0o2770)
+    done = config(site, "--smtpd-user", "nobody:nogroup")
+    assert done.returncode == 1
+    assert "qmail-smtpd runs as uid 65534 (nobody) gid 65534 (nogroup), no other groups" in (
+        done.stdout
+    )
+    assert (
+        f"PROBLEM: nobody cannot create work dirs in {site.work} ({site.work} is mode 2770, "
+        "owned by root:root, neither nobody nor one of its groups: no write and search)"
+    ) in done.stdout
+    os.chown(site.work, 65534, 65534)
+    site.work.chmod(0o700)
+    done = config(site, "--smtpd-user", "nobody:nogroup")
+    assert done.returncode == 0, done.stdout
+    assert f"work dirs in {site.work}: nobody can create them" in done.stdout
+    done = config(site, "--smtpd-user", "no-such-user-here")
+    assert "PROBLEM: no such user 'no-such-user-here'" in done.stdout
+
+
+def test_user_does_nothing_unless_started_as_root(site: Site) -> None:
+    site.configure(user="daemon")
+    done = config(site, "--smtpd-user", "nobody")
+    assert "`user = 'daemon'` does nothing: simscan is not started as root" in done.stdout
+    done = config(site, "--smtpd-user", "root")
+    assert "simscan drops to `user` 'daemon': uid 1 (daemon)" in done.stdout
+
+
+# --- who qmail-smtpd runs as, from its run script --------------------------------
+
+
+def script(tmp_path: Path, text: str, name: str = "run") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_an_lwq_run_script(tmp_path: Path) -> None:
+    run = script(
+        tmp_path,
+        "#!/bin/sh\nQMAILDUID=`id -u nobody`\nNOFILESGID=`id -g nobody`\n"
+        "exec /usr/local/bin/softlimit -m 2000000 \\\n"
+        '    /usr/local/bin/tcpserver -v -R -l "$LOCAL" -x /etc/tcp.smtp.cdb -c "$MAX" \\\n'
+        '        -u "$QMAILDUID" -g "$NOFILESGID" 0 smtp /var/qmail/bin/qmail-smtpd 2>&1\n',
+    )
+    who = smtpd.identity(None, (str(tmp_path / "none"), run), ())
+    assert who is not None
+    assert (who.uid, who.gid, who.groups) == (65534, 65534, (65534,))
+    assert who.source == f"{run}: tcpserver -u -g"
+
+
+def test_run_scripts_with_numbers_envdir_and_root(tmp_path: Path) -> None:
+    run = script(tmp_path, "exec tcpserver -u1004 -g 2108 0 smtp qmail-smtpd\n")
+    who = smtpd.identity(None, (run,), ())
+    assert who is not None and (who.uid, who.gid, who.groups) == (1004, 2108, (2108,))
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "UID").write_text("1005\n")
+    (tmp_path / "env" / "GID").write_text("2109\n")
+    run = script(tmp_path, "exec envdir ./env tcpserver -U 0 smtp qmail-smtpd\n", "run2")
+    who = smtpd.identity(None, (run,), ())
+    assert who is not None and (who.uid, who.gid) == (1005, 2109)
+    run = script(tmp_path, "exec envuidgid nobody tcpserver -U 0 smtp qmail-smtpd\n", "run3")
+    who = smtpd.identity(None, (run,), ())
+    assert who is not None and (who.uid, who.gid) == (65534, 65534)
+    run = script(tmp_path, "exec tcpserver -v 0 smtp qmail-smtpd\n", "run4")
+    who = smtpd.identity(None, (run,), ())
+    assert who is not None and who.uid == 0
+    assert who.source.endswith("tcpserver without -u, so root")
+    assert smtpd.identity(None, (str(tmp_path / "missing"),), ()) is None
+
+
+def test_xinetd(tmp_path: Path) -> None:
+    service = script(
+        tmp_path, "service smtp\n{\n  user = nobody\n  group = nogroup\n  server = x\n}\n", "smtp"
+    )
+    who = smtpd.identity(None, (), (service,))
+    assert who is not None and (who.uid, who.gid, who.groups) == (65534, 65534, (65534,))
+    service = script(tmp_path, "service smtp\n{\n  user = root\n  groups = yes\n}\n", "smtp2")
+    who = smtpd.identity(None, (), (service,))
+    assert who is not None and who.uid == 0 and set(who.groups) == set(os.getgrouplist("root", 0))
+
+
+def test_can_create(open_dir: Path) -> None:
+    nobody = smtpd.Identity(65534, 65534, (65534,), "test")
+    d = open_dir / "d"
+    d.mkdir(mode=0o777)
+    d.chmod(0o777)
+    assert smtpd.can_create(str(d), nobody) == (True, "")
+    d.chmod(0o775)
+    ok, why = smtpd.can_create(str(d), nobody)
+    assert (
+        not ok
+        and why
+        == f"{d} is mode 0775, owned by root:root, neither nobody nor one of its groups: no write"
+    )
+    d.chmod(0o770)
+    ok, why = smtpd.can_create(str(d), nobody)
+    assert not ok and why.endswith(": no write and search")
+    d.chmod(0o777)
+    inner = d / "inner"
+    inner.mkdir()
+    d.chmod(0o776)
+    ok, why = smtpd.can_create(str(inner), nobody)
+    assert (
+        not ok
+        and why
+        == f"{d} is mode 0776, owned by root:root, neither nobody nor one of its groups: no search"
+    )
+    assert smtpd.can_create(str(d), smtpd.Identity(0, 0, (0,), "root")) == (True, "")
+    d.chmod(0o777)
+    assert smtpd.can_create(str(d / "missing"), nobody) == (
+        False,
+        f"{d / 'missing'}: No such file or directory",
+    )
+
+
+# --- settings that do nothing -----------------------------------------------------
+
+
+def silent(tmp_path: Path, entries: str = "", found: bool = True, **values: object) -> list[str]:
+    values.setdefault("controldir", str(tmp_path))
+    config = settings.Settings(**values)
+    rules = [
+        (key.encode(), parse_rule(value.encode()))
+        for key, _, value in (ln.partition(":") for ln in entries.splitlines())
+    ]
+    path = settings.DEFAULT_CONFIG if not found else str(tmp_path / "simscan.toml")
+    return audit.silent_settings(config, path, found, rules)
+
+
+def test_each_silent_setting_is_named(tmp_path: Path) -> None:
+    assert silent(tmp_path, found=False)[0] == (
+        f"no {settings.DEFAULT_CONFIG}: every setting is its default"
+        " (clamav on, spam off, per_domain off)"
+    )
+    (tmp_path / "simcontrol.cdb").write_bytes(b"")
+    assert silent(tmp_path) == [
+        f"per_domain = false, so {tmp_path}/simcontrol.cdb is never read;"
+        " set per_domain = true to use it"
+    ]
+    (tmp_path / "simcontrol.cdb").unlink()
+    assert silent(tmp_path, per_domain=True) == [
+        f"per_domain = true but {tmp_path}/simcontrol.cdb does not exist: every message"
+        " fails with exit 71 until simscanmk builds it"
+    ]
+    assert silent(tmp_path, attach=True) == [
+        f"attach = true but {tmp_path}/ssattach does not exist: no name is blocked"
+    ]
+    assert silent(
+        tmp_path, spam_passthru=True, spamc_user=True, spam_hits=5.0, spam_auth_user=True
+    ) == [
+        "spam_passthru is set but spam = false: it does nothing",
+        "spamc_user is set but spam = false: it does nothing",
+        "spam_hits is set but spam = false: it does nothing",
+        "spam_auth_user is set but spam = false: it does nothing",
+    ]
+    assert silent(tmp_path, spam=True, rspamd_outbound=True) == [
+        'rspamd_outbound = true does nothing with spam_client = "spamd"'
+    ]
+    assert silent(tmp_path, trophie_path="/usr/sbin/trophie") == [
+        "trophie_path is set but trophie_socket is not: Trophie is never asked"
+    ]
+
+
+def test_each_simcontrol_switch_without_its_global_one(tmp_path: Path) -> None:
+    (tmp_path / "simcontrol.cdb").write_bytes(b"")
+    entries = (
+        ":clam=yes,spam=yes,trophie=yes,attach=.exe,regex=x,spam_passthru=yes,types=executable\n"
+        "a.example:rspamd_settings=strict\n"
+        "b.example:clam=no,spam=no\n"
+    )
+    got = silent(tmp_path, entries, per_domain=True, clamav=False)
+    assert got == [
+        "simcontrol clam= does nothing while clamav = false (in '')",
+        "simcontrol spam= does nothing while spam = false (in '')",
+        "simcontrol trophie= does nothing while trophie_socket is not set (in '')",
+        "simcontrol attach= does nothing while attach = false (in '')",
+        "simcontrol regex= does nothing while regex = false (in '')",
+        "simcontrol spam_passthru= does nothing while spam_passthru = false (in '')",
+        "simcontrol types= does nothing while attach = false and no block_types or"
+        " block_encrypted (in '')",
+        "simcontrol rspamd_settings= does nothing while spam_client = \"spamd\" (in 'a.example')",
+    ]
+    on = silent(
+        tmp_path,
+        entries,
+        per_domain=True,
+        spam=True,
+        trophie_socket="/x",
+        attach=True,
+        regex=True,
+        spam_passthru=True,
+        spam_client="rspamd",
+    )
+    assert on == []
+
+
+def test_config_prints_the_warnings(site: Site) -> None:
+    site.configure(per_domain=True, regex=False)
+    site.simcontrol(":regex=viagra\n")
+    done = config(site, "--smtpd-user", "root")
+    assert done.returncode == 0  # warnings alone: still well
+    assert "warnings (settings that do nothing):" in done.stdout
+    assert "  warning: simcontrol regex= does nothing while regex = false (in '')\n" in (
+        done.stdout
+    )
+
+
+# --- --check: the real daemons ------------------------------------------------------
+
+
+def test_check_with_every_scanner_up(site: Site, clamd: Clamd, spamd: Spamd) -> None:
+    site.configure(
+        clamav=True, clamd=[str(clamd.socket), clamd.tcp], spam=True, spamd=str(spamd.socket)
+    )
+    done = config(site, "--check", "--smtpd-user", "root")
+    assert done.returncode == 0, done.stdout
+    out = lines(done)
+    at = out.index("scanners (--check):")
+    assert out[at + 1].startswith(f"clamd {clamd.socket}: ClamAV ")
+    assert out[at + 2].startswith("EICAR: VIRUS Eicar-Test-Signature")
+    assert out[at + 3].startswith("clamd 127.0.0.1 port ")
+    assert out[at + 4].startswith("EICAR: VIRUS Eicar-Test-Signature")
+    assert out[at + 5] == f"spamd {spamd.socket}: SPAMD/1.5 0 PONG"
+    assert out[at + 6].startswith("GTUBE: SPAM REJECT (100")
+    assert out[-1] == "all well"
+    assert list(site.work.iterdir()) == []
+    assert site.records() == []
+
+
+def test_check_with_a_scanner_down_names_it(
+    site: Site, clamd: Clamd, spamd: Spamd, tmp_path: Path
+) -> None:
+    dead = refused_socket(tmp_path / "dead.sock")
+    site.configure(
+        clamav=True, clamd=[str(dead), str(clamd.socket)], spam=True, spamd=str(spamd.socket)
+    )
+    done = config(site, "--check", "--smtpd-user", "root")
+    assert done.returncode == 1
+    assert (
+        f"PROBLEM: clamd {dead}: cannot be asked for its version (connection refused)"
+        in done.stdout
+    ), done.stdout
+    assert "1 problem:" in done.stdout
+    site.configure(spam=True, spamd=str(dead))
+    done = config(site, "--check", "--smtpd-user", "root")
+    assert done.returncode == 1
+    assert f"PROBLEM: spamd {dead}: cannot be asked for its version" in done.stdout
+
+
+def test_check_a_scanner_that_answers_wrongly(site: Site, spamd: Spamd, clamd: Clamd) -> None:
+    # clamd's socket given as spamd's: it answers, but not as spamd
+    site.configure(spam=True, spamd=str(clamd.socket))
+    done = config(site, "--check", "--smtpd-user", "root")
+    assert done.returncode == 1
+    assert f"PROBLEM: spamd {clamd.socket}: cannot be asked for its version (" in done.stdout
+
+
+def test_check_rspamd(site: Site, rspamd: Rspamd, tmp_path: Path) -> None:
+    site.configure(spam=True, spam_client="rspamd", rspamd=[str(rspamd.socket), rspamd.tcp])
+    done = config(site, "--check", "--smtpd-user", "root")
+    assert done.returncode == 0, done.stdout
+    out = lines(done)
+    at = out.index("scanners (--check):")
+    assert out[at + 1].startswith(f"rspamd {rspamd.socket}: rspamd 3.")
+    assert out[at + 2].startswith("GTUBE: SPAM REJECT")
+    dead = refused_socket(tmp_path / "dead.sock")
+    site.configure(spam=True, spam_client="rspamd", rspamd=str(dead))
+    done = config(site, "--check", "--smtpd-user", "root")
+    assert done.returncode == 1
+    assert f"PROBLEM: rspamd {dead}: cannot be asked for its version" in done.stdout
