@@ -150,6 +150,37 @@ def message_file(tmp: Path, size: int, mime: bool = False) -> Path:
     return path
 
 
+def no_argument_path(message: Path, envelope: Path, env: dict[str, str]) -> None:
+    """bin/simscan sends `check`, `config`, `stats` and `quarantine` to
+    simscan.admin: the no-argument run pays one test of argv for it.
+    Paired (A B A B ...) against a script that calls simscan.cli directly,
+    as bin/simscan did before, and the modules a clean run imports."""
+    direct = [
+        str(Path(sys.executable)), "-c",
+        "import time; s = time.monotonic(); import sys; from simscan.cli import main; "
+        "sys.exit(main(started=s))",
+    ]  # fmt: skip
+    script = [str(Path(sys.executable)), SIMSCAN]  # the same interpreter start for both
+    for argv in (script, direct):
+        spawn(argv, message, envelope, env)
+    a, b = [], []
+    for _ in range(RUNS):
+        a.append(spawn(script, message, envelope, env))
+        b.append(spawn(direct, message, envelope, env))
+    diff = statistics.median(x - y for x, y in zip(a, b, strict=True))
+    with message.open("rb") as m, envelope.open("rb") as e:
+        out = subprocess.run(
+            [SIMSCAN], stdin=m, stdout=e.fileno(), stderr=subprocess.PIPE, check=False,
+            env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+        ).stderr.decode()  # fmt: skip
+    modules = {ln.split("|")[2].strip() for ln in out.splitlines() if ln.count("|") == 2}
+    modules.discard("imported package")
+    never = sorted(modules & {"simscan.admin", "argparse", "json", "prometheus_client"})
+    print(f"  no-argument path (bin/simscan with its admin dispatch, paired against calling"
+          f" simscan.cli\n   directly): {diff * 1000:+.2f} ms median; a clean run imports"
+          f" {len(modules)} modules, admin ones: {', '.join(never) or 'none'}")  # fmt: skip
+
+
 def import_time() -> str:
     out = subprocess.run(
         [str(Path(sys.executable)), "-X", "importtime", "-c", "import simscan.cli"],
@@ -455,7 +486,9 @@ def main() -> int:
             print(f"  on a 1 KB MIME message the cdb and attachment check add "
                   f"{(s3 - s1) * 1000:.2f} ms, regexes {(s4 - s3) * 1000:.2f} ms more "
                   f"(mostly importing re)")  # fmt: skip
-            print(f"  import simscan.cli: {import_time()}\n")
+            print(f"  import simscan.cli: {import_time()}")
+            no_argument_path(small, envelope, plain)
+            print()
 
         if wanted & {"2", "3"}:
             clamd = start_clamd(tmp / "clamd", stream_max=100 << 20)
