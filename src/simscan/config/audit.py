@@ -8,6 +8,7 @@ simscan.toml and simcontrol.
 
 import os
 
+from ..errors import ConfigError
 from .policy import ATTACH_NAME, CDB_NAME
 from .settings import DEFAULT_CONFIG, Settings, names
 from .simcontrol import Rule
@@ -25,8 +26,8 @@ def sources(path: str, found: bool, qmaildir_set: bool) -> dict[str, str]:
         try:
             with open(path, encoding="utf-8") as f:
                 lines = tomlflat.parse(f.read(), path)
-        except (OSError, ValueError):
-            lines = {}
+        except (OSError, ValueError, ConfigError):
+            lines = {}  # (config says why, from settings.load)
     out = {}
     for name in names():
         if name in lines:
