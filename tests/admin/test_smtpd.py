@@ -107,3 +107,112 @@ def test_can_create(open_dir: Path) -> None:
         False,
         f"{d / 'missing'}: No such file or directory",
     )
+
+
+def test_identity_given_on_the_command_line() -> None:
+    who = smtpd.identity("nobody:nogroup")
+    assert who is not None and (who.uid, who.gid, who.groups, who.source) == (
+        65534, 65534, (65534,), "as given"
+    )  # fmt: skip
+    who = smtpd.identity("daemon")  # the group from the passwd entry
+    assert who is not None and (who.uid, who.gid, who.groups) == (1, 1, (1,))
+    who = smtpd.identity("4242:4343")
+    assert who is not None and (who.uid, who.gid) == (4242, 4343)
+    who = smtpd.identity("4242")  # unknown uid, no group: the gid is the uid
+    assert who is not None and (who.uid, who.gid) == (4242, 4242)
+    with pytest.raises(ValueError, match="^no such user 'nosuchuser'$"):
+        smtpd.identity("nosuchuser")
+    with pytest.raises(ValueError, match="^no such group 'nosuchgroup'$"):
+        smtpd.identity("nobody:nosuchgroup")
+
+
+def test_describe_and_names() -> None:
+    who = smtpd.Identity(65534, 65534, (65534, 1, 4242), "x")
+    assert who.describe() == ("uid 65534 (nobody) gid 65534 (nogroup), other groups daemon,4242")
+    assert smtpd.Identity(4242, 4343, (4343,), "x").describe() == (
+        "uid 4242 (4242) gid 4343 (4343), no other groups"
+    )
+
+
+def test_simscan_runs_as_user_only_under_root() -> None:
+    root = smtpd.Identity(0, 0, (0,), "x")
+    nobody = smtpd.Identity(65534, 65534, (65534,), "x")
+    daemon = smtpd.simscan_identity(root, "daemon")
+    assert (daemon.uid, daemon.gid) == (1, 1)
+    assert set(daemon.groups) == set(os.getgrouplist("daemon", 1))
+    assert daemon.source == "the `user` setting, daemon"
+    assert smtpd.simscan_identity(nobody, "daemon") is nobody
+    assert smtpd.simscan_identity(root, "") is root
+    assert smtpd.simscan_identity(root, "nosuchuser") is root
+
+
+def test_can_create_by_owner_group_and_other(open_dir: Path) -> None:
+    d = open_dir / "d"
+    d.mkdir()
+    os.chown(d, 65534, 0)
+    nobody = smtpd.Identity(65534, 65534, (65534,), "x")
+    d.chmod(0o300)  # owner: write and search is enough
+    assert smtpd.can_create(str(d), nobody) == (True, "")
+    d.chmod(0o577)
+    assert smtpd.can_create(str(d), nobody) == (
+        False,
+        f"{d} is mode 0577, owned by nobody: no write",
+    )
+    os.chown(d, 0, 1)
+    d.chmod(0o730)  # group daemon, as a supplementary group only
+    member = smtpd.Identity(65534, 65534, (65534, 1), "x")
+    assert smtpd.can_create(str(d), member) == (True, "")
+    d.chmod(0o750)
+    assert smtpd.can_create(str(d), member) == (
+        False,
+        f"{d} is mode 0750, group daemon, which nobody has: no write",
+    )
+    assert smtpd.can_create(str(d), smtpd.Identity(1, 1, (1,), "x"))[0] is False
+    d.chmod(0o000)
+    assert smtpd.can_create(str(d), smtpd.Identity(0, 0, (0,), "x")) == (True, "")
+
+
+@pytest.mark.parametrize(
+    ("line", "uid", "gid"),
+    [
+        ("tcpserver -vRu1004 -g2108 0 smtp qmail-smtpd", 1004, 2108),
+        (
+            "tcpserver -v -B '220 hi' -x /etc/tcp.smtp.cdb -c 20 -u 1004 -g 2108 0 smtp x",
+            1004,
+            2108,
+        ),
+        ("tcpserver -l host -t 5 -b 10 -u 7 -g 8 0 smtp x", 7, 8),
+        ('tcpserver -u "$QUID" -g ${QGID} 0 smtp x', 1004, 2108),
+        ("tcpserver -u `id -u nobody` -g $(id -g nobody) 0 smtp x", 65534, 65534),
+        ("/usr/local/bin/tcpserver -Ru 1 -g 1 0 smtp x", 1, 1),
+    ],
+)
+def test_tcpserver_options(tmp_path: Path, line: str, uid: int, gid: int) -> None:
+    run = script(tmp_path, f"#!/bin/sh\nQUID='1004'\nexport QGID=\"2108\"\nexec {line}\n")
+    who = smtpd.identity(None, (run,), ())
+    assert who is not None and (who.uid, who.gid, who.groups) == (uid, gid, (gid,))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "tcpserver -u 1004 0 smtp x",  # no -g: cannot tell
+        "tcpserver -u `id -u nosuchuser` -g 1 0 smtp x",
+        "tcpserver -g 1 -u",  # -u with nothing after it
+        "echo no server here",
+    ],
+)
+def test_run_scripts_that_cannot_be_read(tmp_path: Path, line: str) -> None:
+    run = script(tmp_path, f"#!/bin/sh\nexec {line}\n")
+    who = smtpd.identity(None, (run,), ())
+    assert who is None or who.uid == 0 and line.endswith("-u")
+
+
+def test_xinetd_without_a_user_or_with_unknown_names(tmp_path: Path) -> None:
+    for body in ("server = x\n", "user = nosuchuser\n", "user = nobody\ngroup = nosuchgroup\n"):
+        service = script(tmp_path, "service smtp\n{\n" + body + "}\n", "smtp")
+        assert smtpd.identity(None, (), (service,)) is None
+    service = script(tmp_path, "service smtp\n{\n  user = daemon\n}\n", "smtp")
+    who = smtpd.identity(None, (), (service,))
+    assert who is not None and (who.uid, who.gid, who.groups) == (1, 1, (1,))
+    assert who.source == f"{service}: xinetd user/group"

@@ -103,3 +103,46 @@ def test_audit_sources(tmp_path: Path) -> None:
     assert set(audit.sources(str(path), False, False).values()) == {"default"}
     path.write_text("spam = [\n")
     assert set(audit.sources(str(path), True, False).values()) == {"default"}
+
+
+def test_what_does_not_warn_and_what_adds_up(tmp_path: Path) -> None:
+    # the default file found, its defaults are the admin's own choice
+    assert silent(tmp_path, found=True) == []
+    path = settings.DEFAULT_CONFIG
+    assert audit.silent_settings(settings.Settings(controldir=str(tmp_path)), path, True, []) == []
+    # a simcontrol with no cdb, per_domain off: the text file is named
+    assert silent(tmp_path, ":clam=no\n") == [
+        f"per_domain = false, so {tmp_path}/simcontrol is never read;"
+        " set per_domain = true to use it"
+    ]
+    # rspamd_outbound is what rspamd does
+    assert silent(tmp_path, spam=True, spam_client="rspamd", rspamd_outbound=True) == []
+    # types= works with only block_types, or only block_encrypted, on
+    assert silent(tmp_path, ":types=executable\n", per_domain=True, block_types=("macro",)) == [
+        f"per_domain = true but {tmp_path}/simcontrol.cdb does not exist: every message"
+        " fails with exit 71 until simscanmk builds it"
+    ]
+    (tmp_path / "simcontrol.cdb").write_bytes(b"")
+    assert silent(tmp_path, ":types=executable\n", per_domain=True, block_encrypted=True) == []
+    # a switch that is on does not stop the ones after it being checked,
+    # and warnings about the settings come with those about the entries
+    got = silent(tmp_path, ":spam=yes\nb:spam=yes\n", per_domain=True, spam_hits=5.0)
+    assert got == [
+        "spam_hits is set but spam = false: it does nothing",
+        "simcontrol spam= does nothing while spam = false (in '', 'b')",
+    ]
+    many = "".join(f"d{n}.example:regex=x\n" for n in range(7))
+    (got,) = silent(tmp_path, many, per_domain=True, regex=False)
+    assert got == (
+        "simcontrol regex= does nothing while regex = false (in 'd0.example', 'd1.example',"
+        " 'd2.example', 'd3.example', 'd4.example' and 2 more)"
+    )
+    six = "".join(f"d{n}.example:regex=x\n" for n in range(6))
+    (got,) = silent(tmp_path, six, per_domain=True, regex=False)
+    assert got.endswith("'d4.example' and 1 more)")
+    five = "".join(f"d{n}.example:regex=x\n" for n in range(5))
+    (got,) = silent(tmp_path, five, per_domain=True, regex=False)
+    assert got.endswith("'d4.example')")
+    # per_domain off: the entries are not read, so not judged either
+    (got,) = silent(tmp_path, ":regex=x\n", per_domain=False, regex=False)
+    assert got.startswith("per_domain = false")

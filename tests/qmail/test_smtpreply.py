@@ -53,6 +53,7 @@ def test_the_custom_error_patch() -> None:
     # too short a text (the patch wants more than two bytes), or none: the range rule
     assert reply(82, b"Dx") == "451 qq temporary problem (#4.3.0)"
     assert reply(82, b"Dxy") == "554 xy"
+    assert reply(82, b"D\xffbad") == "554 \ufffdbad"  # read as UTF-8, never failing
     assert reply(82) == "451 qq temporary problem (#4.3.0)"
     # a text read with any other code is not used
     assert reply(31, b"Zsomething") == "554 mail server permanently rejected message (#5.3.0)"

@@ -161,28 +161,42 @@ def _gid(text: str) -> int:
         raise ValueError(f"no such group {text!r}") from None
 
 
-_ID = re.compile(r"""^[`$(]*\(?\s*id\s+-([ug])\s+(\S+?)\s*\)?[`)]*$""")
-_ASSIGN = re.compile(r"""^\s*(?:export\s+)?([A-Za-z_]\w*)=(.*)$""")
+_SUBST = re.compile(r"`([^`]*)`|\$\(([^)]*)\)")
+_ID = re.compile(r"^\s*id\s+-([ug])\s+['\"]?([^\s'\"]+)['\"]?\s*$")
+_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=(.*)$")
+_UNKNOWN = -1  # given, but not to be worked out here
 
 
 def _from_run_script(path: str) -> Identity | None:
+    import shlex
+
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read(1 << 16)
     except OSError:
         return None
-    text = text.replace("\\\n", " ")
+    # `id -u NAME` and $(id -g NAME) become their numbers (others: unknown),
+    # so that shlex sees one word for each.
+    text = _SUBST.sub(_substitute, text.replace("\\\n", " "))
     variables = {}
     for line in text.splitlines():
         m = _ASSIGN.match(line)
         if m:
-            variables[m.group(1)] = m.group(2).strip().strip("\"'")
+            try:
+                words = shlex.split(m.group(2), comments=True)
+            except ValueError:
+                continue
+            variables[m.group(1)] = words[0] if words else ""
     for line in text.splitlines():
-        words = line.replace('"', " ").replace("'", " ").split()
-        if not any(w.endswith("tcpserver") for w in words):
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:
             continue
-        at = next(i for i, w in enumerate(words) if w.endswith("tcpserver"))
-        uid = gid = None
+        at = next((i for i, w in enumerate(words) if w.endswith("tcpserver")), None)
+        if at is None:
+            continue
+        uid: int | None = None
+        gid: int | None = None
         envdir = False
         i = at + 1
         while i < len(words) and words[i].startswith("-") and len(words[i]) > 1:
@@ -207,30 +221,32 @@ def _from_run_script(path: str) -> Identity | None:
             i += 1
         if envdir:
             uid, gid = _from_envdir(path, text)
-        if uid is None:
+        if uid is None and not envdir:
             return Identity(0, 0, (0,), f"{path}: tcpserver without -u, so root")
-        if gid is None:
+        if uid is None or gid is None or _UNKNOWN in (uid, gid):
             return None
         return Identity(uid, gid, (gid,), f"{path}: tcpserver -u -g")
     return None
 
 
-def _resolve(value: str, variables: dict[str, str]) -> int | None:
-    """A -u/-g value: a number, $VAR, or `id -u NAME` (maybe in a variable)."""
-    value = value.strip("\"'")
+def _substitute(m: "re.Match[str]") -> str:
+    command = m.group(1) if m.group(1) is not None else m.group(2)
+    found = _ID.match(command)
+    if found:
+        try:
+            pw = pwd.getpwnam(found.group(2))
+        except KeyError:
+            return str(_UNKNOWN)
+        return str(pw.pw_uid if found.group(1) == "u" else pw.pw_gid)
+    return str(_UNKNOWN)
+
+
+def _resolve(value: str, variables: dict[str, str]) -> int:
+    """A -u/-g value: a number, or $VAR / ${VAR} holding one; _UNKNOWN
+    for anything else."""
     if value.startswith("$"):
         value = variables.get(value.strip("${}"), "")
-    if value.isdigit():
-        return int(value)
-    m = _ID.match(value)
-    if m:
-        name = m.group(2).strip("\"'`)")
-        try:
-            pw = pwd.getpwnam(name)
-        except KeyError:
-            return None
-        return pw.pw_uid if m.group(1) == "u" else pw.pw_gid
-    return None
+    return int(value) if value.isdigit() else _UNKNOWN
 
 
 def _from_envdir(path: str, text: str) -> tuple[int | None, int | None]:
