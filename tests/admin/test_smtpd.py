@@ -120,9 +120,9 @@ def test_identity_given_on_the_command_line() -> None:
     assert who is not None and (who.uid, who.gid) == (4242, 4343)
     who = smtpd.identity("4242")  # unknown uid, no group: the gid is the uid
     assert who is not None and (who.uid, who.gid) == (4242, 4242)
-    with pytest.raises(ValueError, match="^no such user 'nosuchuser'$"):
+    with pytest.raises(ValueError, match=r"^no such user 'nosuchuser'$"):
         smtpd.identity("nosuchuser")
-    with pytest.raises(ValueError, match="^no such group 'nosuchgroup'$"):
+    with pytest.raises(ValueError, match=r"^no such group 'nosuchgroup'$"):
         smtpd.identity("nobody:nosuchgroup")
 
 
@@ -205,7 +205,7 @@ def test_tcpserver_options(tmp_path: Path, line: str, uid: int, gid: int) -> Non
 def test_run_scripts_that_cannot_be_read(tmp_path: Path, line: str) -> None:
     run = script(tmp_path, f"#!/bin/sh\nexec {line}\n")
     who = smtpd.identity(None, (run,), ())
-    assert who is None or who.uid == 0 and line.endswith("-u")
+    assert who is None
 
 
 def test_xinetd_without_a_user_or_with_unknown_names(tmp_path: Path) -> None:
