@@ -16,6 +16,7 @@ message signed with DKIM.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import samples  # noqa: E402
 from daemons import CLAM_MAIL, EICAR, GTUBE, Clamd, Spamd, start_clamd, start_spamd  # noqa: E402
-from harness import Site, envelope  # noqa: E402
+from harness import Site, envelope, simscan_command  # noqa: E402
 
 MESSAGES = Path(__file__).parent / "messages"
 MEANING = {
@@ -120,7 +121,44 @@ def main() -> int:
         run_rspamd(Site(out_dir / "rspamd-site"))
     else:
         print("== rspamd is not installed (Debian package rspamd): its part is skipped")
+    stats(out_dir / "log")
     return 0
+
+
+# Every line simscan wrote to fd 2 (qmail-smtpd's log), in order.
+LOG: list[bytes] = []
+
+
+def check_one(site: Site, name: str) -> None:
+    """`simscan check`: the same message again, traced; nothing queued."""
+    queued = len(site.records())
+    done = subprocess.run(
+        [*simscan_command(), "check", "--from", "sender@example.org", "--to", "bob@example.net"],
+        input=sample(name),
+        env=site.env(),
+        capture_output=True,
+        check=False,
+    )
+    print(f"== simscan check --from sender@example.org --to bob@example.net < {name}")
+    print("".join(f"   {ln}\n" for ln in done.stdout.decode(errors="replace").splitlines()), end="")
+    print(f"   (exit {done.returncode}; queued since: {len(site.records()) - queued})\n")
+
+
+def stats(logdir: Path) -> None:
+    """The demo's log, kept as a site keeps qmail-smtpd's (Debian's
+    multilog, with @tai64n stamps), summarised by `simscan stats`."""
+    multilog = shutil.which("multilog")
+    if multilog is None:
+        print("== multilog is not installed (Debian package daemontools): stats skipped")
+        return
+    subprocess.run([multilog, "t", str(logdir)], input=b"".join(LOG), check=True)
+    done = subprocess.run(
+        [*simscan_command(), "stats", str(logdir)], capture_output=True, text=True, check=False
+    )
+    print(f"== simscan stats {logdir}  (the log above, kept by multilog t)")
+    print("".join(f"   {line}\n" for line in done.stdout.splitlines()), end="")
+    if done.returncode:
+        print(f"   exit {done.returncode}: {done.stderr.strip()}")
 
 
 RSPAMD_CASES = [
@@ -160,6 +198,7 @@ def run_rspamd(site: Site) -> None:
             )
             env = site.env(TCPREMOTEIP="192.0.2.10", TCPREMOTEHOST="mail.example.com", **extra)
             out = site.run(message, envelope(b"sender@example.com", b"bob@example.net"), env=env)
+            LOG.append(out.stderr)
             print(f"== {title}")
             print(f"   exit {out.exit_code}: {MEANING.get(out.exit_code, 'from qmail-queue')}")
             for line in out.log_lines:
@@ -218,6 +257,7 @@ def run(site: Site, quarantine: Path, clamd: Clamd, spamd: Spamd) -> None:
     for title, name, env_bytes, extra in CASES:
         seen = len(site.records())
         out = site.run(sample(name), env_bytes, env=site.env(**extra))
+        LOG.append(out.stderr)
         queued = site.records()[seen:]
         print(f"== {title}")
         print(f"   exit {out.exit_code}: {MEANING.get(out.exit_code, 'from qmail-queue')}")
@@ -237,6 +277,7 @@ def run(site: Site, quarantine: Path, clamd: Clamd, spamd: Spamd) -> None:
         if out.workdirs_left:
             print(f"   work dirs left behind: {out.workdirs_left}")
         print()
+    check_one(site, "zip-exe")
     entries = sorted(quarantine.iterdir())
     print(f"== quarantine ({quarantine}): {len(entries)} entries")
     for entry in entries:
