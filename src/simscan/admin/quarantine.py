@@ -88,8 +88,11 @@ def run(args: argparse.Namespace) -> int:
         code: int = action(args, config, settings.config_path(os.environ))
     except SimscanError as err:
         return fail(str(err))
-    except BrokenPipeError:
-        return 1  # `simscan quarantine list | head`
+    except BrokenPipeError:  # `simscan quarantine list | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as err:
+        return fail(f"{err.filename or 'error'}: {err.strerror}")
     return code
 
 
@@ -341,7 +344,10 @@ class _Locked:
 
         from ..errors import QuarantineError
 
-        self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as err:
+            raise QuarantineError(f"cannot open {self.path} ({err.strerror})") from err
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

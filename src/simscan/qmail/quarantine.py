@@ -162,7 +162,8 @@ def entries(directory: str, kept: bool = False) -> list[Entry]:
             try:
                 found.append(_read(directory, name, kept))
             except QuarantineError:
-                pass  # removed while we looked
+                if os.path.lexists(f"{directory}/{name}"):
+                    raise  # not just removed while we looked
     found.sort(key=lambda e: (e.mtime, e.name))
     return found
 
