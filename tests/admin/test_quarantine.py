@@ -405,3 +405,57 @@ def test_entry_modes_whatever_the_umask(
     assert stat.S_IMODE(entry.stat().st_mode) == 0o750
     for part in ("message", "envelope", "verdict"):
         assert stat.S_IMODE((entry / part).stat().st_mode) == 0o640, part
+
+
+# --- a stop signal during release ---------------------------------------------
+
+
+def _release_paused(
+    site: Site, tmp_path: Path, name: str, point: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    pause = tmp_path / "pause"
+    pause.mkdir()
+    env = site.env(QQ_PAUSE_AT=point, QQ_PAUSE_DIR=str(pause))
+    proc = subprocess.Popen(
+        [*simscan_command(), "quarantine", "release", name, "1.000001.1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not (pause / "paused").exists():
+        assert time.monotonic() < deadline, "qmail-queue never paused"
+        time.sleep(0.01)
+    return proc, pause
+
+
+def test_sigterm_before_qmail_queue_has_the_envelope_keeps_the_entry(
+    site: Site, quarantine: Path, tmp_path: Path
+) -> None:
+    name = refuse(site)
+    proc, _ = _release_paused(site, tmp_path, name, "eof")
+    proc.terminate()
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert stdout == b""
+    assert stderr.decode() == (
+        f"simscan quarantine: cannot release {name}: interrupted by signal 15; the entry is kept\n"
+    )
+    assert site.records() == []
+    assert os.listdir(quarantine) == [name]
+
+
+def test_sigterm_once_qmail_queue_has_the_envelope_waits_for_it(
+    site: Site, quarantine: Path, tmp_path: Path
+) -> None:
+    name = refuse(site)
+    proc, pause = _release_paused(site, tmp_path, name, "envelope")
+    proc.terminate()
+    time.sleep(0.3)
+    (pause / "go").touch()  # qmail-queue commits after the signal: the entry is gone
+    stdout, stderr = proc.communicate(timeout=30)
+    assert stdout.decode() == f"released {name} to joe-list@example.com, ann@example.net\n"
+    assert stderr.decode() == f"simscan quarantine: no entry 1.000001.1 in {quarantine}\n"
+    assert proc.returncode == 1
+    assert site.records() == [Record(MESSAGE, ENV)]
+    assert os.listdir(quarantine) == []

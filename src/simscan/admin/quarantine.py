@@ -237,6 +237,14 @@ def _cat(path: str) -> int:
 
 
 def _release(args: argparse.Namespace, config: Settings, config_path: str) -> int:
+    """The stop signals (SIGTERM, SIGINT, SIGHUP) are blocked for the whole
+    loop and looked at between entries, so an entry is removed exactly
+    when qmail-queue queued it: never a release without its removal.
+    While qmail-queue runs, handoff.py decides as for a message: a signal
+    before it can have the whole envelope stops it (the entry is kept); one
+    after waits for its answer (and is then spent: the next entry goes on)."""
+    import signal
+
     from ..errors import QuarantineError
 
     directory = _directory(False, config, config_path)
@@ -244,14 +252,24 @@ def _release(args: argparse.Namespace, config: Settings, config_path: str) -> in
         if not name or "/" in name or name.startswith(".") or "\0" in name:
             raise QuarantineError(f"bad entry name {name!r}: use a name as 'list' shows it")
     recipients = [_address(a) for a in args.to or ()]
+    stops = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
     code = 0
-    for name in args.names:
-        try:
-            _release_one(directory, name, recipients, config.qmail_queue)
-        except QuarantineError as err:
-            code = fail(str(err))
-        except _Stopped as stopped:
-            return fail(f"stopped by signal {stopped.signum}")
+    try:
+        for name in args.names:
+            pending = signal.sigpending() & set(stops)
+            if pending:
+                return fail(f"stopped by signal {min(pending)}")
+            try:
+                _release_one(directory, name, recipients, config.qmail_queue, stops)
+            except QuarantineError as err:
+                code = fail(str(err))
+            except _Stopped as stopped:
+                return fail(str(stopped))
+    finally:
+        while signal.sigtimedwait(stops, 0):
+            pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
     return code
 
 
@@ -265,69 +283,44 @@ def _address(text: str) -> bytes:
 
 
 class _Stopped(Exception):
-    """A stop signal came while qmail-queue ran: release no more entries."""
-
-    def __init__(self, signum: int) -> None:
-        self.signum = signum
+    """A stop signal stopped qmail-queue: release no more entries."""
 
 
-def _release_one(directory: str, name: str, recipients: list[bytes], queue: str) -> None:
-    from ..errors import QuarantineError
-    from ..qmail import quarantine
+def _release_one(
+    directory: str, name: str, recipients: list[bytes], queue: str, stops: tuple[int, ...]
+) -> None:
+    from ..errors import Interrupted, QuarantineError, QueueError
+    from ..qmail import handoff, quarantine
 
     entry = quarantine.read(directory, name)
     if entry.envelope is None or entry.size < 0:
         problems = "; ".join(entry.problems)
         raise QuarantineError(f"cannot release {name}: {problems}; the entry is kept")
+    envelope = entry.envelope.raw
+    to = entry.envelope.recipients
+    if recipients:
+        sender = b"F" + entry.envelope.sender + b"\0"
+        envelope = sender + b"".join(b"T" + r + b"\0" for r in recipients) + b"\0"
+        to = recipients
     with _Locked(entry.path, name):
-        envelope = entry.envelope.raw
-        to = entry.envelope.recipients
-        if recipients:
-            sender = b"F" + entry.envelope.sender + b"\0"
-            envelope = sender + b"".join(b"T" + r + b"\0" for r in recipients) + b"\0"
-            to = recipients
-        status, signum = _hand_off(queue, entry.message_path, envelope, name)
+        try:
+            status = handoff.hand_off(queue, entry.message_path, envelope, b"", stops)
+        except Interrupted as err:
+            raise _Stopped(
+                f"cannot release {name}: interrupted by signal {err.signum}; the entry is kept"
+            ) from err
+        except QueueError as err:
+            raise QuarantineError(f"cannot release {name}: {err}; the entry is kept") from err
         if status != 0:
             why = f"killed by signal {-status}" if status < 0 else f"exited {status}"
             raise QuarantineError(f"cannot release {name}: {queue} {why}; the entry is kept")
         gone = quarantine.discard(directory, name)
     sys.stdout.write(f"released {name} to {', '.join(_text(r) for r in to)}\n")
+    sys.stdout.flush()
     if not gone:
         raise QuarantineError(
             f"released {name} but cannot remove it from {directory}: remove it by hand"
         )
-    if signum:
-        raise _Stopped(signum)
-
-
-def _hand_off(queue: str, message: str, envelope: bytes, name: str) -> tuple[int, int]:
-    """qmail-queue's status and the stop signal that came meanwhile (0: none).
-
-    The stop signals are blocked while qmail-queue runs, as for a message
-    (handoff.py): a Ctrl-C before it can have queued stops it and keeps the
-    entry; one after waits for its answer, so the entry is removed exactly
-    when the message was queued."""
-    import signal
-
-    from ..errors import Interrupted, QuarantineError, QueueError
-    from ..qmail import handoff
-
-    stops = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
-    signum = 0
-    try:
-        status = handoff.hand_off(queue, message, envelope, b"", stops)
-    except Interrupted as err:
-        raise QuarantineError(
-            f"cannot release {name}: interrupted by signal {err.signum}; the entry is kept"
-        ) from err
-    except QueueError as err:
-        raise QuarantineError(f"cannot release {name}: {err}; the entry is kept") from err
-    finally:
-        while got := signal.sigtimedwait(stops, 0):
-            signum = signum or got.si_signo
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-    return status, signum
 
 
 class _Locked:
