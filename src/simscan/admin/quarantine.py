@@ -162,13 +162,12 @@ def _addresses(entry: Entry) -> str:
 
 
 def _show(args: argparse.Namespace, config: Settings, config_path: str) -> int:
-    from ..qmail import quarantine, workdir
+    from ..qmail import quarantine
 
     directory = _directory(args.kept, config, config_path)
     entry = quarantine.read(directory, args.name, kept=args.kept)
-    message = f"{entry.path}/{workdir.MESSAGE_NAME if args.kept else quarantine.MESSAGE}"
     if args.full:
-        return _cat(message)
+        return _cat(entry.message_path)
     out = sys.stdout
     rows = [("entry", entry.path), ("date", f"{_date(entry.mtime, 19)} ({_age(entry.mtime)} ago)")]
     rows.append(("size", f"{entry.size} bytes" if entry.size >= 0 else "?"))
@@ -185,7 +184,7 @@ def _show(args: argparse.Namespace, config: Settings, config_path: str) -> int:
     rows += [("problem", p) for p in entry.problems]
     for key, value in rows:
         out.write(f"{key:<9}{value}\n")
-    head = _head(message)
+    head = _head(entry.message_path)
     if head is not None:
         out.write("\n" + head)
     return 0
@@ -246,11 +245,11 @@ def _release(args: argparse.Namespace, config: Settings, config_path: str) -> in
     import signal
 
     from ..errors import QuarantineError
+    from ..qmail import quarantine
 
     directory = _directory(False, config, config_path)
     for name in args.names:  # refuse a bad name before anything is released
-        if not name or "/" in name or name.startswith(".") or "\0" in name:
-            raise QuarantineError(f"bad entry name {name!r}: use a name as 'list' shows it")
+        quarantine.check_name(name)
     recipients = [_address(a) for a in args.to or ()]
     stops = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     old = signal.pthread_sigmask(signal.SIG_BLOCK, stops)

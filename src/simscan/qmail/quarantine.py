@@ -92,20 +92,17 @@ class Entry:
     What cannot be read is left empty (size -1, envelope None, verdict
     b"") and said in `problems`: a damaged entry is still listed."""
 
-    __slots__ = ("envelope", "mtime", "name", "path", "problems", "size", "verdict")
+    __slots__ = ("envelope", "message_path", "mtime", "name", "path", "problems", "size", "verdict")
 
-    def __init__(self, path: str, mtime: float) -> None:
+    def __init__(self, path: str, mtime: float, message_path: str) -> None:
         self.path = path
         self.name = os.path.basename(path)
         self.mtime = mtime
+        self.message_path = message_path
         self.size = -1
         self.envelope: Envelope | None = None
         self.verdict = b""
         self.problems: list[str] = []
-
-    @property
-    def message_path(self) -> str:
-        return f"{self.path}/{MESSAGE}"
 
     def fields(self) -> "tuple[str, bytes, bytes] | None":
         """(state, detail, ip) of the verdict line, or None."""
@@ -128,9 +125,9 @@ def read_dir(path: str, message: str = MESSAGE, envelope: str = ENVELOPE) -> Ent
         st = os.stat(path)
     except OSError as err:
         raise QuarantineError(f"cannot read {path} ({err.strerror})") from err
-    entry = Entry(path, st.st_mtime)
+    entry = Entry(path, st.st_mtime, f"{path}/{message}")
     try:
-        entry.size = os.stat(f"{path}/{message}").st_size
+        entry.size = os.stat(entry.message_path).st_size
     except OSError as err:
         entry.problems.append(f"no message ({err.strerror})")
     raw = _read_small(entry, f"{path}/{envelope}", "envelope")
@@ -181,10 +178,16 @@ def temps(directory: str) -> list[tuple[str, float]]:
     return sorted(found, key=lambda t: t[1])
 
 
-def read(directory: str, name: str, kept: bool = False) -> Entry:
-    """The entry NAME; QuarantineError for a name that is not one."""
+def check_name(name: str) -> None:
+    """Refuse what could name something else than an entry: a path, `..`,
+    or a dot-name (an entry being made or removed)."""
     if not name or "/" in name or name.startswith(".") or "\0" in name:
         raise QuarantineError(f"bad entry name {name!r}: use a name as 'list' shows it")
+
+
+def read(directory: str, name: str, kept: bool = False) -> Entry:
+    """The entry NAME; QuarantineError for a name that is not one."""
+    check_name(name)
     if not os.path.isdir(f"{directory}/{name}"):
         where = "work dir" if kept else "entry"
         raise QuarantineError(f"no {where} {name} in {directory}")
