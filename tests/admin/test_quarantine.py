@@ -136,6 +136,11 @@ def test_list_without_quarantinedir_says_so(site: Site) -> None:
     )
 
 
+def test_list_a_missing_quarantinedir(site: Site, tmp_path: Path) -> None:
+    site.configure(quarantinedir=str(tmp_path / "nowhere"))
+    error(admin(site, "list"), f"cannot read {tmp_path / 'nowhere'} (No such file or directory)")
+
+
 def test_list_kept_work_dirs(site: Site, quarantine: Path) -> None:
     name = refuse(site, SIMSCAN_DEBUG_FILES="1")
     when = age(site.work / name, 3)

@@ -114,3 +114,18 @@ def test_discard(tmp_path: Path) -> None:
     assert quarantine.discard(str(tmp_path), entry.name)
     assert os.listdir(tmp_path) == ["work"]
     assert quarantine.discard(str(tmp_path), entry.name)  # gone already: fine
+
+
+def test_a_copied_message_gets_the_mode_too(
+    tmp_path: Path, umask: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_link(source: str, target: str) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_link)
+    os.umask(0o077)
+    entry = make(tmp_path)
+    os.umask(0o022)
+    assert (entry / "message").read_bytes() == b"Hi\n\nx\n"
+    assert (entry / "message").stat().st_nlink == 1
+    assert stat.S_IMODE((entry / "message").stat().st_mode) == 0o640

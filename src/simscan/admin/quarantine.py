@@ -87,16 +87,16 @@ def run(args: argparse.Namespace) -> int:
         config = settings.load(os.environ)
         code: int = action(args, config, settings.config_path(os.environ))
     except SimscanError as err:
-        return fail(str(err))
+        return _fail(str(err))
     except BrokenPipeError:  # `simscan quarantine list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as err:
-        return fail(f"{err.filename or 'error'}: {err.strerror}")
+        return _fail(f"{err.filename or 'error'}: {err.strerror}")
     return code
 
 
-def fail(text: str) -> int:
+def _fail(text: str) -> int:
     sys.stderr.write(f"simscan quarantine: {text}\n")
     return 1
 
@@ -118,7 +118,7 @@ def _list(args: argparse.Namespace, config: Settings, config_path: str) -> int:
         for entry in found:
             out.write(_line(entry) + "\n")
     elif not args.kept:
-        return fail(_no_quarantine(config_path))
+        return _fail(_no_quarantine(config_path))
     else:
         out.write(_no_quarantine(config_path) + "\n")
     if args.kept:
@@ -258,13 +258,13 @@ def _release(args: argparse.Namespace, config: Settings, config_path: str) -> in
         for name in args.names:
             pending = signal.sigpending() & set(stops)
             if pending:
-                return fail(f"stopped by signal {min(pending)}")
+                return _fail(f"stopped by signal {min(pending)}")
             try:
                 _release_one(directory, name, recipients, config.qmail_queue, stops)
             except QuarantineError as err:
-                code = fail(str(err))
+                code = _fail(str(err))
             except _Stopped as stopped:
-                return fail(str(stopped))
+                return _fail(str(stopped))
     finally:
         while signal.sigtimedwait(stops, 0):
             pass
@@ -390,7 +390,7 @@ def _expire(args: argparse.Namespace, config: Settings, config_path: str) -> int
                 else:
                     failed.append(path)
     elif not args.kept:
-        return fail(_no_quarantine(config_path))
+        return _fail(_no_quarantine(config_path))
     if args.kept:
         days = DEFAULT_KEPT_DAYS if args.older_than is None else args.older_than
         days = max(days, BUSY_DAYS)
@@ -402,7 +402,7 @@ def _expire(args: argparse.Namespace, config: Settings, config_path: str) -> int
             else:
                 failed.append(entry.path)
     for path in failed:
-        fail(f"cannot remove {path}")
+        _fail(f"cannot remove {path}")
     return 1 if failed else 0
 
 
