@@ -55,6 +55,10 @@ class WorkDirError(SimscanError):
     """The work dir or a file in it could not be created or written."""
 
 
+class QuarantineError(SimscanError):
+    """A quarantine entry (or kept work dir) is missing, unreadable or not one."""
+
+
 class QueueError(SimscanError):
     """qmail-queue could not be started or fed."""
 

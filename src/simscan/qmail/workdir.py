@@ -93,12 +93,15 @@ def receive(fd: int, path: str) -> Message:
     return Message(path, size, head)
 
 
-def write_file(path: str, data: bytes) -> None:
+def write_file(path: str, data: bytes, mode: int | None = None) -> None:
+    """Create path with data; `mode` is set whatever the umask."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     except OSError as err:
         raise WorkDirError(f"cannot create {path} ({err.strerror})") from err
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         _write_all(fd, memoryview(data), path)
     finally:
         os.close(fd)
