@@ -208,7 +208,11 @@ def test_an_ip_that_is_no_address_is_the_last_field() -> None:
 
 def test_c_messages_are_kept_as_messages() -> None:
     r = parsed("simscan:[77]: error making work dir, exit 400, errno: 13")
-    assert (r.kind, r.format, r.detail) == ("message", "c", "error making work dir, exit 400, errno: 13")
+    assert (r.kind, r.format, r.detail) == (
+        "message",
+        "c",
+        "error making work dir, exit 400, errno: 13",
+    )
 
 
 # --- stamps --------------------------------------------------------------------------
@@ -218,7 +222,7 @@ WHEN = calendar.timegm((2026, 12, 5, 17, 1, 2))
 
 
 def tai64n(t: float) -> str:
-    return "@%016x%08x" % ((1 << 62) + 10 + int(t), round((t % 1) * 1e9))
+    return f"@{(1 << 62) + 10 + int(t):016x}{round((t % 1) * 1e9):08x}"
 
 
 @pytest.mark.parametrize(
@@ -292,3 +296,11 @@ def test_lines_that_are_not_simscans(line: str) -> None:
 )  # fmt: skip
 def test_kind_of_a_warning(text: str, kind: str) -> None:
     assert kind_of(text) == kind
+
+
+def test_kind_of_nested_parentheses() -> None:
+    text = (
+        "cannot quarantine in /q (internal error FileNotFoundError ([Errno 2] No such file "
+        "or directory: '/q/.1796490885.779171.1005.tmp'))"
+    )
+    assert kind_of(text) == "cannot quarantine in PATH (…)"

@@ -222,5 +222,8 @@ def kind_of(text: str) -> str:
     `cannot quarantine in /b (y)` are one kind: `cannot quarantine in
     PATH (…)`."""
     for pattern, placeholder in _GROUPING:
-        text = pattern.sub(placeholder, text)
+        before = None
+        while text != before:  # nested: (a (b)) -> (a X) -> X, innermost first
+            before, text = text, pattern.sub(placeholder.replace("(…)", "\x01"), text)
+        text = text.replace("\x01", "(…)")
     return " ".join(text.split())[:120]
