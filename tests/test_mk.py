@@ -7,7 +7,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from daemons import Clamd
+from daemons import Clamd, Spamd
 from harness import Site
 
 SIMCONTROL = (
@@ -293,10 +293,31 @@ def test_spam_version(site: Site, tmp_path: Path) -> None:
     assert subprocess.run(
         ["spamassassin", "-V"], capture_output=True, check=True
     ).stdout.startswith(b"SpamAssassin version " + value + b"\n")
-    site.configure(spam=True, spamassassin_path=str(tmp_path / "none"))
+    site.configure(
+        spam=True, spamassassin_path=str(tmp_path / "none"), spamd=str(tmp_path / "nosock")
+    )
     done = site.simscanmk("-g")
     assert done.returncode == 1
-    assert b"simscanmk: no SpamAssassin version found" in done.stderr
+    assert (
+        done.stderr
+        == (
+            f"simscanmk: no SpamAssassin version found ({tmp_path}/none -V failed, and no spamd"
+            " endpoint answered PING); simversions.cdb not changed\n"
+        ).encode()
+    )
+
+
+def test_spam_version_with_spamd_on_another_host(site: Site, spamd: Spamd) -> None:
+    # no SpamAssassin here, but spamd answers: a warning and 'unknown'
+    site.configure(spam=True, spamd=str(spamd.socket), spamassassin_path="/nonexistent/sa")
+    done = site.simscanmk("-g")
+    assert done.returncode == 0, done.stderr
+    assert dump(site.control / "simversions.cdb") == [(b"spam", b"unknown")]
+    assert done.stderr.decode().splitlines() == [
+        f"simscanmk: warning: /nonexistent/sa -V failed, but spamd at {spamd.socket} answers"
+        " PING; the spam version is recorded as 'unknown' (set spamassassin_path to a"
+        " SpamAssassin of the same version to record it)"
+    ]
 
 
 def test_simscanmk_warns_about_rules_that_do_nothing(site: Site) -> None:

@@ -196,7 +196,8 @@ class Run:
     def _settings(self) -> settings.Settings:
         config = settings.load(os.environ)
         where = settings.config_path(os.environ)
-        self.debug(2, f"settings from {where}")
+        if self.debug.level >= 2:
+            self.debug(2, f"settings from {where}")
         _drop_privileges(config.user, where)
         return config
 
@@ -279,7 +280,8 @@ class Run:
         except Interrupted:
             raise  # a stop signal is not a quarantine problem
         except (OSError, SimscanError) as err:
-            self.warnings.append(f"cannot quarantine in {directory} ({_reason(err)})")
+            why = err.strerror if isinstance(err, OSError) and err.strerror else _reason(err)
+            self.warnings.append(f"cannot quarantine in {directory} ({why})")
         else:
             self.debug(1, f"quarantined in {where}")
 

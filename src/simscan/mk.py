@@ -148,10 +148,22 @@ def scanner_versions(config: settings.Settings) -> list[tuple[bytes, bytes]]:
             )
     elif config.spam:
         found = spamassassin_version(config.spamassassin_path)
+        answered = "" if found else _spamd_answers(config)
+        if answered:
+            # spamd on another host: it answers, only its version is unknown here
+            _warn(
+                f"{config.spamassassin_path} -V failed, but spamd at {answered} answers PING;"
+                " the spam version is recorded as 'unknown' (set spamassassin_path"
+                " to a SpamAssassin of the same version to record it)"
+            )
+            found = "unknown"
         if found:
             out.append((b"spam", found.encode()))
         else:
-            problems.append(f"no SpamAssassin version found ({config.spamassassin_path} -V failed)")
+            problems.append(
+                f"no SpamAssassin version found ({config.spamassassin_path} -V failed,"
+                " and no spamd endpoint answered PING)"
+            )
     if config.trophie_socket:
         found = trophie_version(config.trophie_path)
         if found:
@@ -221,6 +233,32 @@ def rspamd_version(config: settings.Settings) -> str:
             continue
         if found:
             return found
+    return ""
+
+
+def _spamd_answers(config: settings.Settings) -> str:
+    """The first spamd endpoint (the `spamd` setting's, else spamc_args')
+    that answers PING, as shown in logs; "" when none does."""
+    from .wire import netio, spamd
+
+    try:
+        endpoints = (
+            netio.parse_endpoints(config.spamd, spamd.DEFAULT_PORT)
+            if config.spamd
+            else spamd.spamc_options(config.spamc_args).endpoints
+        )
+    except ValueError:
+        return ""
+    for endpoint in endpoints:
+        try:
+            sock = netio.connect(endpoint, config.spamd_connect_timeout)
+            try:
+                spamd.ping(sock, netio.Deadline(10))
+            finally:
+                sock.close()
+        except (OSError, spamd.ProtocolError):
+            continue
+        return endpoint.shown
     return ""
 
 

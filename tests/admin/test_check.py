@@ -5,6 +5,7 @@ and nothing queued, quarantined or left behind."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -28,11 +29,11 @@ def corpus() -> dict[str, bytes]:
     return out
 
 
-def check(site: Site, data: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
+def check(site: Site, data: bytes, *args: str, **env: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [*simscan_command(), "check", *args],
         input=data,
-        env=site.env(),
+        env=site.env(**env),
         capture_output=True,
         check=False,
         timeout=120,
@@ -219,3 +220,107 @@ def _zip(members: list[tuple[str, bytes]]) -> bytes:
     from samples import zip_of
 
     return zip_of(members)
+
+
+CLEAN = b"Subject: hello\nFrom: alice@example.com\n\nhi\n"
+REGEX = b"Subject: hello\n\nplease wire the money today\n"
+GIVEN = ("--from", SENDER, "--to", RCPT)
+
+
+def test_debug_files_1_keeps_only_what_a_real_run_keeps(site: Site) -> None:
+    # SIMSCAN_DEBUG_FILES=1 keeps the work dirs of messages not queued:
+    # check leaves none for a message a real run would queue, one for a refusal
+    site.configure(regex=True, per_domain=True)
+    site.simcontrol(":regex=wire.the.money\n")
+    env = site.env(SIMSCAN_DEBUG_FILES="1")
+    real = site.run(CLEAN, envelope(SENDER.encode(), RCPT.encode()), env=env)
+    assert real.exit_code == 0 and real.workdirs_left == []
+    done = check(site, CLEAN, *GIVEN, SIMSCAN_DEBUG_FILES="1")
+    assert done.returncode == 0, done.stderr
+    assert os.listdir(site.work) == []
+    done = check(site, REGEX, *GIVEN, SIMSCAN_DEBUG_FILES="1")
+    assert done.returncode == 31 and len(os.listdir(site.work)) == 1
+
+
+def test_a_custom_reject_states_its_assumption_about_fd_4(site: Site) -> None:
+    site.configure(regex=True, custom_smtp_reject=True, per_domain=True)
+    site.simcontrol(":regex=wire.the.money\n")
+    real = site.run(REGEX, envelope(SENDER.encode(), RCPT.encode()))
+    done = check(site, REGEX, *GIVEN)
+    assert real.exit_code == done.returncode == 82
+    assert (
+        "  (assumes qmail-smtpd has the custom-error patch; without it, fd 4 is"
+        " closed and simscan exits 31, 71 for a temporary refusal)\n"
+    ) in done.stdout.decode()
+    got = json.loads(check(site, REGEX, *GIVEN, "--json").stdout)
+    assert got["assumes"] == "the custom-error patch (fd 4)"
+    site.configure(regex=True, per_domain=True)
+    got = json.loads(check(site, REGEX, *GIVEN, "--json").stdout)
+    assert got["exit_code"] == 31 and got["assumes"] is None
+
+
+def test_return_path_null_is_the_null_sender(site: Site) -> None:
+    site.configure()
+    data = (
+        b"Return-Path: <>\nDelivered-To: bob@example.net\nSubject: bounce\n"
+        b"From: MAILER-DAEMON@example.com\nTo: bob@example.net\n\nhello\n"
+    )
+    got = json.loads(check(site, data, "--json").stdout)
+    assert got["envelope"] == {
+        "from": "",
+        "to": ["bob@example.net"],
+        "source": "the message's Return-Path and Delivered-To",
+    }
+
+
+def test_relayclient_skip_of_spam_says_why(site: Site) -> None:
+    site.configure(spam=True, spamd=str(site.root / "nosock"))
+    got = json.loads(check(site, CLEAN, *GIVEN, "--relayclient", "--json").stdout)
+    (spam,) = [s for s in got["scanners"] if s["scanner"] == "spam"]
+    assert spam["said"] == "skipped: RELAYCLIENT is set (spam_auth_user off)"
+    assert got["exit_code"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--to", ""), "simscan check: an empty recipient; give --to ADDR"),
+        (("--to", RCPT, "--to", ""), "simscan check: an empty recipient; give --to ADDR"),
+        (("--to", RCPT, "-", "-"), "simscan check: - (stdin) given more than once"),
+    ],
+)
+def test_command_lines_refused(site: Site, args: tuple[str, ...], said: str) -> None:
+    site.configure()
+    done = check(site, CLEAN, *args)
+    assert done.returncode == 2 and done.stdout == b""
+    assert done.stderr.decode().startswith(said), done.stderr
+
+
+def test_a_stop_signal_ends_the_run_after_that_message(site: Site, tmp_path: Path) -> None:
+    import signal
+    import socket
+    import time
+
+    hung = socket.socket(socket.AF_UNIX)  # spamd that never answers
+    hung.bind(str(tmp_path / "spamd"))
+    hung.listen(5)
+    site.configure(spam=True, spamd=str(tmp_path / "spamd"), scan_timeout=60)
+    files = [tmp_path / "a.eml", tmp_path / "b.eml"]
+    for f in files:
+        f.write_bytes(CLEAN)
+    with (
+        hung,
+        subprocess.Popen(
+            [*simscan_command(), "check", *GIVEN, *map(str, files)],
+            env=site.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as proc,
+    ):
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert out.decode().count("message: ") == 1, out
+    assert b"simscan check: stopped by signal 2\n" in err
+    assert proc.returncode == 71
+    assert os.listdir(site.work) == []

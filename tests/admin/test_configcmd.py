@@ -178,6 +178,21 @@ def test_check_with_a_scanner_down_names_it(
     assert f"PROBLEM: spamd {dead}: cannot be asked for its version" in done.stdout
 
 
+def test_check_spamc_with_its_spamd_down(site: Site, spamd: Spamd, tmp_path: Path) -> None:
+    dead = refused_socket(tmp_path / "dead.sock")
+    site.configure(spam=True, spam_client="spamc", spamc_args=f"-U {dead}")
+    done = config(site, "--check", "--smtpd-user", "root")
+    assert done.returncode == 1
+    assert (
+        f"PROBLEM: spamd {dead} (spamc's, from spamc_args): does not answer PING"
+        " (connection refused)\n"
+    ) in done.stdout, done.stdout
+    site.configure(spam=True, spam_client="spamc", spamc_args=f"-U {spamd.socket}")
+    done = config(site, "--check", "--smtpd-user", "root")
+    assert done.returncode == 0, done.stdout
+    assert "  GTUBE: SPAM" in done.stdout
+
+
 def test_check_a_scanner_that_answers_wrongly(site: Site, spamd: Spamd, clamd: Clamd) -> None:
     # clamd's socket given as spamd's: it answers, but not as spamd
     site.configure(spam=True, spamd=str(clamd.socket))

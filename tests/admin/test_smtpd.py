@@ -216,3 +216,36 @@ def test_xinetd_without_a_user_or_with_unknown_names(tmp_path: Path) -> None:
     who = smtpd.identity(None, (), (service,))
     assert who is not None and (who.uid, who.gid, who.groups) == (1, 1, (1,))
     assert who.source == f"{service}: xinetd user/group"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a test of the server's file is not a server run without -u (root)
+        "if [ ! -x /usr/local/bin/tcpserver ]; then\n    echo 'no tcpserver'; exit 1\nfi\n"
+        "exec /usr/local/bin/softlimit -m 30000000 \\\n"
+        "    /usr/local/bin/tcpserver -v -R -u 65534 -g 65534 0 smtp qmail-smtpd 2>&1\n",
+        "[ -x /usr/bin/tcpserver ] || exit 1\nexec tcpserver -u 65534 -g 65534 0 smtp x\n",
+        "test -x /usr/bin/tcpserver && exec tcpserver -u 65534 -g 65534 0 smtp x\n",
+        # the server named by a variable, in command position
+        "TCPSERVER=/usr/local/bin/tcpserver\nexec $TCPSERVER -v -u 65534 -g 65534 0 smtp x\n",
+        "exec ${TCPSERVER} -u 65534 -g 65534 0 smtp x\n",
+        # a line without -u only counts when none names the user
+        "tcpserver -h 2>/dev/null\nexec tcpserver -u 65534 -g 65534 0 smtp x\n",
+        # s6: -G takes a value; s6-envuidgid's -D takes one before the account
+        "exec s6-tcpserver4 -G 65534 -u 65534 -g 65534 0 25 x\n",
+        "exec s6-envuidgid -D 1:1:1 nobody s6-tcpserver4 -U 0 25 qmail-smtpd\n",
+        "exec envuidgid nobody tcpserver -U 0 smtp qmail-smtpd\n",
+    ],
+)
+def test_the_line_that_runs_the_server(tmp_path: Path, body: str) -> None:
+    run = script(tmp_path, "#!/bin/sh\nTCPSERVER=tcpserver\n" + body)
+    who = smtpd.identity(None, (run,), ())
+    assert who is not None and (who.uid, who.gid) == (65534, 65534), who and who.source
+
+
+def test_a_server_without_u_anywhere_is_root(tmp_path: Path) -> None:
+    run = script(tmp_path, "#!/bin/sh\n[ -x /usr/bin/tcpserver ] || exit\nexec tcpserver 0 25 x\n")
+    who = smtpd.identity(None, (run,), ())
+    assert who is not None and who.uid == 0
+    assert who.source == f"{run}: tcpserver without -u, so root"

@@ -25,6 +25,7 @@ NEVER = {
     "__future__", "typing", "re", "enum", "socket", "subprocess", "dataclasses",
     "email", "tomllib", "signal", "json", "argparse", "shlex", "select", "fcntl",
     "termios", "struct", "collections", "functools", "contextlib", "pathlib",
+    "prometheus_client",
 }  # fmt: skip
 
 

@@ -243,7 +243,7 @@ def test_quarantine_failure_is_a_warning_not_a_change(site: Site, tmp_path: Path
     out = site.run(with_attachment("x.exe"), ENV)
     assert out.exit_code == 82
     (warning,) = out.warnings
-    assert warning.startswith(f"cannot quarantine in {missing}".encode())
+    assert warning == f"cannot quarantine in {missing} (No such file or directory)".encode()
     assert out.workdirs_left == []
 
 

@@ -16,8 +16,10 @@ from a mailbox carries them.
 
 import argparse
 import os
+import signal
 import sys
 
+from ..cli import _SIGNALS as STOP_SIGNALS
 from ..cli import Run
 from ..config import policy, settings
 from ..errors import EXIT_OK, EnvelopeFormatError, SimscanError
@@ -26,7 +28,7 @@ from ..qmail.queue import Envelope, parse_envelope
 from ..qmail.smtpreply import reply
 from ..report import SpamScore
 from ..scan.base import SKIPPED, Result, Trace
-from ..verdict import QUARANTINED, Verdict, outcome
+from ..verdict import QUARANTINED, RELAYCLIENT, Verdict, outcome
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     # Every file is opened first: a real run drops to `user` when started
     # as root, and so does this one, after which they may not be readable.
     sources: list[tuple[str, int]] = []
+    if (args.files or []).count("-") > 1:
+        print("simscan check: - (stdin) given more than once", file=sys.stderr)
+        return 2
     for name in args.files or ["-"]:
         if name == "-":
             sources.append(("(stdin)", 0))
@@ -79,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     for name, fd in sources:
         check = Check(environ, name, fd, envelope)
         got = check.execute()
+        for signum in STOP_SIGNALS:  # (a real run's handlers: between messages, ^C stops)
+            signal.signal(signum, signal.SIG_DFL)
         if fd:
             os.close(fd)
         if args.json:
@@ -89,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(check.text(got))
         if code == EXIT_OK:
             code = got
+        if check.stopped:
+            print(f"simscan check: stopped by signal {check.stopped}", file=sys.stderr)
+            break
     return code
 
 
@@ -96,6 +106,8 @@ def _envelope(sender: str, recipients: list[str]) -> "Envelope | str":
     """The envelope qmail-smtpd would write, or what is wrong with it."""
     if not recipients:
         return "no recipient"
+    if "" in recipients:
+        return "an empty recipient"
     raw = b"F" + os.fsencode(sender) + b"\0"
     raw += b"".join(b"T" + os.fsencode(r) + b"\0" for r in recipients) + b"\0"
     try:
@@ -128,6 +140,12 @@ class Check(Run):
         self.quarantine = ""
         self.lines: list[bytes] = []
         self.log_line = b""
+        self.stopped = 0  # the stop signal that ended this message's run
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if signum != signal.SIGALRM:  # (ignored outside the scan, but it ends the loop)
+            self.stopped = signum
+        super()._on_signal(signum, frame)
 
     def _process(self) -> tuple[int, str, bytes, SpamScore | None, bool]:
         config = self.config = self._settings()
@@ -148,7 +166,8 @@ class Check(Run):
             prefix = self._prefix(job, result)
             self.head = result.head or b""
             self.received = prefix[: len(prefix) - len(self.head)]
-        return out.exit_code, out.log_state, result.verdict.detail, result.spam, False
+        # (queued as a real run would be: SIMSCAN_DEBUG_FILES=1 keeps the same work dirs)
+        return out.exit_code, out.log_state, result.verdict.detail, result.spam, out.queue
 
     def _log(self, state: str, spam: SpamScore | None, detail: bytes) -> None:
         from .. import report
@@ -176,7 +195,9 @@ class Check(Run):
             if name in ran:
                 verdict, seconds = ran[name]
                 step["seconds"] = round(seconds, 4)
-                if verdict is SKIPPED:
+                if verdict is SKIPPED and name == "spam" and _kind(self.result) == RELAYCLIENT:
+                    step.update(ran=False, said="skipped: RELAYCLIENT is set (spam_auth_user off)")
+                elif verdict is SKIPPED:
                     step.update(ran=False, said="skipped (see the notes)")
                 else:
                     step.update(ran=True, said=_said(verdict))
@@ -217,6 +238,8 @@ class Check(Run):
             "scanners": self.steps(),
             "exit_code": code,
             "smtp_reply": reply(code, self.custom_text),
+            # (without the patch qmail-smtpd closes fd 4: 31 and its own reply)
+            "assumes": "the custom-error patch (fd 4)" if self.custom_text else None,
             "quarantine": self.quarantine or None,
             "warnings": [ln.decode(errors="replace").rstrip("\n") for ln in self.lines],
             "log_line": self.log_line.decode(errors="replace").rstrip("\n"),
@@ -268,6 +291,11 @@ class Check(Run):
         if s["quarantine"]:
             out.append(f"quarantine: a real run keeps a copy in {s['quarantine']}")
         out.append(f"exit: {code}; qmail-smtpd replies: {s['smtp_reply']}")
+        if s["assumes"]:
+            out.append(
+                "  (assumes qmail-smtpd has the custom-error patch; without it, fd 4 is"
+                " closed and simscan exits 31, 71 for a temporary refusal)"
+            )
         out.append(f"log: {s['log_line']}")
         if s["received"]:
             out.append(f"received: {str(s['received']).rstrip()}")
@@ -275,6 +303,10 @@ class Check(Run):
             out.append("header changes (rspamd), above the message's own header:")
             out += [f"  {ln}" for ln in str(s["header_changes"]).splitlines()]
         return "\n".join(out) + "\n\n"
+
+
+def _kind(result: Result | None) -> str:
+    return result.verdict.kind if result is not None else ""
 
 
 def _said(verdict: "Verdict | object | None") -> str:
@@ -327,9 +359,10 @@ def _from_header(head: bytes) -> tuple[Envelope, str]:
     def addresses(name: str) -> list[str]:
         return [a for _, a in getaddresses([str(v) for v in fields.get_all(name, [])]) if a]
 
-    senders = addresses("Return-Path") or addresses("From")
+    null = fields.get("Return-Path") is not None and not addresses("Return-Path")
+    senders = [""] if null else addresses("Return-Path") or addresses("From")
     recipients = addresses("Delivered-To") or addresses("To") + addresses("Cc")
-    source = "the message's " + ("Return-Path" if addresses("Return-Path") else "From")
+    source = "the message's " + ("Return-Path" if null or addresses("Return-Path") else "From")
     source += " and " + ("Delivered-To" if addresses("Delivered-To") else "To/Cc")
     found = _envelope(senders[0] if senders else "", recipients)
     if isinstance(found, str):

@@ -310,6 +310,19 @@ class Probes:
         from ..wire import spamd
 
         if config.spam_client == "spamc":
+            # spamc hands back the message unscanned when spamd is down (the
+            # scan then only says "not flagged"): ask spamd itself first
+            try:
+                endpoints = spamd.spamc_options(config.spamc_args).endpoints
+            except ValueError:
+                endpoints = []  # (the scan below names what is wrong with spamc_args)
+            for endpoint in endpoints:
+                if not self._ask(endpoint, spamd.ping):
+                    why, self.failure = self.failure or "no answer", ""
+                    self.report.problem(
+                        f"spamd {endpoint.shown} (spamc's, from spamc_args): does not"
+                        f" answer PING ({why})"
+                    )
             version = mk.spamassassin_version(config.spamassassin_path)
             self._probe(f"spamc {config.spamc}", version, spam.SpamcScanner(), {}, spam=True)
             return

@@ -187,46 +187,92 @@ def _from_run_script(path: str) -> Identity | None:
             except ValueError:
                 continue
             variables[m.group(1)] = words[0] if words else ""
+    # The first server line that names its user wins; one without -u/-U
+    # counts (as root) only when no line names one.
+    unnamed: Identity | None = None
     for line in text.splitlines():
         try:
-            words = shlex.split(line, comments=True)
+            words = [_expand(w, variables) for w in shlex.split(line, comments=True)]
         except ValueError:
             continue
-        at = next((i for i, w in enumerate(words) if w.endswith("tcpserver")), None)
+        at = _server_at(words)
         if at is None:
             continue
-        uid: int | None = None
-        gid: int | None = None
-        envdir = False
-        i = at + 1
-        while i < len(words) and words[i].startswith("-") and len(words[i]) > 1:
-            word = words[i]
-            # tcpserver's getopt: "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO"
-            at_flag = 1
-            while at_flag < len(word):
-                flag = word[at_flag]
-                if flag in "xtuglbBc":
-                    value = word[at_flag + 1 :]
-                    if not value:
-                        i += 1
-                        value = words[i] if i < len(words) else ""
-                    if flag == "u":
-                        uid = _resolve(value, variables)
-                    elif flag == "g":
-                        gid = _resolve(value, variables)
-                    break
-                if flag == "U":
-                    envdir = True
-                at_flag += 1
-            i += 1
+        uid, gid, envdir = _options(words[at + 1 :], variables)
         if envdir:
             uid, gid = _from_envdir(path, text)
         if uid is None and not envdir:
-            return Identity(0, 0, (0,), f"{path}: tcpserver without -u, so root")
+            unnamed = unnamed or Identity(0, 0, (0,), f"{path}: tcpserver without -u, so root")
+            continue
         if uid is None or gid is None or _UNKNOWN in (uid, gid):
             return None
         return Identity(uid, gid, (gid,), f"{path}: tcpserver -u -g")
+    return unnamed
+
+
+_SERVER = re.compile(r"(?:^|/)(?:s6-)?(?:tcpserver[46]?|sslserver)$")
+# A command that only looks at the server's file (`[ -x .../tcpserver ]`)
+_TESTS = {"[", "[[", "test", "which", "command", "type", "ls"}
+_KEYWORDS = {"if", "elif", "while", "until", "then", "do", "else", "!", "exec"}
+_BETWEEN = {"&&", "||", ";", "|", "then", "do", "else"}
+
+
+def _server_at(words: list[str]) -> int | None:
+    """Where the server's own word is, in a command that runs it: not in a
+    test of its file, not in an assignment (`TCPSERVER=...`)."""
+    start = 0
+    for i, word in enumerate([*words, ";"]):
+        if word not in _BETWEEN and not word.endswith(";"):
+            continue
+        command = words[start:i] if i < len(words) else words[start:]
+        at = start
+        while command and command[0] in _KEYWORDS:
+            command, at = command[1:], at + 1
+        if command and command[0] not in _TESTS:
+            for j, part in enumerate(command):
+                if "=" not in part and _SERVER.search(part.rstrip(";")):
+                    return at + j
+        start = i + 1
     return None
+
+
+def _options(words: list[str], variables: dict[str, str]) -> tuple[int | None, int | None, bool]:
+    """-u, -g and -U from the server's options (its getopt stops at the
+    first word that is not one)."""
+    uid: int | None = None
+    gid: int | None = None
+    envdir = False
+    i = 0
+    while i < len(words) and words[i].startswith("-") and len(words[i]) > 1:
+        word = words[i]
+        # tcpserver's getopt: "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO"; s6-tcpserver
+        # and sslserver add value options of their own (-G gidlist, -C, -i...)
+        at_flag = 1
+        while at_flag < len(word):
+            flag = word[at_flag]
+            if flag in "xtuglbBcGCiI":
+                value = word[at_flag + 1 :]
+                if not value:
+                    i += 1
+                    value = words[i] if i < len(words) else ""
+                if flag == "u":
+                    uid = _resolve(value, variables)
+                elif flag == "g":
+                    gid = _resolve(value, variables)
+                break
+            if flag == "U":
+                envdir = True
+            at_flag += 1
+        i += 1
+    return uid, gid, envdir
+
+
+def _expand(word: str, variables: dict[str, str]) -> str:
+    """$NAME or ${NAME}, set earlier in the script, as its value."""
+    m = re.fullmatch(r"\$(?:\{(\w+)\}|(\w+))", word)
+    if m is None:
+        return word
+    return variables.get(m.group(1) or m.group(2), word)
 
 
 def _substitute(m: "re.Match[str]") -> str:
@@ -252,10 +298,11 @@ def _resolve(value: str, variables: dict[str, str]) -> int:
 def _from_envdir(path: str, text: str) -> tuple[int | None, int | None]:
     """tcpserver -U: $UID and $GID, from an envdir (./env, or the one the
     script names) or envuidgid."""
-    m = re.search(r"envuidgid\s+(\S+)", text)
+    # envuidgid ACCOUNT, or s6-envuidgid [-u|-g|-B|-n|-i] [-D u:g:gs] ACCOUNT
+    m = re.search(r"envuidgid((?:\s+-[ugBni]+|\s+-D\s*\S+)*)\s+(\S+)", text)
     if m:
         try:
-            pw = pwd.getpwnam(m.group(1))
+            pw = pwd.getpwnam(m.group(2))
         except KeyError:
             return None, None
         return pw.pw_uid, pw.pw_gid
