@@ -1,9 +1,14 @@
-"""Only for the build id: `simscan -v` tells builds apart.
+"""The build id, and bin/simscan's own first line; everything else is in
+pyproject.toml.
 
-Everything else is in pyproject.toml.  When simscan is built from a git
+`simscan -v` tells builds apart.  When simscan is built from a git
 checkout, `git describe` of the checkout is written into the built
 package as simscan/_build.py (never into the source tree); built from
 anywhere else, there is no build id.
+
+bin/simscan starts `#!/usr/bin/python3 -IS`: setuptools would rewrite that
+line to `#!python -IS` and pip, installing, to the venv's python without
+the flags (see bin/simscan for why they matter); it is copied as written.
 """
 
 import os
@@ -11,6 +16,11 @@ import subprocess
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
+
+try:
+    from setuptools.command.build_scripts import build_scripts
+except ImportError:  # (older setuptools: distutils' own, which setuptools provides)
+    from distutils.command.build_scripts import build_scripts
 
 
 def describe() -> str:
@@ -36,4 +46,16 @@ class BuildWithId(build_py):
             f.write(f'"""Written at build time (setup.py)."""\n\nBUILD = {describe()!r}\n')
 
 
-setup(cmdclass={"build_py": BuildWithId})
+class ScriptsAsWritten(build_scripts):
+    def run(self) -> None:
+        super().run()
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin", "simscan")
+        target = os.path.join(self.build_dir, "simscan")
+        with open(source, "rb") as f:
+            text = f.read()
+        with open(target, "wb") as f:
+            f.write(text)
+        os.chmod(target, 0o755)
+
+
+setup(cmdclass={"build_py": BuildWithId, "build_scripts": ScriptsAsWritten})

@@ -5,7 +5,7 @@ expensive ones simscan keeps off that path are named."""
 import re
 
 import pytest
-from harness import Site
+from harness import Site, simscan_command
 from test_e2e_basic import ENV, MESSAGE
 
 IMPORT = re.compile(rb"^import time:\s+\d+ \|\s+\d+ \|( *)(\S+)$", re.M)
@@ -30,8 +30,15 @@ NEVER = {
 
 
 def imported(site: Site, **settings: object) -> set[str]:
+    """The modules a run imports: bin/simscan run as its first line runs
+    it (-I -S), with -X importtime (PYTHONPROFILEIMPORTTIME is ignored
+    under -I)."""
     site.configure(**settings)
-    out = site.run(MESSAGE, ENV, env=site.env(PYTHONPROFILEIMPORTTIME="1"))
+    (script,) = simscan_command()
+    with open(script) as f:
+        assert f.readline() == "#!/usr/bin/python3 -IS\n"
+    command = ["/usr/bin/python3", "-I", "-S", "-X", "importtime", script]
+    out = site.run(MESSAGE, ENV, command=command)
     assert out.exit_code == 0, out.stderr
     return {m.group(2).decode() for m in IMPORT.finditer(out.stderr)}
 
@@ -82,3 +89,51 @@ def test_a_feature_imports_what_it_needs_only_when_on(
     modules = imported(site, received=True, **settings)
     assert {m for m in modules if m.startswith("simscan") or m == "cdbx"} == CLEAN_PATH | more
     assert modules & NEVER == set()
+
+
+REGEX = {"simscan.scan.checks", "simscan.mail", "simscan.mail.lines", "simscan.mail.mime",
+         "simscan.mail.headers", "simscan.mail.names"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("patterns", "needs_re"),
+    [
+        ("verify-your-account:wiretransfer:lottery", False),
+        ("verify.your.account", True),
+        ("wiretransfer:^Subject.*viagra", True),
+        ("a\\b", True),
+    ],
+)
+def test_literal_regexes_need_no_re(site: Site, patterns: str, needs_re: bool) -> None:
+    site.simcontrol(f":regex={patterns}\n")
+    modules = imported(site, received=True, per_domain=True, regex=True)
+    assert {m for m in modules if m.startswith("simscan") or m == "cdbx"} == (
+        CLEAN_PATH | PER_DOMAIN | REGEX
+    )
+    assert ("re" in modules) is needs_re
+    assert modules & (NEVER - {"re", "enum", "functools", "collections"}) == set()
+
+
+def test_python_variables_in_qmail_smtpds_environment_are_ignored(site: Site, tmp_path) -> None:
+    # -I: PYTHONPATH, PYTHONSTARTUP, PYTHONINSPECT, PYTHONHOME... do nothing
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    for name in ("sitecustomize.py", "usercustomize.py", "os.py", "cdbx.py"):
+        (evil / name).write_text(f"open({str(tmp_path / 'ran')!r}, 'a').write({name!r})\n")
+    (evil / "simscan").mkdir()
+    (evil / "simscan" / "__init__.py").write_text("raise SystemExit(99)\n")
+    env = site.env(
+        PYTHONPATH=str(evil),
+        PYTHONSTARTUP=str(evil / "os.py"),
+        PYTHONINSPECT="1",
+        PYTHONPROFILEIMPORTTIME="1",
+        PYTHONUSERBASE=str(evil),
+        PYTHONWARNINGS="error",
+    )
+    site.simcontrol(":attach=.exe\n")
+    site.configure(per_domain=True, attach=True)
+    out = site.run(MESSAGE, ENV, env=env)
+    assert out.exit_code == 0, out.stderr
+    assert not (tmp_path / "ran").exists()
+    assert b"import time" not in out.stderr
+    assert len(out.records) == 1

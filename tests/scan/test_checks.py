@@ -101,3 +101,62 @@ def test_a_match_after_the_first_chunk(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(checks, "CHUNK", 64)
     message = b"filler line\n" * 100 + b"Subject: late match\n"
     assert detail(scan(tmp_path, message, [b"^Subject: late"])[0]) == b"#0"
+
+
+def expected(message: bytes, patterns: list[bytes]) -> bytes | None:
+    """What the C program's reading gives: each line (LF kept, cut to
+    REGEX_LINE bytes) against each pattern with re; earliest line, then
+    lowest index."""
+    import re
+
+    for line in re.split(rb"(?<=\n)", message):
+        line = line[:REGEX_LINE]
+        for index, pattern in enumerate(patterns):
+            if line and re.search(pattern, line):
+                return b"#%d" % index
+    return None
+
+
+def test_literal_patterns_find_what_re_finds(tmp_path: Path) -> None:
+    # Literal patterns are matched with `in`, without re: the same answers
+    import random
+
+    r = random.Random(7)
+    for _ in range(300):
+        message = bytes(r.choice(b"ab \r\n") for _ in range(r.randrange(40)))
+        patterns = [bytes(r.choice(b"ab \r") for _ in range(r.randrange(1, 4)))
+                    for _ in range(r.randrange(1, 4))]  # fmt: skip
+        if r.random() < 0.3:
+            patterns.insert(r.randrange(len(patterns) + 1), b"a.b")  # one real regex
+        got = detail(scan(tmp_path, message, patterns)[0])
+        assert got == expected(message, patterns), (message, patterns)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "line"),
+    [
+        (b"x\\dy", b"x1y"),
+        (b"x.y", b"xay"),
+        (b"^xy", b"^xy"),
+        (b"xy$", b"xy$"),
+        (b"xa*y", b"xy"),
+        (b"xa+y", b"xaay"),
+        (b"xa?y", b"xy"),
+        (b"xa{2}y", b"xaay"),
+        (b"x[ab]y", b"xay"),
+        (b"x|y", b"x"),
+        (b"(x)y", b"xy"),
+    ],
+)
+def test_a_metacharacter_makes_a_regex(tmp_path: Path, pattern: bytes, line: bytes) -> None:
+    # read as a literal, each would answer otherwise
+    assert checks._Literal(pattern).search(line) != bool(re.search(pattern, line))
+    assert detail(scan(tmp_path, line + b"\n", [pattern])[0]) == expected(line + b"\n", [pattern])
+
+
+def test_every_other_byte_is_itself(tmp_path: Path) -> None:
+    assert frozenset(b"\\.^$*+?{}[]|()") == checks._META
+    for byte in set(range(256)) - checks._META:
+        pattern = b"x" + bytes([byte]) + b"y"
+        for line in (pattern, b"xy", b"x" + bytes([byte ^ 1]) + b"y"):
+            assert bool(re.search(pattern, line)) == checks._Literal(pattern).search(line)

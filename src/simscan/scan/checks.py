@@ -15,10 +15,13 @@ from .base import Job, Result, Scanner
 # typing costs ~8 ms to import; mypy reads TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from collections.abc import Callable, Iterator
     from typing import BinaryIO
 
     from ..mail.content import Spool
+
+    _Pattern = re.Pattern[bytes]
 
 REGEX_LINE = 500  # bytes of each line the patterns see, as in C simscan
 
@@ -39,10 +42,15 @@ class RegexFilter(_Builtin):
     name = "regex"
 
     def scan(self, job: Job, result: Result) -> Verdict | None:
-        import re
-
-        compiled = []
+        compiled: list[tuple[int, _Literal | _Pattern]] = []
         for index, pattern in enumerate(job.policy.regex):
+            if not _META.intersection(pattern):
+                # a plain literal, what most sites write: `in` finds the same
+                # lines as re would, and `re` (~4 ms to import) is not needed
+                compiled.append((index, _Literal(pattern)))
+                continue
+            import re
+
             try:
                 compiled.append((index, re.compile(pattern)))
             except re.error as err:
@@ -53,7 +61,7 @@ class RegexFilter(_Builtin):
         from itertools import compress, count
 
         with open(job.message.path, "rb") as f:
-            for lines in _line_blocks(f, re.compile(rb"(?<=\n)").split):
+            for lines in _line_blocks(f, _split_after_newline):
                 # Per pattern, the first line it matches, found at C speed;
                 # the earliest line wins, then the lowest pattern index.
                 best: tuple[int, int] | None = None
@@ -66,6 +74,30 @@ class RegexFilter(_Builtin):
                     job.debug(1, f"regex #{best[1]} matches {lines[best[0]]!r}")
                     return Verdict(REGEX, b"#%d" % best[1])
         return None
+
+
+# The bytes that make a pattern more than a literal (a bytes pattern has no
+# other; `#` and spaces only count under (?x), which needs `(`).
+_META = frozenset(b"\\.^$*+?{}[]|()")
+
+
+class _Literal:
+    """A pattern without metacharacters: re.search's answer, by `in`."""
+
+    __slots__ = ("needle",)
+
+    def __init__(self, needle: bytes) -> None:
+        self.needle = needle
+
+    def search(self, line: bytes) -> bool:
+        return self.needle in line
+
+
+def _split_after_newline(data: bytes) -> list[bytes]:
+    """re.split(rb"(?<=\n)", data): each line with its LF, then the rest."""
+    parts = data.split(b"\n")
+    last = parts.pop()
+    return [*(p + b"\n" for p in parts), last]
 
 
 def _line_blocks(f: "BinaryIO", split: "Callable[[bytes], list[bytes]]") -> "Iterator[list[bytes]]":
