@@ -2,9 +2,10 @@
 
 Run with `make bench` (the installed simscan, the system /usr/bin/python3);
 `bench.py 1 3` runs only those sections.
-  1. fixed cost of one small clean message with no scanners, next to the
-     floors: a bare `python3 -c pass`, and `cat` as the $QMAILQUEUE program;
-     plus simscan's import time.
+  1. fixed cost of one 1 KB clean message with no scanners, paired against
+     both interpreter floors (`python3 -c pass`, `python3 -I -S -c pass`,
+     bin/simscan's own start); pyperf's figure beside it when pyperf is
+     installed; the modules imported (-X importtime) and system calls.
   2. ClamAV and SpamAssassin: what simscan adds over asking clamd / spamd
      directly for the same message (local daemons started here), and the
      clamdscan / spamc compatibility modes next to a bare client run.
@@ -14,7 +15,8 @@ Run with `make bench` (the installed simscan, the system /usr/bin/python3);
   4. peak memory (RSS) of simscan for 1 KB, 1 MB, 10 MB and 50 MB messages,
      with and without the Received line, and the time they take.
   3. messages per second through clamd and spamd at concurrency 1, 2 and
-     8, with a mixed corpus (clean, spam, virus, blocked attachment).
+     8, with a mixed corpus (clean, spam, virus, blocked attachment), and
+     the CPU each kind of message costs: simscan, clamd, spamd, the total.
   5. looking inside attachments: time and peak RSS for a 5 MB zip with
      1,000 members, a 10-deep nested zip, a zip bomb expanding to 1 GB, a
      PDF with block_types on (no library loaded), and the same zip of
@@ -38,6 +40,7 @@ from daemons import EICAR, GTUBE, Clamd, Spamd, start_clamd, start_spamd  # noqa
 SIMSCAN = str(Path(sys.executable).parent / "simscan")
 PYTHON = "/usr/bin/python3"
 ENVELOPE = b"Fsender@example.com\0Trcpt@example.net\0\0"
+ENVELOPE_FILE = Path("/nonexistent")  # set by main(): the envelope, in its temp dir
 RUNS = int(os.environ.get("BENCH_RUNS", "40"))
 
 
@@ -90,14 +93,16 @@ def make_site(
     regex: bool = True,
     clamav: str = "",
     spam: str = "",
+    literal: bool = False,
 ) -> dict[str, str]:
     """A site; with `policy`, per-domain rules (compiled by simscanmk) that
     turn on attachment blocking and (with `regex`) two regexes for every
-    message; `clamav` is extra settings that turn ClamAV on (else it is
+    message, plain strings with `literal` (what most sites write: no `re`
+    needed); `clamav` is extra settings that turn ClamAV on (else it is
     off)."""
     work = tmp / "work"
     work.mkdir(exist_ok=True)
-    config = tmp / f"simscan-{received}-{policy}-{regex}-{len(clamav)}-{len(spam)}.toml"
+    config = tmp / f"simscan-{received}-{policy}-{regex}-{literal}-{len(clamav)}-{len(spam)}.toml"
     text = (
         f'user = ""\nworkdir = "{work}"\nqmail_queue = "/bin/true"\n'
         f"received = {'true' if received else 'false'}\n"
@@ -105,11 +110,15 @@ def make_site(
         + (f"spam = true\n{spam}" if spam else "")
     )
     if policy:
-        control = tmp / f"control-{regex}"
+        control = tmp / f"control-{regex}-{literal}"
         control.mkdir(exist_ok=True)
+        patterns = (
+            "verify-your-account:cheap-pills-here"
+            if literal
+            else ("verify.your.account:^Subject.*viagra")
+        )
         (control / "simcontrol").write_text(
-            ":clam=yes,spam=yes,attach=.exe:.scr:.com:.bat:.vbs:.js,"
-            "regex=verify.your.account:^Subject.*viagra\n"
+            f":clam=yes,spam=yes,attach=.exe:.scr:.com:.bat:.vbs:.js,regex={patterns}\n"
         )
         text += f'controldir = "{control}"\nper_domain = true\nattach = true\n'
         text += f"regex = {'true' if regex else 'false'}\n"
@@ -150,53 +159,170 @@ def message_file(tmp: Path, size: int, mime: bool = False) -> Path:
     return path
 
 
-def no_argument_path(message: Path, envelope: Path, env: dict[str, str]) -> None:
+def paired(arms: dict[str, tuple[list[str], Path, dict[str, str]]]) -> dict[str, list[float]]:
+    """Each arm run in turn (A B C A B C ...), RUNS rounds after 3 warm-up
+    rounds: the machine's drift touches every arm alike."""
+    samples: dict[str, list[float]] = {label: [] for label in arms}
+    for round_ in range(RUNS + 3):
+        for label, (argv, message, env) in arms.items():
+            took = spawn(argv, message, ENVELOPE_FILE, env)
+            if round_ >= 3:
+                samples[label].append(took)
+    return samples
+
+
+def difference(label: str, a: list[float], b: list[float]) -> float:
+    """The median of the paired differences a - b, with their IQR."""
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    med = statistics.median(diffs)
+    q = statistics.quantiles(diffs, n=4)
+    print(f"  {label:<58} {med * 1000:+6.2f} ms  "
+          f"(IQR {q[0] * 1000:+.2f} to {q[2] * 1000:+.2f})")  # fmt: skip
+    return med
+
+
+def pyperf_agrees(tmp: Path, message: Path, env: dict[str, str]) -> None:
+    """The headline figure again by pyperf (the tool CPython's benchmarks
+    use), when it is installed: `pyperf command`, with its own worker
+    processes and loops, not paired; both arms go through one /bin/sh for
+    the redirections, which adds the same to each."""
+    try:
+        import pyperf  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        print("  (pyperf is not installed: `pip install pyperf` to check these with it)")
+        return
+    wrapper = tmp / "pyperf-run.sh"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        + "".join(f"{k}='{v}'; export {k}\n" for k, v in env.items())
+        + f'exec "$@" < {message} 1<>{ENVELOPE_FILE} 2>/dev/null\n'
+    )
+    wrapper.chmod(0o755)
+    medians = []
+    for label, argv in (("python3 -I -S -c pass", [PYTHON, "-I", "-S", "-c", "pass"]),
+                        ("simscan", [SIMSCAN])):  # fmt: skip
+        out = tmp / "pyperf.json"
+        out.unlink(missing_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pyperf", "command", "--quiet", "-o", str(out), "--",
+             str(wrapper), *argv],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        bench = pyperf.Benchmark.load(str(out))
+        medians.append(bench.median())
+        print(f"  pyperf {pyperf.__version__} command, {label:<30} median "
+              f"{bench.median() * 1000:6.2f} ms   stdev {bench.stdev() * 1000:5.2f}   "
+              f"({bench.get_nvalue()} values)")  # fmt: skip
+    print(f"  pyperf: simscan over python3 -I -S -c pass {(medians[1] - medians[0]) * 1000:+.2f} ms"
+          " (to set beside the paired figure above)")  # fmt: skip
+
+
+def imported_modules(message: Path, env: dict[str, str]) -> list[tuple[int, int, str]]:
+    """(self us, cumulative us, name) of each module one run of bin/simscan
+    imports, from -X importtime under bin/simscan's own -I -S."""
+    with message.open("rb") as m, ENVELOPE_FILE.open("rb") as e:
+        out = subprocess.run(
+            [PYTHON, "-I", "-S", "-X", "importtime", SIMSCAN], stdin=m, stdout=e.fileno(),
+            stderr=subprocess.PIPE, check=False, env=env,
+        ).stderr.decode()  # fmt: skip
+    found = []
+    for line in out.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) == 3 and parts[0].strip().isdigit():
+            found.append((int(parts[0]), int(parts[1]), parts[2].strip()))
+    return found
+
+
+def syscalls(argv: list[str], message: Path, env: dict[str, str]) -> dict[str, int]:
+    """How many file-lookup system calls one run makes (strace -c), when
+    strace is installed; else nothing."""
+    import shutil
+
+    if not shutil.which("strace"):
+        return {}
+    with (
+        tempfile.NamedTemporaryFile() as report,
+        message.open("rb") as m,
+        ENVELOPE_FILE.open("rb") as e,
+    ):
+        subprocess.run(
+            ["strace", "-f", "-c", "-o", report.name, *argv], stdin=m, stdout=e.fileno(),
+            stderr=subprocess.DEVNULL, check=False, env=env,
+        )  # fmt: skip
+        counts = {}
+        for line in Path(report.name).read_text().splitlines():
+            words = line.split()
+            if len(words) >= 5 and words[-1] in ("openat", "newfstatat", "read"):
+                counts[words[-1]] = int(words[3])
+        return counts
+
+
+def section_fixed(tmp: Path, small: Path, plain: dict[str, str], received: dict[str, str]) -> None:
+    print("1. fixed cost of one 1 KB clean message, no scanners, /bin/true as qmail-queue")
+    print("   (timed here by hand: each run posix_spawn + waitpid, the arms paired")
+    print("   A B C ... A B C ..., medians; then pyperf, when installed, as a check)")
+    literal = make_site(tmp, False, policy=True, regex=True, literal=True)
+    regex = make_site(tmp, False, policy=True, regex=True)
+    mime = message_file(tmp, 1024, mime=True)
+    site = "simscan, per-domain cdb + attachments + literal regex"
+    arms = {
+        "python3 -c pass": ([PYTHON, "-c", "pass"], small, plain),
+        "python3 -I -S -c pass": ([PYTHON, "-I", "-S", "-c", "pass"], small, plain),
+        "/bin/true (the qmail-queue used below)": (["/bin/true"], small, plain),
+        "simscan, defaults": ([SIMSCAN], small, plain),
+        "simscan, Received line on": ([SIMSCAN], small, received),
+        site: ([SIMSCAN], small, literal),
+        "  the same, a MIME message with a PDF attached": ([SIMSCAN], mime, literal),
+        "  the same, text, a regex with metacharacters": ([SIMSCAN], small, regex),
+    }
+    samples = paired(arms)
+    for label, values in samples.items():
+        show(label, values)
+    mine = samples[site]
+    print("  the fixed cost (per-domain cdb + attachments + literal regex, 1 KB text), paired:")
+    difference("over python3 -I -S -c pass (bin/simscan's own start)",
+               mine, samples["python3 -I -S -c pass"])  # fmt: skip
+    difference("over python3 -c pass", mine, samples["python3 -c pass"])
+    difference("a regex with metacharacters adds (it imports re)",
+               samples["  the same, text, a regex with metacharacters"], mine)  # fmt: skip
+    difference("a MIME message with an attachment adds",
+               samples["  the same, a MIME message with a PDF attached"], mine)  # fmt: skip
+    difference("the Received line adds (defaults)", samples["simscan, Received line on"],
+               samples["simscan, defaults"])  # fmt: skip
+    pyperf_agrees(tmp, small, literal)
+    modules = imported_modules(small, literal)
+    ours = [m for m in modules if m[2].startswith("simscan")]
+    top = sorted(ours, reverse=True)[:5]
+    print(f"  -X importtime of that run: {len(modules)} modules ({len(ours)} of simscan), "
+          f"{sum(m[0] for m in modules) / 1000:.1f} ms self time under the profiler;\n"
+          "   largest of simscan's: "
+          + ", ".join(f"{name} {us} us" for us, _, name in top))  # fmt: skip
+    never = sorted({m[2] for m in modules} & {"simscan.admin", "argparse", "json", "re", "typing"})
+    print(f"  of simscan.admin, argparse, json, re, typing: {', '.join(never) or 'none loaded'}")
+    floor = syscalls([PYTHON, "-I", "-S", "-c", "pass"], small, plain)
+    run = syscalls([SIMSCAN], small, literal)
+    if run:
+        print("  system calls of one run (strace -f -c, with qmail-queue): "
+              + ", ".join(f"{k} {run.get(k, 0)} (python3 -I -S -c pass: {floor.get(k, 0)})"
+                          for k in sorted(run)))  # fmt: skip
+    no_argument_path(small, literal)
+    mime.unlink()
+
+
+def no_argument_path(message: Path, env: dict[str, str]) -> None:
     """bin/simscan sends `check`, `config`, `stats` and `quarantine` to
     simscan.admin: the no-argument run pays one test of argv for it.
-    Paired (A B A B ...) against a script that calls simscan.cli directly,
-    as bin/simscan did before, and the modules a clean run imports."""
+    Paired against calling simscan.cli directly, under the same -I -S."""
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    site = str(Path(SIMSCAN).resolve().parent.parent / "lib" / version / "site-packages")
     direct = [
-        str(Path(sys.executable)), "-c",
-        "import time; s = time.monotonic(); import sys; from simscan.cli import main; "
-        "sys.exit(main(started=s))",
+        PYTHON, "-I", "-S", "-c",
+        f"import time; s = time.monotonic(); import sys; sys.path.insert(0, {site!r}); "
+        "from simscan.cli import main; sys.exit(main(started=s))",
     ]  # fmt: skip
-    script = [str(Path(sys.executable)), SIMSCAN]  # the same interpreter start for both
-    for argv in (script, direct):
-        spawn(argv, message, envelope, env)
-    a, b = [], []
-    for _ in range(RUNS):
-        a.append(spawn(script, message, envelope, env))
-        b.append(spawn(direct, message, envelope, env))
-    diff = statistics.median(x - y for x, y in zip(a, b, strict=True))
-    with message.open("rb") as m, envelope.open("rb") as e:
-        out = subprocess.run(
-            [SIMSCAN], stdin=m, stdout=e.fileno(), stderr=subprocess.PIPE, check=False,
-            env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
-        ).stderr.decode()  # fmt: skip
-    modules = {ln.split("|")[2].strip() for ln in out.splitlines() if ln.count("|") == 2}
-    modules.discard("imported package")
-    never = sorted(modules & {"simscan.admin", "argparse", "json", "prometheus_client"})
-    print(f"  no-argument path (bin/simscan with its admin dispatch, paired against calling"
-          f" simscan.cli\n   directly): {diff * 1000:+.2f} ms median; a clean run imports"
-          f" {len(modules)} modules, admin ones: {', '.join(never) or 'none'}")  # fmt: skip
-
-
-def import_time() -> str:
-    out = subprocess.run(
-        [str(Path(sys.executable)), "-X", "importtime", "-c", "import simscan.cli"],
-        capture_output=True, text=True, check=True,
-    ).stderr  # fmt: skip
-    total = 0
-    for line in out.splitlines():
-        parts = line.split("|")
-        if len(parts) == 3 and parts[2].strip() == "simscan.cli":
-            total = int(parts[1])
-    heavy = sorted(
-        (int(p[0].split(":")[1]), p[2].strip())
-        for p in (ln.split("|") for ln in out.splitlines()[1:]) if len(p) == 3
-    )[-5:]  # fmt: skip
-    own = ", ".join(f"{name.strip()} {us} us" for us, name in reversed(heavy))
-    return f"{total} us cumulative (largest self times: {own})"
+    samples = paired({"script": ([SIMSCAN], message, env), "direct": (direct, message, env)})
+    difference("bin/simscan (with its admin dispatch) over calling simscan.cli",
+               samples["script"], samples["direct"])  # fmt: skip
 
 
 def peak_rss(
@@ -347,17 +473,27 @@ def tree_cpu(pid: int) -> float:
 def cpu_per_message(argv: list[str], message: Path, envelope: Path, env: dict[str, str],
                     daemon_pid: int, runs: int) -> tuple[float, float]:  # fmt: skip
     """(simscan's CPU, the daemon's CPU) per message, in ms."""
+    mine, (theirs,) = cpu_split(argv, message, envelope, env, [daemon_pid], runs)
+    return mine, theirs
+
+
+def cpu_split(argv: list[str], message: Path, envelope: Path, env: dict[str, str],
+              daemon_pids: list[int], runs: int) -> tuple[float, list[float]]:  # fmt: skip
+    """simscan's CPU per message (with the qmail-queue it runs: the
+    children's rusage counts every waited-for descendant), and each
+    daemon's (its process tree, from /proc), in ms."""
     import resource
 
     before_self = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before_daemon = tree_cpu(daemon_pid)
+    before = [tree_cpu(pid) for pid in daemon_pids]
     for _ in range(runs):
         spawn(argv, message, envelope, env, expect=(0, 31))
     after_self = resource.getrusage(resource.RUSAGE_CHILDREN)
     mine = (after_self.ru_utime + after_self.ru_stime) - (
         before_self.ru_utime + before_self.ru_stime
     )
-    return mine / runs * 1000, (tree_cpu(daemon_pid) - before_daemon) / runs * 1000
+    theirs = [(tree_cpu(pid) - b) / runs * 1000 for pid, b in zip(daemon_pids, before, strict=True)]
+    return mine / runs * 1000, theirs
 
 
 def section_rspamd(tmp: Path, spamd: Spamd, envelope: Path) -> None:
@@ -448,6 +584,19 @@ def section_throughput(tmp: Path, clamd: Clamd, spamd: Spamd, envelope: Path) ->
         print(f"  concurrency {concurrency}: median {statistics.median(rates):6.1f} msgs/s   "
               f"min {min(rates):6.1f}  max {max(rates):6.1f}  ({batches} batches of "
               f"{len(files)})")  # fmt: skip
+    # On a small host the rate is bound by total CPU per message: simscan
+    # (with its qmail-queue), clamd and spamd together.
+    print("  CPU per message by kind (ms; simscan with its qmail-queue from the children's")
+    print("  rusage, clamd and spamd from their process trees in /proc; clock ticks, so")
+    print(f"  averaged over {RUNS} messages each):")
+    pids = [clamd.process.pid, spamd.process.pid]  # type: ignore[union-attr]
+    totals = []
+    for path in corpus(tmp):
+        mine, (av, sa) = cpu_split([SIMSCAN], path, envelope, env, pids, RUNS)
+        totals.append(mine + av + sa)
+        print(f"    {path.name.removeprefix('corpus-'):<7} simscan {mine:6.2f}   clamd {av:6.2f}   "
+              f"spamd {sa:6.2f}   total {mine + av + sa:6.2f}")  # fmt: skip
+    print(f"    mixed   (the four alike) total {statistics.mean(totals):6.2f} ms per message")
     print()
 
 
@@ -458,36 +607,15 @@ def main() -> int:
     print(f"  {interpreter}, {os.cpu_count()} cpus, {RUNS} runs each\n")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        envelope = tmp / "envelope"
+        global ENVELOPE_FILE
+        envelope = ENVELOPE_FILE = tmp / "envelope"
         envelope.write_bytes(ENVELOPE)
         small = message_file(tmp, 1024)
         plain, received = make_site(tmp, False), make_site(tmp, True)
 
         policy = make_site(tmp, False, policy=True)
         if "1" in wanted:
-            print("1. fixed cost of one 1 KB clean message, no scanners")
-            py = show("python3 -c pass (interpreter floor)",
-                      series([PYTHON, "-c", "pass"], small, envelope, plain))  # fmt: skip
-            show("cat as $QMAILQUEUE (any filter's floor)",
-                 series(["/bin/cat"], small, Path("/dev/null"), plain))  # fmt: skip
-            show("/bin/true (the qmail-queue used below)",
-                 series(["/bin/true"], small, envelope, plain))  # fmt: skip
-            s1 = show("simscan -> qmail-queue", series([SIMSCAN], small, envelope, plain))
-            s2 = show("simscan -> qmail-queue, Received line on",
-                      series([SIMSCAN], small, envelope, received))  # fmt: skip
-            print(f"  simscan over the interpreter floor: {(s1 - py) * 1000:.2f} ms "
-                  f"({(s2 - py) * 1000:.2f} ms with Received)")  # fmt: skip
-            attach_only = make_site(tmp, False, policy=True, regex=False)
-            small_mime = message_file(tmp, 1024, mime=True)
-            s3 = show("simscan, per-domain cdb + attachments",
-                      series([SIMSCAN], small_mime, envelope, attach_only))  # fmt: skip
-            s4 = show("simscan, per-domain cdb + attachments + regex",
-                      series([SIMSCAN], small_mime, envelope, policy))  # fmt: skip
-            print(f"  on a 1 KB MIME message the cdb and attachment check add "
-                  f"{(s3 - s1) * 1000:.2f} ms, regexes {(s4 - s3) * 1000:.2f} ms more "
-                  f"(mostly importing re)")  # fmt: skip
-            print(f"  import simscan.cli: {import_time()}")
-            no_argument_path(small, envelope, plain)
+            section_fixed(tmp, small, plain, received)
             print()
 
         if wanted & {"2", "3"}:
