@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import posix
 import signal
 import time
 from collections.abc import Iterator
@@ -64,7 +65,7 @@ def test_hand_off_where_sendfile_cannot_read_the_file(
     def no_sendfile(*args: object) -> int:
         raise OSError(errno_, os.strerror(errno_))
 
-    monkeypatch.setattr(os, "sendfile", no_sendfile)
+    monkeypatch.setattr(posix, "sendfile", no_sendfile)
     status = handoff.hand_off(str(RECORDER), str(path), ENVELOPE, b"Received: x\n")
     assert status == 0
     assert recorded(queue_dir) == [(b"Received: x\n" + MESSAGE, ENVELOPE)]
@@ -84,7 +85,7 @@ def test_hand_off_write_error_stops_qmail_queue(
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         return real(out, src, offset, min(count, 1000))
 
-    monkeypatch.setattr(os, "sendfile", failing)
+    monkeypatch.setattr(posix, "sendfile", failing)
     with pytest.raises(QueueError) as info:
         handoff.hand_off(str(RECORDER), str(path), ENVELOPE, b"Received: x\n")
     assert str(info.value) == "cannot write the message to qmail-queue (Input/output error)"
@@ -179,7 +180,7 @@ def test_hand_off_envelope_write_error(
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         return real(fd, data)
 
-    monkeypatch.setattr(os, "write", failing)
+    monkeypatch.setattr(posix, "write", failing)
     with pytest.raises(QueueError) as info:
         handoff.hand_off(str(RECORDER), str(path), ENVELOPE, b"")
     assert str(info.value) == "cannot write the envelope to qmail-queue (Input/output error)"

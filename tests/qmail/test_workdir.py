@@ -204,9 +204,9 @@ def test_create_tells_the_path_before_making_it(tmp_path: Path) -> None:
 def test_running_as_names_uid_gid_and_other_groups(monkeypatch: pytest.MonkeyPatch) -> None:
     from simscan.qmail import workdir as wd
 
-    monkeypatch.setattr(wd.os, "geteuid", lambda: 1004)
-    monkeypatch.setattr(wd.os, "getegid", lambda: 2108)
-    monkeypatch.setattr(wd.os, "getgroups", lambda: [2108])
+    monkeypatch.setattr(wd.posix, "geteuid", lambda: 1004)
+    monkeypatch.setattr(wd.posix, "getegid", lambda: 2108)
+    monkeypatch.setattr(wd.posix, "getgroups", lambda: [2108])
     assert wd.running_as() == "simscan runs as uid 1004 gid 2108, no other groups"
-    monkeypatch.setattr(wd.os, "getgroups", lambda: [2107, 2108, 0])
+    monkeypatch.setattr(wd.posix, "getgroups", lambda: [2107, 2108, 0])
     assert wd.running_as() == "simscan runs as uid 1004 gid 2108, groups 0,2107"

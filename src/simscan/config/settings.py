@@ -11,10 +11,12 @@ Settings is a plain slotted class rather than a dataclass: importing
 dataclasses costs ~10 ms per message (it imports inspect).
 """
 
-import os
-
 from ..errors import ConfigError
 from . import tomlflat
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT_QMAILDIR = "/var/qmail"
 DEFAULT_CONFIG = DEFAULT_QMAILDIR + "/control/simscan.toml"
@@ -328,11 +330,11 @@ def from_text(text: str, path: str) -> Settings:
     return Settings(**values)
 
 
-def config_path(environ: dict[str, str] | os._Environ[str]) -> str:
+def config_path(environ: "Mapping[str, str]") -> str:
     return environ.get("SIMSCAN_CONFIG") or DEFAULT_CONFIG
 
 
-def load(environ: dict[str, str] | os._Environ[str]) -> Settings:
+def load(environ: "Mapping[str, str]") -> Settings:
     """Read the settings file named by $SIMSCAN_CONFIG, or the default one.
 
     Only the default file may be missing (all defaults then); a file named
