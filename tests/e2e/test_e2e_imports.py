@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from daemons import Clamd, Spamd
 from harness import Site, simscan_command
 from test_e2e_basic import ENV, MESSAGE
 
@@ -178,3 +179,28 @@ def test_bin_simscan_run_from_its_own_directory(site: Site) -> None:
     here = Path(script).parent
     out = site.run(MESSAGE, ENV, command=["/bin/sh", "-c", f"cd '{here}' && exec ./simscan"])
     assert out.exit_code == 0, out.stderr
+
+
+SCANNERS = {
+    "simscan.scan.virus", "simscan.scan.spam", "simscan.wire", "simscan.wire.netio",
+    "simscan.wire.clamd", "simscan.wire.spamd", "_socket",
+    "cdbx",  # the Received line names the versions simscanmk -g recorded
+}  # fmt: skip
+
+
+def test_clamd_and_spamd_spoken_to_directly_import_only_their_path(
+    site: Site, clamd: Clamd, spamd: Spamd
+) -> None:
+    """What most sites run: clamd and spamd on unix sockets, per message."""
+    modules = imported(
+        site,
+        received=True,
+        clamav=True,
+        clamd=str(clamd.socket),
+        clamavdb_path=str(clamd.db),
+        spam=True,
+        spamd=str(spamd.socket),
+    )
+    ours = {m for m in modules if m.startswith("simscan") or m in ("_socket", "cdbx")}
+    assert ours == CLEAN_PATH | SCANNERS
+    assert modules & NEVER == set()
