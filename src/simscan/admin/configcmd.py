@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..qmail.queue import Envelope
     from ..scan.base import Scanner
     from ..wire import netio
+    from .smtpd import Identity
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -217,6 +218,34 @@ def _workdir(report: Report, config: settings.Settings, given: str | None) -> No
                 f"{runs.name} cannot create {what} in {path} ({why}); see the README, "
                 "'The work dir, and who simscan runs as'"
             )
+    _marks(report, config, runs)
+
+
+def _marks(report: Report, config: settings.Settings, runs: "Identity") -> None:
+    """The scanner endpoints marked down (WORKDIR/.health), and whether
+    simscan can write there: if not, the memory is silently ignored."""
+    from ..scan.health import DIR_NAME
+    from . import smtpd
+
+    directory = f"{config.workdir}/{DIR_NAME}"
+    try:
+        names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
+    except OSError:
+        return  # (made at the first endpoint marked down)
+    ok, why = smtpd.can_create(directory, runs)
+    if not ok:
+        report.problem(
+            f"{runs.name} cannot write in {directory} ({why}): scanner endpoints that are"
+            " down are not remembered; remove the dir (simscan makes it again)"
+        )
+    now = time.time()
+    for name in names:
+        try:
+            until = os.stat(f"{directory}/{name}").st_mtime
+        except OSError:
+            continue
+        when = f"in {until - now:.0f} s" if until > now else "by the next message"
+        report.line(f"marked down: {name}, tried again {when}")
 
 
 def _stat(path: str) -> os.stat_result | None:
