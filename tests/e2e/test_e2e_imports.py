@@ -3,8 +3,10 @@ read and run per message, so the per-message set is pinned here, and the
 expensive ones simscan keeps off that path are named."""
 
 import re
+from pathlib import Path
 
 import pytest
+from daemons import Clamd
 from harness import Site, simscan_command
 from test_e2e_basic import ENV, MESSAGE
 
@@ -137,3 +139,17 @@ def test_python_variables_in_qmail_smtpds_environment_are_ignored(site: Site, tm
     assert not (tmp_path / "ran").exists()
     assert b"import time" not in out.stderr
     assert len(out.records) == 1
+
+
+# The clamd path: its scanner and protocol; with several endpoints, also
+# the pool's memory (scan/health.py), never with one.
+CLAMD = {"simscan.scan.virus", "simscan.wire", "simscan.wire.netio", "simscan.wire.clamd"}
+
+
+@pytest.mark.parametrize("several", [False, True], ids=["one endpoint", "several"])
+def test_the_clamd_path(site: Site, clamd: Clamd, tmp_path: Path, several: bool) -> None:
+    endpoints = [str(tmp_path / "gone.sock"), str(clamd.socket)] if several else [str(clamd.socket)]
+    modules = imported(site, received=True, clamav=True, clamd=endpoints)
+    more = CLAMD | ({"simscan.scan.health"} if several else set())
+    assert {m for m in modules if m.startswith("simscan")} == CLEAN_PATH | more
+    assert modules & NEVER == set()
