@@ -2,8 +2,9 @@
 memory all simscan processes share of the endpoints that could not be
 connected to.
 
-Only for a scanner with more than one endpoint (base.pool gives a single
-endpoint a plain list: no file is read or written for it).
+Only for a scanner with more than one endpoint: base.pool gives a single
+endpoint a plain list, and no file is read or written for it (a mark
+could not change its order, and would only cost a write per failure).
 
 - `scanner_balance = "spread"`: each message starts at another endpoint
   (from its work dir's name, `<sec>.<usec>.<pid>`: usec + pid, modulo the
@@ -17,7 +18,11 @@ endpoint a plain list: no file is read or written for it).
   a few system calls, never across a scan) renews it and tries the
   endpoint in its place; the others go on skipping it.  An answer clears
   the mark.  Only connecting counts: a daemon that answered with an error
-  or garbage, or a slow scan, neither marks nor clears.
+  or garbage, or a slow scan, neither marks nor clears.  A refused
+  connection marks too, over TCP as over a unix socket (missing, or
+  nobody listening): it costs little by itself, but it is as sure a sign
+  of a daemon that is not there as a timeout, and marking it spares every
+  message the try and its warning line while the daemon restarts.
 
 The memory only ever changes the order: every endpoint is still tried
 before a message gives up, so no message fails (or passes unscanned) on

@@ -169,7 +169,8 @@ class SpamcScanner(_SpamScanner):
     with it a failure is an exit code, and simscan's own fallback setting
     decides.  -x also turns off spamc's own failover between `-d` hosts, so
     with several hosts simscan runs spamc once per host (`-d HOST` last),
-    in base.pool's order, as the direct mode does.  -s: spamc's own size cap (500 KB)
+    in base.pool's order, as the direct mode does (an exit 69, spamc could
+    not connect, marks the host down).  -s: spamc's own size cap (500 KB)
     must not pass bigger messages through unscanned; size_limit is the one
     cap."""
 
