@@ -238,6 +238,25 @@ def test_a_health_dir_that_cannot_be_used_changes_nothing(
     assert (site.work / health.DIR_NAME).read_text() == "not a directory\n"
 
 
+def test_spamc_that_cannot_connect_marks_the_host(site: Site, spamd: Spamd) -> None:
+    # spamc exits 69 when it cannot connect (after its own retries)
+    site.configure(
+        spam=True, spam_client="spamc", spamc_args=f"-d 127.0.0.2,127.0.0.1 -p {spamd.port}"
+    )
+    out = site.run(MESSAGE, ENV)
+    assert out.exit_code == 0, out.stderr
+    assert out.warnings == [
+        b"spamc 127.0.0.2 port %d exited 69; 127.0.0.1 port %d answered instead"
+        % (spamd.port, spamd.port)
+    ]
+    assert mark_path(site, "spamd", Endpoint(host="127.0.0.2", port=spamd.port)).is_file()
+    start = time.monotonic()
+    out = site.run(MESSAGE, ENV)
+    assert out.exit_code == 0, out.stderr
+    assert out.warnings == []
+    assert time.monotonic() - start < 1.5  # (spamc's retries take 2 s)
+
+
 # --- spreading ----------------------------------------------------------------------------
 
 
