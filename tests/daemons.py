@@ -309,6 +309,78 @@ class TrophieServer(SocketServer):
         conn.close()
 
 
+def black_hole(host: str, port: int = 0) -> tuple[socket.socket, list[socket.socket]]:
+    """A TCP listener that never completes a handshake: listen(0) and its
+    accept queue filled by connections never accepted, so Linux drops
+    every further SYN and a connect to it times out, as to a dead host.
+    The listener and the filling sockets: close them all to end it."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(0)
+    address = listener.getsockname()
+    fill = []
+    for _ in range(3):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(address)
+        except BlockingIOError:
+            pass
+        fill.append(s)
+    time.sleep(0.1)  # (the handshakes that can complete have)
+    return listener, fill
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+        dst.shutdown(socket.SHUT_WR)  # (spamd waits for the client's EOF)
+    except OSError:
+        pass
+
+
+class CountingProxy(ListenServer):
+    """A TCP listener on host:port that forwards each connection to
+    `target` (a unix socket path, or a (host, port)) and counts them: which
+    of several endpoints the messages reached.  `port` 0: any free one."""
+
+    def __init__(self, target: Path | str | tuple[str, int], host: str = "127.0.0.1",
+                 port: int = 0) -> None:  # fmt: skip
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+        self.target = target
+        self.host = host
+        self.port = int(listener.getsockname()[1])
+        self.count = 0
+        self._lock = threading.Lock()
+        super().__init__(listener, threaded=True, close_each=True)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def handle(self, conn: socket.socket) -> None:
+        with self._lock:
+            self.count += 1
+        if isinstance(self.target, tuple):
+            up = socket.create_connection(self.target, timeout=30)
+        else:
+            up = socket.socket(socket.AF_UNIX)
+            up.settimeout(30)
+            up.connect(str(self.target))
+        try:
+            back = threading.Thread(target=_pump, args=(up, conn), daemon=True)
+            back.start()
+            _pump(conn, up)
+            back.join(60)
+        finally:
+            up.close()
+
+
 def refused_socket(path: Path) -> Path:
     """A socket file nobody listens on: connecting is refused."""
     s = socket.socket(socket.AF_UNIX)

@@ -181,7 +181,8 @@ class Site:
             timeout=timeout,
         )
         result.records = self.records()
-        result.workdirs_left = sorted(set(os.listdir(self.work)) - before)
+        # (.health, the marks of scanner endpoints that are down, is no work dir)
+        result.workdirs_left = sorted(set(os.listdir(self.work)) - before - {".health"})
         return result
 
 

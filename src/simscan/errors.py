@@ -93,6 +93,12 @@ class ScannerError(SimscanError):
         super().__init__(f"{scanner} {problem}")
 
 
+class ScannerUnreachable(ScannerError):
+    """A scanner's endpoint could not be connected to, where no
+    netio.ConnectFailed can say so (spamc's exit 69): it marks the
+    endpoint down (scan/health.py)."""
+
+
 class ScanTimeout(ScannerError):
     """scan_timeout is spent: what Job.budget() raises, and what the alarm
     raises when simscan's own checks run past it."""

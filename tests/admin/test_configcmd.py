@@ -5,9 +5,11 @@ that do nothing; --check against the real clamd, spamd and rspamd."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,6 +117,40 @@ def test_the_work_dir_for_qmail_smtpds_user(site: Site, open_dir: Path) -> None:
     assert f"work dirs in {site.work}: nobody can create them" in done.stdout
     done = config(site, "--smtpd-user", "no-such-user-here")
     assert "PROBLEM: no such user 'no-such-user-here'" in done.stdout
+
+
+def test_the_marks_of_scanner_endpoints(site: Site, open_dir: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to own the work dir as another user")
+    site.work = open_dir / "work"
+    site.work.mkdir()
+    os.chown(site.work, 65534, 65534)
+    site.work.chmod(0o700)
+    site.configure(workdir=str(site.work))
+    marks = site.work / ".health"
+    marks.mkdir()  # (root's, 0755: as a `simscan check` run as root with user = "" leaves it)
+    (marks / "clamd-127.0.0.2-3310").write_text("")
+    later = time.time() + 20
+    os.utime(marks / "clamd-127.0.0.2-3310", (later, later))
+    (marks / "spamd-10.0.0.7-783").write_text("")
+    (marks / ".spamd-10.0.0.7-783.123").write_text("")  # (a temp file: not shown)
+    done = config(site, "--smtpd-user", "nobody:nogroup")
+    assert done.returncode == 1
+    found = lines(done)
+    assert re.fullmatch(
+        r"marked down: clamd-127.0.0.2-3310, tried again in (19|20) s",
+        found[found.index("marked down: spamd-10.0.0.7-783, tried again by the next message") - 1],
+    )
+    assert (
+        f"PROBLEM: nobody cannot write in {marks} ({marks} is mode 0755, owned by root:root,"
+        " neither nobody nor one of its groups: no write): scanner endpoints that are down are"
+        " not remembered; remove the dir (simscan makes it again)"
+    ) in done.stdout
+    os.chown(marks, 65534, 65534)
+    done = config(site, "--smtpd-user", "nobody:nogroup")
+    assert done.returncode == 0, done.stdout
+    shutil.rmtree(marks)
+    assert "marked down" not in config(site, "--smtpd-user", "nobody:nogroup").stdout
 
 
 def test_user_does_nothing_unless_started_as_root(site: Site) -> None:

@@ -377,6 +377,23 @@ def test_expire_kept_work_dirs(site: Site, quarantine: Path) -> None:
     assert os.listdir(quarantine) == []  # --older-than is for both
 
 
+def test_the_health_dir_is_not_a_work_dir(site: Site) -> None:
+    # WORKDIR/.health: the marks of scanner endpoints that are down
+    marks = site.work / ".health"
+    marks.mkdir()
+    (marks / "clamd-127.0.0.2-3310").write_bytes(b"127.0.0.2:3310 timed out\n")
+    age(marks / "clamd-127.0.0.2-3310", 100)
+    age(marks, 100)
+    done = admin(site, "list", "--kept")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().splitlines()[-1] == f"kept work dirs in {site.work}: no dirs"
+    done = admin(site, "expire", "--kept")
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    assert os.listdir(marks) == ["clamd-127.0.0.2-3310"]
+    error(admin(site, "show", "--kept", ".health"), "bad entry name '.health': use a name as"
+          " 'list' shows it")  # fmt: skip
+
+
 def test_expire_without_quarantinedir(site: Site) -> None:
     text = f"quarantinedir is not set in {site.config}: simscan quarantines nothing"
     error(admin(site, "expire"), text)

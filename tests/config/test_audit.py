@@ -146,3 +146,27 @@ def test_what_does_not_warn_and_what_adds_up(tmp_path: Path) -> None:
     # per_domain off: the entries are not read, so not judged either
     (got,) = silent(tmp_path, ":regex=x\n", per_domain=False, regex=False)
     assert got.startswith("per_domain = false")
+
+
+def test_spread_with_nothing_to_spread_over(tmp_path: Path) -> None:
+    nothing = [
+        'scanner_balance = "spread" does nothing: no scanner that is on has more than one endpoint'
+    ]
+    conf = tmp_path / "clamd.conf"
+    conf.write_text("LocalSocket /run/clamav/clamd.ctl\n")
+    one = {"clamd_conf": str(conf), "scanner_balance": "spread"}
+    assert silent(tmp_path, **one) == nothing
+    assert silent(tmp_path, **one, clamd=("10.0.0.1:3310", "10.0.0.2:3310")) == []
+    conf.write_text("LocalSocket /run/clamav/clamd.ctl\nTCPSocket 3310\nTCPAddr 127.0.0.1\n")
+    assert silent(tmp_path, **one) == []  # (clamd.conf's two endpoints)
+    conf.write_text("LocalSocket /run/clamav/clamd.ctl\n")
+    assert silent(tmp_path, **one, clamav=False, spam=True) == nothing
+    assert silent(tmp_path, **one, spam=True, spamd=("/a", "/b")) == []
+    assert silent(tmp_path, **one, spam=True, spamc_args="-d 10.0.0.1,10.0.0.2") == []
+    assert silent(tmp_path, **one, spam=True, spam_client="spamc", spamc_args="-d 10.0.0.1") == (
+        nothing
+    )
+    assert silent(tmp_path, **one, spam=True, spam_client="rspamd", rspamd=("/a", "/b")) == []
+    # (spam off: its endpoints do not count)
+    assert silent(tmp_path, **one, spamd=("/a", "/b")) == nothing
+    assert silent(tmp_path, clamd_conf=str(conf)) == []  # failover: nothing to say

@@ -133,6 +133,8 @@ NEW_DEFAULTS: dict[str, object] = {
     "archive_max_ratio": 1000,
     "archive_over_limit": "refuse",
     "policy_merge": "last",
+    "scanner_balance": "failover",
+    "scanner_retry": 30.0,
 }
 
 
@@ -179,12 +181,19 @@ def test_block_types(text: str, expected: tuple[str, ...]) -> None:
         ("archive_over_limit", '"pass"', "pass"),
         ("policy_merge", '"strictest"', "strictest"),
         ("policy_merge", '"last"', "last"),
+        ("scanner_balance", '"spread"', "spread"),
+        ("scanner_balance", '"failover"', "failover"),
+        ("scanner_retry", "0", 0.0),  # remember nothing
+        ("scanner_retry", "1", 1.0),
+        ("scanner_retry", "0.5", 0.5),
+        ("scanner_retry", "3600", 3600.0),
     ],
 )
 def test_new_values(key: str, text: str, expected: object) -> None:
     assert getattr(from_text(f"{key} = {text}\n", "p"), key) == expected
 
 
+RETRY = "expected a number of seconds from 0 (remember nothing) to 3600"
 KNOWN = "(known: executable, disk-image, shortcut, macro, archive-encrypted)"
 
 
@@ -228,6 +237,16 @@ KNOWN = "(known: executable, disk-image, shortcut, macro, archive-encrypted)"
         ("archive_over_limit", '"tempfail"', 'expected one of "refuse", "pass", got \'tempfail\''),
         ("policy_merge", '"first"', 'expected one of "last", "strictest", got \'first\''),
         ("policy_merge", "true", 'expected one of "last", "strictest", got True'),
+        (
+            "scanner_balance",
+            '"round-robin"',
+            'expected one of "failover", "spread", got \'round-robin\'',
+        ),
+        ("scanner_balance", "true", 'expected one of "failover", "spread", got True'),
+        ("scanner_retry", "-1", f"{RETRY}, got -1"),
+        ("scanner_retry", "3601", f"{RETRY}, got 3601"),
+        ("scanner_retry", "true", f"{RETRY}, got True"),
+        ("scanner_retry", '"30s"', f"{RETRY}, got '30s'"),
     ],
 )
 def test_a_bad_new_value_names_file_line_and_setting(key: str, value: str, problem: str) -> None:

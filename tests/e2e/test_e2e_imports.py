@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from daemons import Clamd, Spamd
+from daemons import Clamd, CountingProxy, Spamd
 from harness import Site, simscan_command
 from test_e2e_basic import ENV, MESSAGE
 
@@ -204,3 +204,30 @@ def test_clamd_and_spamd_spoken_to_directly_import_only_their_path(
     ours = {m for m in modules if m.startswith("simscan") or m in ("_socket", "cdbx")}
     assert ours == CLEAN_PATH | SCANNERS
     assert modules & NEVER == set()
+
+
+# The clamd path: its scanner and protocol; with several endpoints, also
+# the pool's memory (scan/health.py), never with one.
+CLAMD = {"simscan.scan.virus", "simscan.wire", "simscan.wire.netio", "simscan.wire.clamd"}
+
+
+@pytest.mark.parametrize("several", [False, True], ids=["one endpoint", "several"])
+def test_the_clamd_path(site: Site, clamd: Clamd, tmp_path: Path, several: bool) -> None:
+    endpoints = [str(tmp_path / "gone.sock"), str(clamd.socket)] if several else [str(clamd.socket)]
+    modules = imported(site, received=True, clamav=True, clamd=endpoints)
+    more = CLAMD | ({"simscan.scan.health"} if several else set())
+    assert {m for m in modules if m.startswith("simscan")} == CLEAN_PATH | more
+    assert modules & NEVER == set()
+
+
+def test_a_tcp_endpoint_needs_no_re(site: Site, clamd: Clamd) -> None:
+    """getaddrinfo given a str host encodes it with the idna codec, which
+    imports re, unicodedata and stringprep; an address is ASCII bytes."""
+    proxy = CountingProxy(clamd.socket)
+    try:
+        modules = imported(site, received=True, clamav=True, clamd=[proxy.address])
+    finally:
+        proxy.close()
+    assert proxy.count == 1
+    assert {m for m in modules if m.startswith("simscan")} == CLEAN_PATH | CLAMD
+    assert modules & (NEVER | {"unicodedata", "stringprep", "encodings.idna"}) == set()

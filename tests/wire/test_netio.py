@@ -3,6 +3,7 @@ sockets (a unix socket and a 127.0.0.1 TCP listener on threads)."""
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -11,7 +12,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from daemons import ListenServer, unix_listener
+from daemons import ListenServer, black_hole, unix_listener
 
 from simscan.wire import netio
 from simscan.wire.netio import Deadline, Endpoint, parse_endpoint, parse_endpoints
@@ -192,8 +193,15 @@ def test_connect_by_name(serve: Callable[..., tuple[Endpoint, Server]]) -> None:
 
 
 def test_connect_failures(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError) as missing:
+    # ConnectFailed: the connection was not made (what connect raised is
+    # kept, and what the log says of it is the same)
+    with pytest.raises(netio.ConnectFailed) as missing:
         netio.connect(Endpoint(path=str(tmp_path / "nothing.sock")), 5)
+    assert isinstance(missing.value.error, FileNotFoundError)
+    assert isinstance(missing.value, OSError)
+    assert missing.value.errno == errno.ENOENT
+    assert not missing.value.timed_out
+    assert missing.value.timeout == 5
     assert netio.describe(missing.value) == "no such socket"
 
     # A socket file that nobody listens on
@@ -201,16 +209,45 @@ def test_connect_failures(tmp_path: Path) -> None:
     s = socket.socket(socket.AF_UNIX)
     s.bind(str(dead))
     s.close()
-    with pytest.raises(ConnectionRefusedError) as refused:
+    with pytest.raises(netio.ConnectFailed) as refused:
         netio.connect(Endpoint(path=str(dead)), 5)
+    assert isinstance(refused.value.error, ConnectionRefusedError)
     assert netio.describe(refused.value) == "connection refused"
 
     # A TCP port that nobody listens on (bound, not listening)
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         port = holder.getsockname()[1]
-        with pytest.raises(ConnectionRefusedError):
+        with pytest.raises(netio.ConnectFailed) as tcp:
             netio.connect(Endpoint(host="127.0.0.1", port=port), 5)
+        assert isinstance(tcp.value.error, ConnectionRefusedError)
+
+
+def test_connect_timeout_is_a_connect_failure() -> None:
+    # A listener whose accept queue is full: Linux drops the SYN, so the
+    # connect times out (a host that does not answer)
+    listener, fill = black_hole("127.0.0.1")
+    try:
+        port = listener.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(netio.ConnectFailed) as err:
+            netio.connect(Endpoint(host="127.0.0.1", port=port), 0.3)
+        assert time.monotonic() - start >= 0.3
+        assert err.value.timed_out
+        assert err.value.timeout == 0.3
+        assert netio.describe(err.value) == "timed out"
+    finally:
+        for s in [listener, *fill]:
+            s.close()
+
+
+def test_failures_after_connecting_are_not_connect_failures(
+    serve: Callable[..., tuple[Endpoint, Server]],
+) -> None:
+    endpoint, _ = serve(lambda conn: None, False)
+    with closing(netio.connect(endpoint, 5)) as sock, pytest.raises(TimeoutError) as err:
+        netio.read_until(sock, b"\n", Deadline(0.1))
+    assert not isinstance(err.value, netio.ConnectFailed)
 
 
 def test_read_until_eof(serve: Callable[..., tuple[Endpoint, Server]]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from daemons import ListenServer, unix_listener
 
-from simscan.wire.netio import MAX_REPLY, Deadline
+from simscan.wire.netio import MAX_REPLY, ConnectFailed, Deadline
 from simscan.wire.trophie import CLEAN, ERROR, FOUND, ask, parse_answer
 
 
@@ -129,8 +129,9 @@ def test_ask_answer_without_newline(daemon: Start) -> None:
 
 
 def test_ask_no_daemon(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ConnectFailed) as err:
         ask(str(tmp_path / "none.sock"), "/tmp", Deadline(5))
+    assert isinstance(err.value.error, FileNotFoundError)
 
 
 def test_ask_timeout(daemon: Start) -> None:

@@ -236,6 +236,7 @@ class Check(Run):
             "attachments": [{"name": n, "part": p} for n, p in self.seen.names],
             "inside": list(dict.fromkeys(self.seen.members)),
             "scanners": self.steps(),
+            "marked_down": list(self.seen.marked),
             "exit_code": code,
             "smtp_reply": reply(code, self.custom_text),
             # (without the patch qmail-smtpd closes fd 4: 31 and its own reply)
@@ -287,6 +288,8 @@ class Check(Run):
             for step in s["scanners"]:  # type: ignore[attr-defined]
                 took = f" in {step['seconds'] * 1000:.1f} ms" if "seconds" in step else ""
                 out.append(f"  {step['scanner']:8} {step['said']}{took}")
+        for text in self.seen.marked:
+            out.append(f"  tried last: {text}")
         out += [f"  {w}" for w in s["warnings"]]  # type: ignore[attr-defined]
         if s["quarantine"]:
             out.append(f"quarantine: a real run keeps a copy in {s['quarantine']}")

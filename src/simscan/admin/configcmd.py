@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..qmail.queue import Envelope
     from ..scan.base import Scanner
     from ..wire import netio
+    from .smtpd import Identity
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     _environment(report)
     entries = _control_files(report, config)
     _versions(report, config)
-    _workdir(report, config, args.smtpd_user)
+    _marks(report, config, _workdir(report, config, args.smtpd_user))
     for text in audit.silent_settings(config, path, found, entries):
         report.warn(text)
     if args.check:
@@ -178,14 +179,15 @@ def _versions(report: Report, config: settings.Settings) -> None:
         report.line(f"{key.decode(errors='replace')} = {(value or b'').decode(errors='replace')}")
 
 
-def _workdir(report: Report, config: settings.Settings, given: str | None) -> None:
+def _workdir(report: Report, config: settings.Settings, given: str | None) -> "Identity | None":
+    """The work dir, and who simscan runs as (None when not known)."""
     from . import smtpd
 
     st = _stat(config.workdir)
     report.head(f"work dir: {config.workdir}")
     if st is None:
         report.problem(f"{config.workdir} does not exist")
-        return
+        return None
     report.line(
         f"owner {smtpd.user_name(st.st_uid)}:{smtpd.group_name(st.st_gid)}, "
         f"mode {st.st_mode & 0o7777:04o}"
@@ -194,12 +196,12 @@ def _workdir(report: Report, config: settings.Settings, given: str | None) -> No
         who = smtpd.identity(given)
     except ValueError as err:
         report.problem(str(err))
-        return
+        return None
     if who is None:
         report.line(
             "who qmail-smtpd runs as: not found in the usual run scripts (give --smtpd-user)"
         )
-        return
+        return None
     report.line(f"qmail-smtpd runs as {who.describe()} ({who.source})")
     runs = smtpd.simscan_identity(who, config.user)
     if runs is not who:
@@ -217,6 +219,36 @@ def _workdir(report: Report, config: settings.Settings, given: str | None) -> No
                 f"{runs.name} cannot create {what} in {path} ({why}); see the README, "
                 "'The work dir, and who simscan runs as'"
             )
+    return runs
+
+
+def _marks(report: Report, config: settings.Settings, runs: "Identity | None") -> None:
+    """The scanner endpoints marked down (WORKDIR/.health), and whether
+    simscan (`runs`, when known) can write there: if not, the memory is
+    silently ignored."""
+    from ..scan.health import DIR_NAME
+    from . import smtpd
+
+    directory = f"{config.workdir}/{DIR_NAME}"
+    try:
+        names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
+    except OSError:
+        return  # (made at the first endpoint marked down)
+    ok, why = smtpd.can_create(directory, runs) if runs is not None else (True, "")
+    if not ok:
+        assert runs is not None
+        report.problem(
+            f"{runs.name} cannot write in {directory} ({why}): scanner endpoints that are"
+            " down are not remembered; remove the dir (simscan makes it again)"
+        )
+    now = time.time()
+    for name in names:
+        try:
+            until = os.stat(f"{directory}/{name}").st_mtime
+        except OSError:
+            continue
+        when = f"in {until - now:.0f} s" if until > now else "by the next message"
+        report.line(f"marked down: {name}, tried again {when}")
 
 
 def _stat(path: str) -> os.stat_result | None:

@@ -71,11 +71,39 @@ def silent_settings(
                 out.append(f"{name} is set but spam = false: it does nothing")
     if config.spam_client != "rspamd" and config.rspamd_outbound:
         out.append(f'rspamd_outbound = true does nothing with spam_client = "{config.spam_client}"')
+    if config.scanner_balance == "spread" and not _several_endpoints(config):
+        out.append(
+            'scanner_balance = "spread" does nothing: no scanner that is on has more'
+            " than one endpoint"
+        )
     if config.trophie_path and not config.trophie_socket:
         out.append("trophie_path is set but trophie_socket is not: Trophie is never asked")
     if config.per_domain and entries:
         out += _entries(config, entries)
     return out
+
+
+def _several_endpoints(config: Settings) -> bool:
+    """Has a scanner that is on more than one endpoint to spread over?"""
+    from ..wire import clamd, spamd
+
+    counts = []
+    if config.clamav and config.clamav_client == "clamd":
+        try:
+            counts.append(len(clamd.where(config.clamd, config.clamd_conf).endpoints))
+        except (OSError, ValueError):
+            pass
+    if config.spam:
+        if config.spam_client == "rspamd":
+            counts.append(len(config.rspamd))
+        elif config.spam_client == "spamd" and config.spamd:
+            counts.append(len(config.spamd))
+        else:
+            try:
+                counts.append(len(spamd.spamc_options(config.spamc_args).endpoints))
+            except ValueError:
+                pass
+    return any(n > 1 for n in counts)
 
 
 def _entries(config: Settings, entries: list[tuple[bytes, Rule]]) -> list[str]:

@@ -70,6 +70,13 @@ def _seconds(value: object) -> float:
     raise ValueError("expected a number of seconds, more than 0 and at most 3600")
 
 
+def _retry(value: object) -> float:
+    """scanner_retry: 0 turns the memory of dead endpoints off."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 3600:
+        return float(value)
+    raise ValueError("expected a number of seconds from 0 (remember nothing) to 3600")
+
+
 def _choice(*choices: str) -> object:
     def check(value: object) -> str:
         if value in choices:
@@ -196,6 +203,8 @@ _SCHEMA: dict[str, tuple[object, object]] = {
     "trophie_socket": (_path, ""),
     "trophie_timeout": (_seconds, 60.0),
     "scan_timeout": (_seconds, 300.0),
+    "scanner_balance": (_choice("failover", "spread"), "failover"),
+    "scanner_retry": (_retry, 30.0),
     "ripmime": (_path, ""),
     "received": (_bool, False),
     "spamassassin_path": (_path, "/usr/bin/spamassassin"),
@@ -265,6 +274,8 @@ class Settings:
     trophie_socket: str
     trophie_timeout: float
     scan_timeout: float
+    scanner_balance: str
+    scanner_retry: float
     ripmime: str
     received: bool
     spamassassin_path: str

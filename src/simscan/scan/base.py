@@ -17,10 +17,11 @@ from ..verdict import Verdict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import TypeVar
 
     from ..wire import netio
+    from . import health
 
     T = TypeVar("T")
 
@@ -138,7 +139,7 @@ class Trace:
     """What `simscan check` shows of a scan; a real run has none (Job.trace
     is None) and pays nothing for it."""
 
-    __slots__ = ("members", "names", "steps")
+    __slots__ = ("marked", "members", "names", "steps")
 
     def __init__(self) -> None:
         # The attachment check's names, each with its header block's number.
@@ -147,6 +148,8 @@ class Trace:
         self.members: list[str] = []
         # Each scanner that ran: (name, what it said, seconds).
         self.steps: list[tuple[str, Verdict | Skipped | None, float]] = []
+        # Endpoints tried last because an earlier message marked them down.
+        self.marked: list[str] = []
 
 
 class Skipped:
@@ -201,21 +204,78 @@ class Debug:
             self.write(lines.encode(errors="replace"))  # type: ignore[operator]
 
 
+class Pool:
+    """A scanner's endpoints in the order given, with nothing remembered:
+    what a single endpoint gets (no file read or written for it), and
+    several with `scanner_retry = 0`.  health.Pool is the same with the
+    shared memory of endpoints marked down."""
+
+    __slots__ = ("endpoints",)
+
+    def __init__(self, endpoints: "list[netio.Endpoint]") -> None:
+        self.endpoints = endpoints
+
+    def __iter__(self) -> "Iterator[netio.Endpoint]":
+        return iter(self.endpoints)
+
+    def failed(self, endpoint: "netio.Endpoint", err: BaseException) -> None:
+        pass
+
+    def answered(self, endpoint: "netio.Endpoint") -> None:
+        pass
+
+
+def pool(
+    job: Job, name: str, endpoints: "list[netio.Endpoint]", kind: str = ""
+) -> "Pool | health.Pool":
+    """The endpoints of the scanner `name` (clamd, spamd, spamc, rspamd)
+    for this message, in the order to try them (scanner_balance, and the
+    marks of scan/health.py under `kind`'s name: the daemon, `name` by
+    default).  The caller reports each try with failed() or answered()."""
+    settings = job.settings
+    if len(endpoints) < 2 or (not settings.scanner_retry and settings.scanner_balance != "spread"):
+        return Pool(endpoints)
+    from . import health
+
+    if settings.scanner_balance == "spread":
+        endpoints = health.spread(endpoints, job.workdir)
+    if not settings.scanner_retry:
+        return Pool(endpoints)
+    kind = kind or name
+    connect_timeout = {
+        "clamd": settings.clamd_connect_timeout,
+        "spamd": settings.spamd_connect_timeout,
+        "rspamd": settings.rspamd_connect_timeout,
+    }.get(kind, 0.0)
+    return health.Pool(
+        name,
+        kind,
+        endpoints,
+        f"{settings.workdir}/{health.DIR_NAME}",
+        settings.scanner_retry,
+        connect_timeout,
+        job.debug,
+        job.trace.marked if job.trace is not None else None,
+    )
+
+
 def first_answer(
     job: Job,
     name: str,
     endpoints: "list[netio.Endpoint]",
     ask: "Callable[[netio.Endpoint], T]",
     protocol_error: type[Exception],
+    kind: str = "",
 ) -> "T":
     """The first endpoint's answer that comes (spamd, spamc per host,
-    rspamd); each one that fails is logged (a warning when a later one
-    answered), and all failing is a ScannerError naming each.  A spent
-    scan_timeout ends the search."""
+    rspamd), in pool()'s order; each one that fails is logged (a warning
+    when a later one answered), and all failing is a ScannerError naming
+    each.  A spent scan_timeout ends the search."""
     from ..wire import netio
 
     failures: list[str] = []
-    for endpoint in endpoints:
+    tried = pool(job, name, endpoints, kind)
+    for endpoint in tried:
         try:
             found = ask(endpoint)
         except ScanTimeout as err:
@@ -224,7 +284,9 @@ def first_answer(
             why = err.problem if isinstance(err, ScannerError) else netio.describe(err)
             failures.append(f"{endpoint.shown} {why}")
             job.debug(1, f"{name} {endpoint.shown}: {why}")
+            tried.failed(endpoint, err)
             continue
+        tried.answered(endpoint)
         if failures:
             job.warn(f"{name} {'; '.join(failures)}; {endpoint.shown} answered instead")
         return found

@@ -10,7 +10,7 @@ unscanned, with a warning line saying why; `spam_fail_tempfail = true`
 """
 
 from .. import report
-from ..errors import ScannerError, WorkDirError
+from ..errors import ScannerError, ScannerUnreachable, WorkDirError
 from ..report import SpamScore
 from ..verdict import CLEAN, PASSTHRU, RELAYCLIENT, SPAM, SPAM_PASS, Verdict
 from ..wire import netio, spamd
@@ -155,6 +155,8 @@ class SpamdScanner(_SpamScanner):
 
 # spamc refuses -s above this (SPAMC_MAX_MESSAGE_LEN).
 SPAMC_MAX_SIZE = 256 * 1024 * 1024
+# spamc's exit when it could not connect to spamd (sysexits' EX_UNAVAILABLE).
+EX_UNAVAILABLE = 69
 
 
 class SpamcScanner(_SpamScanner):
@@ -167,7 +169,8 @@ class SpamcScanner(_SpamScanner):
     with it a failure is an exit code, and simscan's own fallback setting
     decides.  -x also turns off spamc's own failover between `-d` hosts, so
     with several hosts simscan runs spamc once per host (`-d HOST` last),
-    in order, as the direct mode does.  -s: spamc's own size cap (500 KB)
+    in base.pool's order, as the direct mode does (an exit 69, spamc could
+    not connect, marks the host down).  -s: spamc's own size cap (500 KB)
     must not pass bigger messages through unscanned; size_limit is the one
     cap."""
 
@@ -193,6 +196,7 @@ class SpamcScanner(_SpamScanner):
             hosts,
             lambda host: self._run(job, [*argv, "-d", host.host, "-p", str(host.port)], processed),
             spamd.ProtocolError,
+            kind="spamd",
         )
 
     def _run(self, job: Job, argv: list[str], processed: str) -> Found:
@@ -219,6 +223,8 @@ class SpamcScanner(_SpamScanner):
         said = last[0][:200].decode("utf-8", "replace")
         if status not in (0, 1):  # 1: spam, with -E
             why = f"killed by signal {-status}" if status < 0 else f"exited {status}"
+            if status == EX_UNAVAILABLE:
+                raise ScannerUnreachable("spamc", f"{why} {said}".strip())
             raise ScannerError("spamc", f"{why} {said}".strip())
         with open(processed, "rb") as f:
             found = spamd.status_from_headers(f.read(1 << 16))

@@ -13,12 +13,12 @@ answered, with a warning line.
 from ..errors import ScannerError, WorkDirError
 from ..verdict import VIRUS, Verdict
 from ..wire import clamd, netio
-from .base import SKIPPED, Job, RecordedScanner, Result, Skipped
+from .base import SKIPPED, Job, RecordedScanner, Result, Skipped, pool
 
 
 class ClamdScanner(RecordedScanner):
     """INSTREAM to clamd: the endpoints of the `clamd` setting, or else
-    those of clamd.conf, tried in order until one answers."""
+    those of clamd.conf, tried in base.pool's order until one answers."""
 
     name = "clamav"
 
@@ -36,7 +36,8 @@ class ClamdScanner(RecordedScanner):
         failures: list[str] = []
         too_long_at: netio.Endpoint | None = None
         unix_failed = False
-        for endpoint in endpoints:
+        tried = pool(job, "clamd", endpoints)
+        for endpoint in tried:
             try:
                 reply = self._ask(job, endpoint, stream_max)
             except ScannerError as err:  # scan_timeout spent: say what came before
@@ -45,7 +46,9 @@ class ClamdScanner(RecordedScanner):
                 unix_failed = unix_failed or bool(endpoint.path)
                 failures.append(f"{endpoint.shown} {netio.describe(err)}")
                 job.debug(1, f"clamd {endpoint.shown}: {netio.describe(err)}")
+                tried.failed(endpoint, err)
                 continue
+            tried.answered(endpoint)  # (any reply: it could be connected to)
             if reply.kind in (clamd.FOUND, clamd.OK) and failures:
                 job.warn(f"clamd {'; '.join(failures)}; {endpoint.shown} answered instead")
             if reply.kind == clamd.FOUND:

@@ -1,7 +1,8 @@
 """Scanner daemon endpoints and the sockets to them (clamd, Trophie, spamd).
 
 No protocol and no policy here: an Endpoint is a unix socket path or a
-host and port; `connect()` gives a connected stream socket; a Deadline
+host and port; `connect()` gives a connected stream socket, or says with
+ConnectFailed that the connection was not made; a Deadline
 turns one time budget into the timeout of each call; `read_until()` reads
 a reply up to its terminator within the budget.
 
@@ -118,8 +119,29 @@ class Deadline:
         return left
 
 
+class ConnectFailed(OSError):
+    """connect() could not make the connection (refused, no such socket,
+    no answer within its timeout): unlike a failure after the daemon
+    answered, this says the endpoint is down or unreachable.  `error` is
+    what the connect raised, `timeout` the seconds it was given."""
+
+    def __init__(self, error: OSError, timeout: float) -> None:
+        if error.errno is None:
+            super().__init__(*error.args)
+        else:
+            super().__init__(error.errno, error.strerror)
+        self.error = error
+        self.timeout = timeout
+
+    @property
+    def timed_out(self) -> bool:
+        return isinstance(self.error, TimeoutError)
+
+
 def connect(endpoint: Endpoint, timeout: float) -> "_socket.socket":
-    """A connected stream socket (timeout set); OSError when it cannot be had.
+    """A connected stream socket (timeout set); ConnectFailed when the
+    connection cannot be made (what socket() or getaddrinfo raise, local
+    troubles, pass as they are).
 
     A host name (only clamd.conf's TCPAddr can give one) is resolved with
     getaddrinfo, which has no timeout.  A unix socket whose listen backlog
@@ -130,10 +152,13 @@ def connect(endpoint: Endpoint, timeout: float) -> "_socket.socket":
     if endpoint.path:
         candidates = [(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, endpoint.path)]
     else:
+        # An ASCII host as bytes: given str, getaddrinfo encodes it with the
+        # idna codec, which imports re and unicodedata (~5 ms per message).
+        host = endpoint.host
         candidates = [
             (family, kind, proto, address)
             for family, kind, proto, _, address in _socket.getaddrinfo(
-                endpoint.host, endpoint.port, 0, _socket.SOCK_STREAM
+                host.encode() if host.isascii() else host, endpoint.port, 0, _socket.SOCK_STREAM
             )
         ]
     error: OSError = OSError("no address")
@@ -145,7 +170,7 @@ def connect(endpoint: Endpoint, timeout: float) -> "_socket.socket":
             sock.close()
             if not isinstance(err, OSError):
                 raise
-            error = err
+            error = ConnectFailed(err, timeout)
             continue
         return sock
     raise error
@@ -222,6 +247,8 @@ def pending_reply(sock: "_socket.socket") -> bool:
 
 def describe(err: BaseException) -> str:
     """A short reason for the log line: `connection refused`, `timed out`."""
+    if isinstance(err, ConnectFailed):
+        err = err.error
     if isinstance(err, TimeoutError):
         return "timed out"
     if isinstance(err, FileNotFoundError):

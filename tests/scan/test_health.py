@@ -1,0 +1,451 @@
+"""scan/health.py: the order a message tries a scanner's endpoints in, and
+the memory of endpoints marked down, on real files (a tmp dir standing in
+for WORKDIR/.health), with many real processes at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from simscan.config.policy import Policy
+from simscan.config.settings import Settings
+from simscan.errors import ScannerError, ScannerUnreachable
+from simscan.qmail.queue import Envelope
+from simscan.qmail.workdir import Message
+from simscan.scan import base, health
+from simscan.scan.base import Debug, Job, Trace
+from simscan.wire.netio import ConnectFailed, Endpoint
+
+A = Endpoint(host="127.0.0.2", port=3310)
+B = Endpoint(host="127.0.0.3", port=3310)
+C = Endpoint(path="/run/clamav/clamd.ctl")
+
+REFUSED = ConnectFailed(ConnectionRefusedError(111, "Connection refused"), 5.0)
+TIMED_OUT = ConnectFailed(TimeoutError("timed out"), 5.0)
+
+
+def pool(
+    directory: Path,
+    endpoints: list[Endpoint],
+    retry: float = 30.0,
+    lines: list[bytes] | None = None,
+    trace: list[str] | None = None,
+) -> health.Pool:
+    write = (lines if lines is not None else []).append
+    return health.Pool("clamd", "clamd", endpoints, str(directory), retry, 5.0,
+                       Debug(1, write), trace)  # fmt: skip
+
+
+def mark_of(directory: Path, endpoint: Endpoint) -> Path:
+    return directory / health.file_name("clamd", endpoint)
+
+
+def order(p: health.Pool) -> list[Endpoint]:
+    return list(p)
+
+
+# --- names ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "name"),
+    [
+        (Endpoint(host="127.0.0.2", port=3310), "clamd-127.0.0.2-3310"),
+        (Endpoint(host="localhost", port=783), "clamd-localhost-783"),
+        (Endpoint(host="::1", port=3310), "clamd-__1-3310"),
+        (Endpoint(host="2001:db8::7", port=11333), "clamd-2001_db8__7-11333"),
+    ],
+)
+def test_file_names_of_tcp_endpoints(endpoint: Endpoint, name: str) -> None:
+    assert health.file_name("clamd", endpoint) == name
+
+
+def test_file_names_are_safe_short_and_one_per_endpoint() -> None:
+    paths = ["/run/clamav/clamd.ctl", "/a_b", "/a/b", "/a b", "/" + "x/" * 60 + "sock",
+             "/tmp/../etc/passwd", "/run/ü.sock", "/run/.hidden"]  # fmt: skip
+    endpoints = [Endpoint(path=p) for p in paths]
+    endpoints += [Endpoint(host="fe80::1%eth0", port=1), Endpoint(host="fe80::1%eth1", port=1)]
+    names = [health.file_name("spamd", e) for e in endpoints]
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert name.startswith("spamd-")
+        assert len(name) <= 64
+        assert set(name) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+    assert names[0].startswith("spamd-clamd.ctl-")
+
+
+# --- spread -----------------------------------------------------------------------
+
+
+def test_spread_starts_from_the_work_dir_name() -> None:
+    endpoints = [A, B, C]
+    assert health.spread(endpoints, "/w/1700000000.000000.3") == [A, B, C]
+    assert health.spread(endpoints, "/w/1700000000.000001.3") == [B, C, A]
+    assert health.spread(endpoints, "/w/1700000000.000004.4") == [C, A, B]
+    # (not a work dir name: the order given)
+    assert health.spread(endpoints, "/w/check") == [A, B, C]
+    assert health.spread(endpoints, "") == [A, B, C]
+
+
+def test_spread_shares_the_first_try_among_all() -> None:
+    firsts = [
+        health.spread([A, B, C], f"/w/1700000000.{usec:06d}.{pid}")[0]
+        for usec, pid in zip(range(0, 900000, 7919), range(4000, 5000, 3), strict=False)
+    ]
+    counts = [sum(1 for e in firsts if e == x) for x in (A, B, C)]
+    assert min(counts) > len(firsts) / 5, counts
+
+
+def job(tmp_path: Path, workdir: str, **settings: object) -> Job:
+    return Job(
+        Message("/nonexistent/msg", 10, b""),
+        Envelope(b"", b"a@b", [b"c@d"]),
+        Settings(workdir=str(tmp_path), **settings),
+        Policy(),
+        f"{tmp_path}/{workdir}",
+        b"",
+        Debug(0, lambda data: None),
+    )
+
+
+def test_pool_orders_by_the_setting(tmp_path: Path) -> None:
+    message = "1700000000.000001.2"  # usec + pid = 3: starts at the second of two
+    assert list(base.pool(job(tmp_path, message), "clamd", [A, B])) == [A, B]
+    spread = job(tmp_path, message, scanner_balance="spread")
+    assert list(base.pool(spread, "clamd", [A, B])) == [B, A]
+    assert list(base.pool(spread, "clamd", [A, B, C])) == [A, B, C]
+    # No memory, still spread
+    no_memory = job(tmp_path, message, scanner_balance="spread", scanner_retry=0)
+    tried = base.pool(no_memory, "clamd", [A, B])
+    assert isinstance(tried, base.Pool)
+    assert list(tried) == [B, A]
+    tried.failed(B, REFUSED)
+    assert not (tmp_path / health.DIR_NAME).exists()
+
+
+def test_one_endpoint_touches_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    one = job(tmp_path, "1700000000.000001.2", scanner_balance="spread")
+    calls: list[str] = []
+
+    def counted(name: str) -> object:
+        real = getattr(os, name)
+
+        def call(*args: object, **kwargs: object) -> object:
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("stat", "open", "mkdir", "rename", "unlink", "listdir", "utime", "lstat"):
+        monkeypatch.setattr(os, name, counted(name))
+    tried = base.pool(one, "clamd", [A])
+    got = list(tried)
+    tried.failed(A, REFUSED)
+    tried.failed(A, TIMED_OUT)
+    tried.answered(A)
+    monkeypatch.undo()
+    assert got == [A]
+    assert isinstance(tried, base.Pool)
+    assert calls == []
+    assert not (tmp_path / health.DIR_NAME).exists()
+
+
+def test_one_endpoint_does_not_import_the_module(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from simscan.scan import base\n"
+        "from simscan.wire.netio import Endpoint\n"
+        "from simscan.config.settings import Settings\n"
+        "class J:\n"
+        f"    settings = Settings(workdir={str(tmp_path)!r})\n"
+        f"    workdir = {str(tmp_path / '1.2.3')!r}\n"
+        "list(base.pool(J(), 'clamd', [Endpoint(path='/x')]))\n"
+        "print('simscan.scan.health' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "False\n"
+
+
+# --- marks ----------------------------------------------------------------------------
+
+
+def test_nothing_marked_keeps_the_order_and_writes_nothing(tmp_path: Path) -> None:
+    directory = tmp_path / ".health"
+    p = pool(directory, [A, B, C])
+    assert order(p) == [A, B, C]
+    p.answered(A)
+    assert not directory.exists()
+
+
+def test_a_connect_failure_marks_and_later_messages_try_it_last(tmp_path: Path) -> None:
+    directory = tmp_path / ".health"
+    first = pool(directory, [A, B, C])
+    assert next(iter(first)) == A
+    before = time.time()
+    lines: list[bytes] = []
+    first = pool(directory, [A, B, C], lines=lines)
+    first.failed(A, TIMED_OUT)
+    st = os.stat(mark_of(directory, A))
+    assert before + 29 < st.st_mtime <= time.time() + 30
+    assert mark_of(directory, A).read_bytes() == b"127.0.0.2:3310 timed out\n"
+    assert b"clamd 127.0.0.2 port 3310: marked down for 30 s" in b"".join(lines)
+    assert [p.name for p in directory.iterdir()] == [mark_of(directory, A).name]
+
+    lines.clear()
+    trace: list[str] = []
+    assert order(pool(directory, [A, B, C], lines=lines, trace=trace)) == [B, C, A]
+    assert b"clamd 127.0.0.2 port 3310: marked down, 30 s until it is tried again; tried last" in (
+        b"".join(lines)
+    )
+    assert trace == ["clamd 127.0.0.2 port 3310: marked down, 30 s until it is tried again"]
+    # (the mark is where it was)
+    assert os.stat(mark_of(directory, A)).st_mtime == st.st_mtime
+
+
+@pytest.mark.parametrize(
+    "err",
+    [
+        ValueError("reply longer than 10 bytes"),
+        TimeoutError("timed out"),  # (after connecting: a slow scan)
+        ConnectionResetError(104, "Connection reset by peer"),
+        ScannerError("spamc", "exited 74"),
+        ConnectFailed(TimeoutError("timed out"), 0.2),  # cut short by scan_timeout
+    ],
+)
+def test_other_failures_do_not_mark(tmp_path: Path, err: BaseException) -> None:
+    directory = tmp_path / ".health"
+    pool(directory, [A, B]).failed(A, err)
+    assert not directory.exists()
+
+
+@pytest.mark.parametrize(
+    "err",
+    [
+        REFUSED,
+        TIMED_OUT,
+        ConnectFailed(FileNotFoundError(2, "No such file or directory"), 5),
+        ConnectFailed(TimeoutError("timed out"), 1.0),
+        ScannerUnreachable("spamc", "exited 69"),
+    ],
+)
+def test_connect_failures_mark(tmp_path: Path, err: BaseException) -> None:
+    directory = tmp_path / ".health"
+    pool(directory, [A, B]).failed(A, err)
+    assert mark_of(directory, A).exists()
+
+
+def test_all_marked_are_tried_anyway_in_order(tmp_path: Path) -> None:
+    directory = tmp_path / ".health"
+    for endpoint in (A, B, C):
+        pool(directory, [A, B, C]).failed(endpoint, REFUSED)
+    assert order(pool(directory, [A, B, C])) == [A, B, C]
+    assert order(pool(directory, [C, A, B])) == [C, A, B]
+    # Two marked: the one left first, the marked ones after it, in order
+    os.unlink(mark_of(directory, B))
+    assert order(pool(directory, [A, B, C])) == [B, A, C]
+
+
+def test_an_answer_clears_a_mark_it_saw(tmp_path: Path) -> None:
+    directory = tmp_path / ".health"
+    pool(directory, [A, B]).failed(A, REFUSED)
+    lines: list[bytes] = []
+    p = pool(directory, [A, B], lines=lines)
+    assert order(p) == [B, A]
+    p.failed(B, REFUSED)  # B down too: A, tried last, answers
+    p.answered(A)
+    assert not mark_of(directory, A).exists()
+    assert b"clamd 127.0.0.2 port 3310: answered, no longer marked down" in b"".join(lines)
+    assert order(pool(directory, [A, B])) == [A, B]
+
+
+def expire(path: Path, ago: float = 1.0) -> None:
+    then = time.time() - ago
+    os.utime(path, (then, then))
+
+
+def test_an_expired_mark_is_tried_again_by_one_message(tmp_path: Path) -> None:
+    directory = tmp_path / ".health"
+    pool(directory, [A, B]).failed(A, TIMED_OUT)
+    expire(mark_of(directory, A))
+    lines: list[bytes] = []
+    prober = pool(directory, [A, B], lines=lines)
+    assert order(prober) == [A, B]  # in its place again
+    assert b"127.0.0.2 port 3310: marked down; this message tries it again" in b"".join(lines)
+    # renewed before the try: the next messages go on skipping it
+    assert time.time() + 29 < os.stat(mark_of(directory, A)).st_mtime
+    assert order(pool(directory, [A, B])) == [B, A]
+    prober.answered(A)
+    assert not directory.joinpath(mark_of(directory, A).name).exists()
+    assert order(pool(directory, [A, B])) == [A, B]
+
+
+def test_a_failed_probe_marks_again(tmp_path: Path) -> None:
+    directory = tmp_path / ".health"
+    pool(directory, [A, B], retry=0.2).failed(A, TIMED_OUT)
+    time.sleep(0.3)
+    prober = pool(directory, [A, B], retry=0.2)
+    assert order(prober)[0] == A
+    prober.failed(A, TIMED_OUT)
+    assert order(pool(directory, [A, B], retry=0.2)) == [B, A]
+
+
+def test_a_mark_far_in_the_future_is_taken_as_expired(tmp_path: Path) -> None:
+    # (a clock set back, or a file not written by simscan: never a mark for ever)
+    directory = tmp_path / ".health"
+    directory.mkdir()
+    mark_of(directory, A).write_bytes(b"")
+    then = time.time() + 86400 * 365
+    os.utime(mark_of(directory, A), (then, then))
+    assert order(pool(directory, [A, B])) == [A, B]
+    assert os.stat(mark_of(directory, A)).st_mtime <= time.time() + 30
+
+
+def test_corrupt_marks_are_ignored(tmp_path: Path) -> None:
+    directory = tmp_path / ".health"
+    directory.mkdir()
+    # garbage content (never read), a directory, a dangling symlink where marks would be
+    garbage = mark_of(directory, A)
+    garbage.write_bytes(b"\x00\xff garbage " * 100)
+    expire(garbage, 10)
+    mark_of(directory, B).mkdir()
+    os.symlink(tmp_path / "nowhere", mark_of(directory, C))
+    assert order(pool(directory, [A, B, C])) == [A, B, C]
+    p = pool(directory, [B, C])
+    p.failed(B, REFUSED)  # (cannot replace a directory: ignored)
+    p.answered(B)
+    assert order(pool(directory, [B, C])) == [B, C]
+
+
+def test_an_unwritable_or_missing_directory_is_ignored(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    directory = blocker / ".health"  # (ENOTDIR, whoever runs the test)
+    p = pool(directory, [A, B])
+    assert order(p) == [A, B]
+    p.failed(A, REFUSED)
+    p.answered(A)
+    assert health.mark(str(directory), "x", time.time() + 30, b"") is False
+    assert health.claim(str(directory / "x"), time.time() + 30) is None
+    assert blocker.read_text() == "not a directory"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a process as nobody")
+def test_a_directory_of_another_user_is_ignored(tmp_path: Path) -> None:
+    # simscan as nobody, .health root's and 0700: nothing can be read or written there
+    tmp_path.chmod(0o755)
+    directory = tmp_path / ".health"
+    directory.mkdir(mode=0o700)
+    pool(directory, [A, B]).failed(B, REFUSED)
+    code = (
+        "from simscan.scan import health\n"
+        "from simscan.scan.base import Debug\n"
+        "from simscan.wire.netio import ConnectFailed, Endpoint\n"
+        "A = Endpoint(host='127.0.0.2', port=3310)\n"
+        "B = Endpoint(host='127.0.0.3', port=3310)\n"
+        f"p = health.Pool('clamd', 'clamd', [B, A], {str(directory)!r}, 30.0, 5.0,"
+        " Debug(0, print))\n"
+        "print([str(e) for e in p])\n"
+        "p.failed(A, ConnectFailed(ConnectionRefusedError(111, 'refused'), 5.0))\n"
+        "p.answered(B)\n"
+    )
+    done = subprocess.run(
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable,
+         "-c", code],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "['127.0.0.3:3310', '127.0.0.2:3310']\n"
+    assert sorted(p.name for p in directory.iterdir()) == [mark_of(directory, B).name]
+
+
+# --- many processes at once ----------------------------------------------------------
+
+WRITER = """
+import os, random, sys, time
+from simscan.scan import health
+from simscan.scan.base import Debug
+from simscan.wire.netio import ConnectFailed, Endpoint
+directory, retry, until = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+endpoints = [Endpoint(host="127.0.0.%d" % i, port=3310) for i in (2, 3, 4)]
+down = ConnectFailed(TimeoutError("timed out"), 5.0)
+rng = random.Random(os.getpid())
+while time.time() < until:
+    p = health.Pool("clamd", "clamd", endpoints, directory, retry, 5.0, Debug(0, print))
+    for endpoint in p:
+        if rng.random() < 0.5:
+            p.failed(endpoint, down)
+        else:
+            p.answered(endpoint)
+            break
+"""
+
+
+def run_all(code: str, *args: str, n: int = 50) -> list[str]:
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+        for _ in range(n)
+    ]
+    out = []
+    for process in processes:
+        stdout, _ = process.communicate(timeout=120)
+        assert process.returncode == 0
+        out.append(stdout)
+    return out
+
+
+def test_fifty_processes_marking_and_clearing(tmp_path: Path) -> None:
+    directory = tmp_path / ".health"
+    until = time.time() + 3  # (the processes' start-up included)
+    run_all(WRITER, str(directory), "0.05", str(until))
+    endpoints = [Endpoint(host=f"127.0.0.{i}", port=3310) for i in (2, 3, 4)]
+    names = {health.file_name("clamd", e): e for e in endpoints}
+    left = os.listdir(directory)
+    assert set(left) <= set(names), left  # no temp file left behind, nothing else
+    for name in left:
+        st = os.lstat(directory / name)
+        assert st.st_mode & 0o170000 == 0o100000
+        assert st.st_mtime <= time.time() + 0.05
+        assert (directory / name).read_bytes() == f"{names[name]} timed out\n".encode()
+    # No mark kept for ever: once expired, one probe that answers clears it
+    time.sleep(0.1)
+    for endpoint in endpoints:
+        p = pool(directory, endpoints, retry=0.05)
+        assert endpoint in list(p)
+        p.answered(endpoint)
+    assert os.listdir(directory) == []
+
+
+PROBER = """
+import sys
+from simscan.scan import health
+from simscan.scan.base import Debug
+from simscan.wire.netio import Endpoint
+A = Endpoint(host="127.0.0.2", port=3310)
+B = Endpoint(host="127.0.0.3", port=3310)
+p = health.Pool("clamd", "clamd", [A, B], sys.argv[1], 30.0, 5.0, Debug(0, print))
+print("probe" if next(iter(p)) == A else "skip")
+"""
+
+
+def test_fifty_processes_one_probe(tmp_path: Path) -> None:
+    directory = tmp_path / ".health"
+    pool(directory, [A, B]).failed(A, TIMED_OUT)
+    expire(mark_of(directory, A))
+    said = run_all(PROBER, str(directory))
+    assert sorted(said) == ["probe\n"] + ["skip\n"] * 49
+    assert os.listdir(directory) == [mark_of(directory, A).name]
+
+
+def test_the_trace_of_a_check(tmp_path: Path) -> None:
+    trace = Trace()
+    checked = job(tmp_path, "1700000000.000001.2")
+    checked.trace = trace
+    directory = tmp_path / health.DIR_NAME
+    pool(directory, [A, B]).failed(A, REFUSED)
+    assert list(base.pool(checked, "clamd", [A, B])) == [B, A]
+    assert trace.marked == ["clamd 127.0.0.2 port 3310: marked down, 30 s until it is tried again"]
