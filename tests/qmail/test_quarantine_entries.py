@@ -4,6 +4,7 @@ values (damaged ones too), removed through their temp name."""
 from __future__ import annotations
 
 import os
+import posix
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,7 +123,7 @@ def test_a_copied_message_gets_the_mode_too(
     def no_link(source: str, target: str) -> None:
         raise OSError(18, "Invalid cross-device link")
 
-    monkeypatch.setattr(os, "link", no_link)
+    monkeypatch.setattr(posix, "link", no_link)
     os.umask(0o077)
     entry = make(tmp_path)
     os.umask(0o022)

@@ -330,7 +330,7 @@ def test_an_unwritable_or_missing_directory_is_ignored(tmp_path: Path) -> None:
     p.failed(A, REFUSED)
     p.answered(A)
     assert health.mark(str(directory), "x", time.time() + 30, b"") is False
-    assert health.claim(str(directory / "x"), time.time() + 30) is None
+    assert health.claim(str(directory), "x", (0, 0), time.time() + 30) is None
     assert blocker.read_text() == "not a directory"
 
 
@@ -449,3 +449,21 @@ def test_the_trace_of_a_check(tmp_path: Path) -> None:
     pool(directory, [A, B]).failed(A, REFUSED)
     assert list(base.pool(checked, "clamd", [A, B])) == [B, A]
     assert trace.marked == ["clamd 127.0.0.2 port 3310: marked down, 30 s until it is tried again"]
+
+
+def test_a_health_dir_others_can_write_is_not_used(tmp_path: Path) -> None:
+    """Whoever can write in .health could plant marks (or, before its
+    files are opened relative to it, links): group- or world-writable, the
+    memory is not used at all, neither read nor written."""
+    directory = tmp_path / health.DIR_NAME
+    directory.mkdir(mode=0o750)
+    pool(directory, [A, B]).failed(A, REFUSED)
+    (mark_file,) = directory.iterdir()
+    for mode in (0o770, 0o757):
+        directory.chmod(mode)
+        assert order(pool(directory, [A, B])) == [A, B]  # A's mark not read
+        p = pool(directory, [A, B])
+        p.failed(B, REFUSED)
+        assert sorted(directory.iterdir()) == [mark_file]  # nor B's written
+    directory.chmod(0o750)
+    assert order(pool(directory, [A, B])) == [B, A]

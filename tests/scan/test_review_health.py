@@ -33,14 +33,17 @@ def test_an_expired_mark_is_claimed_once_whatever_order_the_claims_come_in(
     the dead host's connect timeout, not one per interval."""
     directory = tmp_path / ".health"
     pool(directory, [A, B]).failed(A, REFUSED)
-    path = str(directory / health.file_name("clamd", A))
+    name = health.file_name("clamd", A)
+    path = str(directory / name)
     then = time.time() - 1
     os.utime(path, (then, then))
+    st = os.stat(path)
+    seen = (st.st_ino, st.st_mtime_ns)
     early = time.time()  # message 1 looks (stat: expired) ...
     time.sleep(0.01)
     late = time.time()  # ... message 2 looks, then claims first
-    assert health.claim(path, late + 30.0) is True
-    assert health.claim(path, early + 30.0) is False  # message 1: must skip it
+    assert health.claim(str(directory), name, seen, late + 30.0) is True
+    assert health.claim(str(directory), name, seen, early + 30.0) is False  # message 1 skips
 
 
 def test_a_symlinked_health_dir_is_not_followed(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ is reaped and every descriptor closed, whatever happens."""
 from __future__ import annotations
 
 import os
+import posix
 import signal
 import time
 from collections.abc import Iterator
@@ -27,14 +28,14 @@ def pids(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """The pids run() spawns; after the test none may be left unreaped,
     and no descriptor may be left open."""
     spawned: list[int] = []
-    real_spawn = os.posix_spawn
+    real_spawn = posix.posix_spawn
 
     def spawn(*args: Any, **kwargs: Any) -> int:
         pid = real_spawn(*args, **kwargs)
         spawned.append(pid)
         return pid
 
-    monkeypatch.setattr(os, "posix_spawn", spawn)
+    monkeypatch.setattr(posix, "posix_spawn", spawn)
     before = open_fds()
     yield spawned
     for pid in spawned:
@@ -173,7 +174,8 @@ def test_child_signal_state(pids: list[int]) -> None:
 
 
 def test_environment_is_passed(pids: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SIMSCAN_TEST_VALUE", "hello there")
+    # (the environment simscan was started with: qmail-smtpd's)
+    monkeypatch.setitem(posix.environ, b"SIMSCAN_TEST_VALUE", b"hello there")
     assert run([SH, "-c", 'echo "$SIMSCAN_TEST_VALUE"'], 5) == (0, b"hello there\n")
 
 

@@ -171,11 +171,15 @@ class Pool:
         """Not marked down (or the mark cannot be read), or this message
         is the one that tries it again."""
         name = file_name(self.kind, endpoint)
-        path = f"{self.directory}/{name}"
+        dir_fd = _open_dir(self.directory)
+        if dir_fd is None:
+            return True
         try:
-            st = posix.stat(path)
+            st = posix.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except OSError:
             return True
+        finally:
+            posix.close(dir_fd)
         if st.st_mode & 0o170000 != _REGULAR:
             return True  # not a mark of ours
         self.seen.add(name)
@@ -186,7 +190,7 @@ class Pool:
             self._skipped(f"{shown}: marked down, {left:.0f} s until it is tried again")
             return False
         # Expired (or an "until" no mark of ours has: a clock set back).
-        claimed = claim(path, now + self.retry)
+        claimed = claim(self.directory, name, (st.st_ino, st.st_mtime_ns), now + self.retry)
         if claimed is False:
             self._skipped(f"{shown}: marked down, another message is trying it again")
             return False
@@ -200,70 +204,117 @@ class Pool:
             self.trace.append(text)
 
 
+def _open_dir(directory: str, create: bool = False) -> int | None:
+    """The marks' directory, opened (an fd), if it is simscan's own: a
+    real directory (not a link), owned by this user, writable by no one
+    else.  None otherwise, and the memory is then not used: whoever could
+    write in it could point simscan's writes elsewhere, or plant a mark."""
+    flags = posix.O_RDONLY | posix.O_DIRECTORY | posix.O_NOFOLLOW | posix.O_CLOEXEC
+    try:
+        fd = posix.open(directory, flags)
+    except FileNotFoundError:
+        if not create:
+            return None
+        try:
+            posix.mkdir(directory, 0o750)
+        except FileExistsError:
+            pass
+        except OSError:
+            return None
+        try:
+            fd = posix.open(directory, flags)
+        except OSError:
+            return None
+    except OSError:
+        return None
+    try:
+        st = posix.fstat(fd)
+    except OSError:
+        st = None
+    if st is None or st.st_uid != posix.geteuid() or st.st_mode & 0o022:
+        posix.close(fd)
+        return None
+    return fd
+
+
 def mark(directory: str, name: str, until: float, text: bytes) -> bool:
-    """Write (or replace) the mark `name`, down until `until`: a temp file,
-    its mtime set, renamed into place.  False when it cannot be written
-    (never an error: the memory is only a help)."""
-    temp = f"{directory}/.{name}.{posix.getpid()}"
-    flags = posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC | posix.O_NOFOLLOW
+    """Write (or replace) the mark `name`, down until `until`: a new temp
+    file (any file already under its name is removed first, never written
+    through), its mtime set, renamed into place.  False when it cannot be
+    written (never an error: the memory is only a help)."""
+    dir_fd = _open_dir(directory, create=True)
+    if dir_fd is None:
+        return False
+    temp = f".{name}.{posix.getpid()}"
+    flags = posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_NOFOLLOW | posix.O_NONBLOCK
     stamp = int(until * 1e9)
     try:
         try:
-            fd = posix.open(temp, flags, 0o640)
+            posix.unlink(temp, dir_fd=dir_fd)  # a stale one (a killed run's)
         except FileNotFoundError:
-            try:
-                posix.mkdir(directory, 0o750)
-            except FileExistsError:
-                pass
-            fd = posix.open(temp, flags, 0o640)
+            pass
+        fd = posix.open(temp, flags | posix.O_CLOEXEC, 0o640, dir_fd=dir_fd)
         try:
             posix.write(fd, text)
             posix.utime(fd, ns=(stamp, stamp))
         finally:
             posix.close(fd)
-        posix.rename(temp, f"{directory}/{name}")
+        posix.rename(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except OSError:
         try:
-            posix.unlink(temp)
+            posix.unlink(temp, dir_fd=dir_fd)
         except OSError:
             pass
         return False
+    finally:
+        posix.close(dir_fd)
     return True
 
 
 def clear(directory: str, name: str) -> bool:
     """Remove the mark `name`; True if this call removed it."""
+    dir_fd = _open_dir(directory)
+    if dir_fd is None:
+        return False
     try:
-        posix.unlink(f"{directory}/{name}")
+        posix.unlink(name, dir_fd=dir_fd)
     except OSError:
         return False
+    finally:
+        posix.close(dir_fd)
     return True
 
 
-def claim(path: str, until: float) -> bool | None:
-    """An expired mark: renew it to `until` if no other message has, and
-    say so (True: this message tries the endpoint again; False: another
-    one does, or just marked it again).  None when the mark is gone or
-    cannot be written: it is then ignored.
+def claim(directory: str, name: str, seen: tuple[int, int], until: float) -> bool | None:
+    """An expired mark, as this message saw it (`seen`: its inode and
+    mtime in ns): renew it to `until` if it is still that mark, and say so
+    (True: this message tries the endpoint again; False: another one does,
+    or marked it again, since this message looked).  None when the mark is
+    gone or cannot be written: it is then ignored.
 
     A lock (lockf, on the mark itself) makes the look and the renewal one
     step; it is held for those few calls only, and a killed holder's lock
     goes with it."""
+    dir_fd = _open_dir(directory)
+    if dir_fd is None:
+        return None
     try:
-        fd = posix.open(path, posix.O_WRONLY | posix.O_NOFOLLOW)
+        flags = posix.O_WRONLY | posix.O_NOFOLLOW | posix.O_NONBLOCK | posix.O_CLOEXEC
+        fd = posix.open(name, flags, dir_fd=dir_fd)
     except OSError:
         return None
+    finally:
+        posix.close(dir_fd)
     try:
         try:
             posix.lockf(fd, posix.F_TLOCK, 0)
         except (BlockingIOError, PermissionError):
             return False  # another message is renewing it right now
         st = posix.fstat(fd)
-        now = time.time()
-        if 0 < st.st_mtime - now <= until - now:
-            return False  # renewed by another message since we looked
-        if posix.stat(path).st_ino != st.st_ino:
-            return False  # replaced by a new mark since we looked
+        if st.st_mode & 0o170000 != _REGULAR:
+            return None
+        if (st.st_ino, st.st_mtime_ns) != seen:
+            return False  # renewed, or replaced by a new mark, since we looked
         stamp = int(until * 1e9)
         posix.utime(fd, ns=(stamp, stamp))
         return True

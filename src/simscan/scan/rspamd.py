@@ -19,8 +19,6 @@ message is queued unscanned with a warning, or with spam_fail_tempfail
 it is a temporary failure, as for spamd.
 """
 
-import os
-
 from ..errors import ScannerError
 from ..mail import headedit
 from ..report import SpamScore
@@ -188,7 +186,7 @@ def request_fields(job: Job, outbound: bool) -> list[tuple[bytes, bytes]]:
         fields.append((b"User", user))
     elif outbound:
         job.debug(1, "rspamd: outgoing mail with no user: signed if rspamd takes the IP as local")
-    fields.append((b"Queue-Id", os.path.basename(job.workdir).encode()))
+    fields.append((b"Queue-Id", job.workdir.rpartition("/")[2].encode()))
     if policy.spam_user:
         fields.append((b"Deliver-To", policy.spam_user))
     if policy.rspamd_settings:
