@@ -132,6 +132,25 @@ DOCUMENTS: dict[str, str] = {
     "underscores": "a = 1_000\nb = 1_0.5_0\n",
     "hex octal binary": "a = 0x1F\nb = 0o17\nc = 0b101\n",
     "multi-line array": "a = [\n  1,\n  2,\n]\n",
+    # a pool of scanner hosts, as an admin writes it (the fast path reads it)
+    "hosts over lines": 'clamd = [\n  "10.0.0.1:3310",\n  "10.0.0.2:3310",\n]\nb = 1\n',
+    "hosts with comments": (
+        'clamd = [  # the pool\n  "10.0.0.1:3310",  # rack 1\n\n  # rack 2:\n'
+        '  "10.0.0.2:3310"\n]  # end\nb = 1\n'
+    ),
+    "array comma on the next line": "a = [ 'x'\n , 'y'\n ]\n",
+    "array opened, items later": "a = [\n\n'x']\n",
+    "empty array over lines": "a = [\n]\n",
+    "array over crlf lines": "a = [\r\n  'x',\r\n]\r\nb = 2\r\n",
+    "array, string with bracket and hash": "a = [\n  ']# not the end',\n]\n",
+    # and what it must leave to tomllib (or refuse with it)
+    "array unclosed at eof over lines": "a = [\n  'x',\n",
+    "array, key inside": "a = [\n  'x',\nb = 2\n]\n",
+    "array, nested over lines": "a = [\n  [1],\n]\n",
+    "array, control char in its comment": "a = [ # \x01\n 1]\n",
+    "array, comment before the bracket": "a = # c\n[1]\n",
+    "array, missing comma over lines": "a = [\n 1\n 2\n]\n",
+    "array, lone cr inside": "a = [\r 1]\n",
     "array with comment": "a = [1, # one\n 2]\n",
     "nested arrays": "a = [[1, 2], ['x']]\nb = [ [] ]\n",
     "inline table": "t = { x = 1, y = 'z' }\n",
@@ -213,6 +232,9 @@ SIMPLE = [
     "hash inside string", "unicode string", "arrays", "mixed array", "empty arrays",
     "array trailing comma", "array of strings with brackets", "comments after values",
     "no spaces", "indented keys", "no final newline", "crlf", "odd bare keys",
+    "multi-line array", "hosts over lines", "hosts with comments",
+    "array comma on the next line", "array opened, items later", "empty array over lines",
+    "array over crlf lines", "array, string with bracket and hash",
 ]  # fmt: skip
 
 
@@ -461,3 +483,9 @@ def test_error_at_end_of_document_has_no_line() -> None:
     with pytest.raises(ConfigError) as info:
         tomlflat.parse('a = 1\nb = "open', "p")
     assert info.value.line == 0
+
+
+def test_fast_path_lines_after_an_array_over_lines(fallback_calls: list[str]) -> None:
+    text = 'a = 1\nclamd = [\n  "10.0.0.1",  # one\n  "10.0.0.2",\n]\nb = 2\n\nc = [1,\n2]\n'
+    assert lines_of(text) == {"a": 1, "clamd": 2, "b": 6, "c": 8}
+    assert fallback_calls == []

@@ -3,7 +3,8 @@
 simscan starts once per message, and importing tomllib costs about 10 ms
 (it pulls in re, typing and more), more than the rest of a clean run.  The
 configuration is flat: `key = value` lines with booleans, numbers, simple
-strings and one-line arrays of them.  This module reads exactly that with
+strings and arrays of them (over several lines too, with comments, as a
+list of scanner hosts is written).  This module reads exactly that with
 plain string operations and hands anything else (tables, escapes, multi-line
 strings, dates, odd numbers) to tomllib, so the result is always what
 tomllib would give; the fast path only decides when it is sure.
@@ -32,13 +33,8 @@ def parse(text: str, path: str) -> dict[str, tuple[object, int]]:
 
 def _parse_simple(text: str, path: str) -> dict[str, tuple[object, int]]:
     result: dict[str, tuple[object, int]] = {}
-    lines = text.split("\n")
-    for lineno, raw in enumerate(lines, 1):
-        if raw.endswith("\r") and lineno < len(lines):
-            raw = raw[:-1]  # CRLF line end; any other CR is tomllib's to judge
-        if "\r" in raw:
-            raise _NotSimple
-        line = raw.strip(" \t")
+    lines = _Lines(text)
+    for lineno, line in lines:
         if not line or line[0] == "#":
             _check_comment(line)
             continue
@@ -46,7 +42,7 @@ def _parse_simple(text: str, path: str) -> dict[str, tuple[object, int]]:
         key = key.rstrip(" \t")
         if not sep or not key or not _BARE_KEY.issuperset(key):
             raise _NotSimple
-        value, rest = _value(rest.lstrip(" \t"))
+        value, rest = _value(rest.lstrip(" \t"), lines)
         rest = rest.lstrip(" \t")
         if rest and rest[0] != "#":
             raise _NotSimple
@@ -57,20 +53,46 @@ def _parse_simple(text: str, path: str) -> dict[str, tuple[object, int]]:
     return result
 
 
+class _Lines:
+    """The document's lines, stripped, with their numbers; an array that
+    goes on past its line takes the next ones from here."""
+
+    __slots__ = ("lines", "number")
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.number = 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> tuple[int, str]:
+        if self.number >= len(self.lines):
+            raise StopIteration
+        raw = self.lines[self.number]
+        self.number += 1
+        if raw.endswith("\r") and self.number < len(self.lines):
+            raw = raw[:-1]  # CRLF line end; any other CR is tomllib's to judge
+        if "\r" in raw:
+            raise _NotSimple
+        return self.number, raw.strip(" \t")
+
+
 def _check_comment(text: str) -> None:
     if any((c < " " and c != "\t") or c == "\x7f" for c in text):
         raise _NotSimple
 
 
-def _value(text: str) -> tuple[object, str]:
-    """Parse one value at the start of text; return it and what follows."""
+def _value(text: str, lines: _Lines | None = None) -> tuple[object, str]:
+    """Parse one value at the start of text; return it and what follows.
+    An array may go on over the following `lines`."""
     if not text:
         raise _NotSimple
     first = text[0]
     if first in "\"'":
         return _string(text)
-    if first == "[":
-        return _array(text[1:])
+    if first == "[" and lines is not None:
+        return _array(text[1:], lines)
     end = 0
     while end < len(text) and text[end] not in " \t#,]":
         end += 1
@@ -91,21 +113,34 @@ def _string(text: str) -> tuple[str, str]:
     return body, text[end + 1 :]
 
 
-def _array(text: str) -> tuple[list[object], str]:
+def _array(text: str, lines: _Lines) -> tuple[list[object], str]:
     items: list[object] = []
     while True:
-        text = text.lstrip(" \t")
+        text = _more(text, lines)
         if text.startswith("]"):
             return items, text[1:]
-        if text.startswith("[") or text.startswith("#"):
+        if text.startswith("["):
             raise _NotSimple
         item, text = _value(text)
         items.append(item)
-        text = text.lstrip(" \t")
+        text = _more(text, lines)
         if text.startswith(","):
             text = text[1:]
         elif not text.startswith("]"):
             raise _NotSimple
+
+
+def _more(text: str, lines: _Lines) -> str:
+    """The rest of an array from here: past blanks, and past a line's end
+    or a comment to the next line (an array may span lines)."""
+    text = text.lstrip(" \t")
+    while not text or text[0] == "#":
+        _check_comment(text)
+        try:
+            _, text = next(lines)
+        except StopIteration:
+            raise _NotSimple from None
+    return text
 
 
 def _scalar(token: str) -> object:
