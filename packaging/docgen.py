@@ -209,13 +209,13 @@ def render_table(lines: list[str]) -> list[str]:
 
 
 def heading(level: int, title: str) -> str:
-    title = _escape(title).replace('"', '\\(dq')
+    title = _escape(title).replace('"', "\\(dq")
     return f'.SH "{title.upper()}"' if level <= 2 else f'.SS "{title}"'
 
 
 def page(name: str, number: int, version: str, date: str, manual: str) -> list[str]:
     return [
-        f".\\\" {name}({number}), generated from README.md by packaging/docgen.py: edit those.",
+        f'.\\" {name}({number}), generated from README.md by packaging/docgen.py: edit those.',
         f'.TH {name.upper()} {number} "{date}" "simscan {version}" "{manual}"',
     ]
 
@@ -376,12 +376,16 @@ def check_table(readme: str) -> list[str]:
         if s.name not in settings.names():
             continue
         try:
-            got = getattr(settings.from_text(f"{s.name} = {sample_value(s)}\n", "README.md"), s.name)
-        except Exception as err:  # noqa: BLE001 (any failure is the table's problem)
+            got = getattr(
+                settings.from_text(f"{s.name} = {sample_value(s)}\n", "README.md"), s.name
+            )
+        except Exception as err:  # (a ConfigError, or anything: the table's problem)
             problems.append(f"{s.name}: default {s.default!r} does not load: {err}")
             continue
         if got != getattr(defaults, s.name):
-            problems.append(f"{s.name}: README says {s.default}, the code {getattr(defaults, s.name)!r}")
+            problems.append(
+                f"{s.name}: README says {s.default}, the code {getattr(defaults, s.name)!r}"
+            )
     return problems
 
 
