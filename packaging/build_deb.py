@@ -277,34 +277,46 @@ def changelog(version: str, date: int, build_id: str) -> str:
 
 
 def copyright_file(stage: Path) -> str:
-    """DEP-5: simscan, then each distribution bundled in the venv, with the
-    license its metadata names and where its license text is."""
+    """DEP-5: simscan, then each distribution bundled in the venv (the
+    files its RECORD lists), with the license its metadata names and
+    where its license text is."""
     out = [(DEB / "copyright").read_text().rstrip("\n").replace("@YEARS@", years())]
     site = next((stage / PREFIX.lstrip("/")).glob("lib/python3*/site-packages"))
     for info in sorted(site.glob("*.dist-info"), key=lambda p: p.name.lower()):
         meta = email.parser.Parser().parsestr((info / "METADATA").read_text(errors="replace"))
-        name = meta["Name"]
-        if name == PACKAGE:
+        if meta["Name"] == PACKAGE:
             continue
-        top = (
-            (info / "top_level.txt").read_text().split()
-            if (info / "top_level.txt").exists()
-            else []
+        files = sorted({f"{info.name}/*", *installed_tops(site, info)})
+        texts = sorted(
+            p.relative_to(stage)
+            for p in info.rglob("*")
+            if p.is_file() and re.match(r"(LICEN[CS]E|COPYING|NOTICE)", p.name, re.I)
         )
-        files = [f"{info.relative_to(stage)}/*"]
-        files += [str(p.relative_to(stage)) + ("/*" if p.is_dir() else "")
-                  for t in top for p in (site / t, site / f"{t}.py") if p.exists()]  # fmt: skip
-        texts = sorted(str(p.relative_to(stage)) for p in info.rglob("*")
-                       if re.match(r"(LICEN[CS]E|COPYING|NOTICE)", p.name, re.I))  # fmt: skip
         out += [
             "",
-            f"Comment: {name} {meta['Version']}, bundled from PyPI",
-            "Files: " + "\n ".join(files or [f"{site.relative_to(stage)}/*"]),
+            "Files: " + "\n ".join(f"{site.relative_to(stage)}/{f}" for f in files),
             "Copyright: its authors, as its license files say",
             f"License: {license_name(meta)}",
-            " The license text: " + (", ".join(f"/{t}" for t in texts) or "see its METADATA") + ".",
+            " The license text:" + ("".join(f"\n /{t}" for t in texts) or " see its METADATA"),
+            f"Comment: {meta['Name']} {meta['Version']}, from PyPI",
         ]
     return "\n".join(out) + "\n"
+
+
+def installed_tops(site: Path, info: Path) -> set[str]:
+    """What a distribution put in site-packages, by its RECORD: each
+    top-level file, and each top-level dir as `dir/*`."""
+    tops = set()
+    for line in (info / "RECORD").read_text().splitlines():
+        name = line.rsplit(",", 2)[0]
+        if not name or name.startswith("..") or name.startswith(info.name):
+            continue
+        first = name.split("/")[0]
+        if "/" in name:
+            tops.add(f"{first}/*")
+        elif (site / first).exists():
+            tops.add(first)
+    return tops
 
 
 def years() -> str:
