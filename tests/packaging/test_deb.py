@@ -546,6 +546,50 @@ def test_installed_simscan_scans_as_qmaild(
         shutil.rmtree(root)
 
 
+def test_postinst_without_qmail_gives_the_work_dir_to_simscan(
+    machine: Machine, debs: Debs, extracted: Path, tmp_path: Path
+) -> None:
+    """The packaged postinst, pointed at a work dir in a temp dir, on a
+    host where getent knows no qmaild and no nofiles: the dir is made for
+    the simscan user (what works when qmail-smtpd starts as root), 0750,
+    and the output says how to give it to qmaild.  A configure after an
+    earlier version (an upgrade) makes no work dir at all."""
+    machine.ensure_installed(debs.new)
+    from simscan.admin import smtpd
+
+    if smtpd.identity(None) is not None:
+        pytest.skip("a qmail-smtpd run script here names the user")
+    work = tmp_path / "simscan"
+    script = tmp_path / "postinst"
+    text = (extracted / "DEBIAN/postinst").read_text()
+    assert "\nWORKDIR=/var/qmail/simscan\n" in text
+    script.write_text(text.replace("\nWORKDIR=/var/qmail/simscan\n", f"\nWORKDIR={work}\n"))
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "getent").write_text(
+        '#!/bin/sh\ncase "$2" in qmaild|nofiles) exit 2;; esac\nexec /usr/bin/getent "$@"\n'
+    )
+    (fake / "getent").chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+    done = subprocess.run(
+        ["sh", str(script), "configure", debs.old.version], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert not work.exists()
+
+    done = subprocess.run(
+        ["sh", str(script), "configure", ""], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    print(done.stdout)
+    simscan = pwd.getpwnam("simscan")
+    st = work.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (simscan.pw_uid, simscan.pw_gid, 0o750)
+    assert f"install -d -o qmaild -g nofiles -m 0700 {work}" in done.stdout
+    assert missing_bytecode() == []
+
+
 def test_upgrade_keeps_configuration_and_work_dir(machine: Machine, debs: Debs) -> None:
     machine.ensure_installed(debs.old)
     assert f"deb {debs.old.version})" in simscan_version()
