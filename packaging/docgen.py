@@ -41,6 +41,7 @@ SETTINGS_SECTION = "Configuration"
 POLICY_SECTION = "Per-domain policy, attachments, regexes, quarantine"
 POLICY_END = "**Attachments**"  # simscanmk(8) stops where the attachment check starts
 UNSET = "unset"
+BULLET = "\\(bu"  # roff's bullet
 
 
 # --- markdown ----------------------------------------------------------------
@@ -48,7 +49,7 @@ UNSET = "unset"
 
 @dataclass
 class Section:
-    level: int  # 1 for the title, 2 for ##, 3 for ###
+    level: int  # 1 for the title, 2 for ##, 3 for ### (and ####)
     title: str
     lines: list[str] = field(default_factory=list)
 
@@ -60,7 +61,7 @@ def sections(text: str) -> list[Section]:
     for line in text.splitlines():
         if line.startswith("```"):
             fenced = not fenced
-        m = None if fenced else re.match(r"(#{1,3}) (.*)", line)
+        m = None if fenced else re.match(r"(#{1,4}) (.*)", line)
         if m:
             found.append(Section(len(m.group(1)), m.group(2).strip()))
         else:
@@ -77,8 +78,9 @@ def section(text: str, title: str) -> Section:
 
 @dataclass
 class Block:
-    kind: str  # "para", "code", "table", "item"
+    kind: str  # "para", "code", "table", "item" (of a `- ` or `1. ` list)
     lines: list[str]
+    mark: str = ""  # an item's bullet or number
 
 
 def blocks(lines: list[str]) -> list[Block]:
@@ -100,13 +102,14 @@ def blocks(lines: list[str]) -> list[Block]:
                 end += 1
             out.append(Block("table", lines[i:end]))
             i = end
-        elif line.startswith("- "):
-            item = [line[2:]]
+        elif m := re.match(r"(- |\d+\. )", line):
+            item = [line[m.end() :]]
             i += 1
             while i < len(lines) and lines[i].startswith("  ") and lines[i].strip():
                 item.append(lines[i].strip())
                 i += 1
-            out.append(Block("item", item))
+            mark = BULLET if m.group(1) == "- " else m.group(1).strip()
+            out.append(Block("item", item, mark))
         else:
             para = [line]
             i += 1
@@ -118,7 +121,7 @@ def blocks(lines: list[str]) -> list[Block]:
 
 
 def _starts_block(line: str) -> bool:
-    return line.startswith(("```", "|", "- "))
+    return line.startswith(("```", "|", "- ")) or re.match(r"\d+\. ", line) is not None
 
 
 def table_rows(lines: list[str]) -> tuple[list[str], list[list[str]]]:
@@ -177,7 +180,8 @@ def render(blocks_: list[Block]) -> list[str]:
                 out.append(".PP")
             out.extend(text_lines(" ".join(b.lines)))
         elif b.kind == "item":
-            out.append(".IP \\(bu 2")
+            width = 2 if b.mark == BULLET else 4
+            out.append(f".IP {b.mark} {width}")
             out.extend(text_lines(" ".join(b.lines)))
             in_list = True
         elif b.kind == "code":

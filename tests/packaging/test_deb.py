@@ -349,13 +349,6 @@ def apt(*args: str) -> str:
     return done.stdout
 
 
-def dpkg(*args: str) -> str:
-    done = subprocess.run(["dpkg", *args], capture_output=True, text=True, check=False)
-    print(done.stdout[-4000:], done.stderr[-4000:])
-    assert done.returncode == 0, done.stderr
-    return done.stdout + done.stderr
-
-
 def install(built: Built) -> str:
     return apt("install", "--no-install-recommends", "--allow-downgrades", str(built.path))
 
@@ -414,7 +407,7 @@ class Machine:
 
     def purge(self) -> None:
         if dpkg_state()[0]:
-            dpkg("--purge", "simscan")
+            apt("purge", "simscan")
 
 
 def _account(kind: str, name: str) -> bool:
@@ -509,7 +502,8 @@ def test_installed_simscan_scans_as_qmaild(
     """/usr/sbin/simscan started as `tcpserver -u qmaild -g nofiles`
     starts it, against the real clamd and spamd, with a settings file in a
     temp dir: a clean message is queued, EICAR and GTUBE refused, and
-    nothing is written under /opt/simscan (the .pyc are there already)."""
+    nothing is written under /opt/simscan, not even by a run as root (the
+    postinst's .pyc are used as they are)."""
     machine.ensure_installed(debs.new)
     root = Path(tempfile.mkdtemp(prefix="simscan-deb-site-"))
     try:
@@ -539,7 +533,15 @@ def test_installed_simscan_scans_as_qmaild(
         assert spam.exit_code == 31, spam.stderr
         assert b":SPAM REJECT" in spam.log_lines[0]
 
-        for out in (clean, virus, spam):
+        # root could write .pyc, and would if those there did not do
+        as_root = site.run(CLEAN, ENV, command=["/usr/sbin/simscan"])
+        assert as_root.exit_code == 0, as_root.stderr
+        config = subprocess.run(
+            ["/usr/sbin/simscan", "config"], env=site.env(), capture_output=True, text=True
+        )
+        assert "simscan.toml" in config.stdout, config.stderr
+
+        for out in (clean, virus, spam, as_root):
             assert out.workdirs_left == []
         assert tree(PREFIX) == before  # no .pyc written, nothing else either
     finally:
@@ -630,7 +632,7 @@ def test_remove_and_purge_leave_the_control_dir_alone(machine: Machine, debs: De
     mail = WORKDIR / "1700000000.123456.42"
     mail.mkdir()
     try:
-        dpkg("--purge", "simscan")
+        apt("purge", "simscan")
         assert dpkg_state()[0] == ""
         assert mail.is_dir()  # somebody's mail: the work dir stays
         assert tree(CONTROL) == control
@@ -639,7 +641,7 @@ def test_remove_and_purge_leave_the_control_dir_alone(machine: Machine, debs: De
     assert _account("user", "simscan")  # Debian leaves system users
 
     install(debs.new)
-    dpkg("--purge", "simscan")
+    apt("purge", "simscan")
     if not machine.workdir_was_there:
         assert not WORKDIR.exists()  # empty: purged
     assert tree(CONTROL) == control
