@@ -54,7 +54,9 @@ PREFIX = "/opt/simscan"
 PACKAGE = "simscan"
 SCRIPTS = ("postinst", "prerm", "postrm")
 KEEP_BIN = ("simscan", "simscanmk")  # and the venv's own python* and activate*
-DEPENDS = ["libarchive13", "libmagic1", "adduser"]  # ctypes: mail/archive.py, mail/filetype.py
+# libarchive13 and libmagic1: loaded through ctypes (mail/archive.py,
+# mail/filetype.py), which dpkg-shlibdeps cannot see; adduser: the postinst.
+DEPENDS = ["libarchive13", "libmagic1", "adduser"]
 RECOMMENDS = ["clamav-daemon", "spamd | rspamd"]
 SUGGESTS = ["clamdscan", "spamc", "ucspi-tcp", "daemontools"]
 DESCRIPTION = "content scanner for qmail (simscan rebuilt in Python)"
@@ -116,10 +118,11 @@ def source_date() -> int:
 
 
 def maintainer() -> str:
+    """$DEB_MAINTAINER, else the author of the commit built."""
     return (
         os.environ.get("DEB_MAINTAINER")
         or git("log", "-1", "--format=%an <%ae>")
-        or ("simscan builder <root@localhost.localdomain>")
+        or "simscan builder <root@localhost.localdomain>"
     )
 
 
@@ -247,7 +250,9 @@ def gzip_to(data: bytes, target: Path) -> None:
 def docs(stage: Path, version: str, date: int, build_id: str) -> None:
     day = time.strftime("%Y-%m-%d", time.gmtime(date))
     with tempfile.TemporaryDirectory() as tmp:
-        run([PYTHON, ROOT / "packaging" / "docgen.py", tmp, "--version", version, "--date", day])
+        # -B: docgen imports simscan from src/; no __pycache__ in the checkout
+        docgen = [PYTHON, "-B", ROOT / "packaging" / "docgen.py", tmp]
+        run([*docgen, "--version", version, "--date", day])
         out = Path(tmp)
         for name, section in (("simscan.8", 8), ("simscanmk.8", 8), ("simscan.toml.5", 5)):
             gzip_to((out / name).read_bytes(), stage / f"usr/share/man/man{section}/{name}.gz")
