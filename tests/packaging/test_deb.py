@@ -592,6 +592,37 @@ def test_postinst_without_qmail_gives_the_work_dir_to_simscan(
     assert missing_bytecode() == []
 
 
+def test_postinst_gives_the_work_dir_to_the_user_a_run_script_names(
+    machine: Machine, debs: Debs, extracted: Path, tmp_path: Path
+) -> None:
+    """The packaged postinst reads qmail-smtpd's user as `simscan config`
+    does; here from a daemontools run script in a temp dir (the postinst
+    reads the usual places), which says `tcpserver -u nobody -g nogroup`."""
+    machine.ensure_installed(debs.new)
+    run = tmp_path / "run"
+    run.write_text(
+        "#!/bin/sh\nQMAILDUID=`id -u nobody`\nNOFILESGID=`id -g nobody`\n"
+        'exec tcpserver -v -R -u "$QMAILDUID" -g "$NOFILESGID" 0 smtp qmail-smtpd 2>&1\n'
+    )
+    work = tmp_path / "simscan"
+    text = (extracted / "DEBIAN/postinst").read_text()
+    for old, new in (
+        ("\nWORKDIR=/var/qmail/simscan\n", f"\nWORKDIR={work}\n"),
+        ("smtpd.identity(None)", f'smtpd.identity(None, scripts=("{run}",))'),  # ('...' in sh)
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    script = tmp_path / "postinst"
+    script.write_text(text)
+    done = subprocess.run(["sh", str(script), "configure", ""], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    nobody = pwd.getpwnam("nobody")
+    st = work.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (nobody.pw_uid, nobody.pw_gid, 0o700)
+    assert f"created {work}, owned by uid {nobody.pw_uid} gid {nobody.pw_gid}" in done.stdout
+    assert f"({run}: tcpserver -u -g)" in done.stdout
+
+
 def test_upgrade_keeps_configuration_and_work_dir(machine: Machine, debs: Debs) -> None:
     machine.ensure_installed(debs.old)
     assert f"deb {debs.old.version})" in simscan_version()
