@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SOURCES := pyproject.toml setup.py $(wildcard bin/* src/simscan/*.py src/simscan/*/*.py)
 
-.PHONY: all deps test lint demo bench clean
+.PHONY: all deps test lint demo bench deb clean
 
 all: test
 
@@ -26,13 +26,13 @@ $(STAMP): $(SOURCES)
 
 test: deps $(STAMP)
 	$(BIN)/python -m pytest -q
-	$(BIN)/ruff check src tests bench demo
+	$(BIN)/ruff check src tests bench demo packaging
 	$(BIN)/mypy
 	PYTHONPATH=src $(BIN)/lint-imports
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench demo
-	$(BIN)/ruff format --check src tests bench demo
+	$(BIN)/ruff check src tests bench demo packaging
+	$(BIN)/ruff format --check src tests bench demo packaging
 	$(BIN)/mypy
 	PYTHONPATH=src $(BIN)/lint-imports
 
@@ -42,5 +42,12 @@ demo: deps $(STAMP)
 bench: deps $(STAMP)
 	$(BIN)/python bench/bench.py
 
+# The Debian package (packaging/build_deb.py): $(DEB_OUT)/simscan_VERSION_ARCH.deb.
+# DEB_VERSION empty: from git (UPSTREAM, or a snapshot UPSTREAM~gitN.SHA).
+DEB_VERSION ?=
+DEB_OUT ?= dist
+deb: deps
+	$(PYTHON) packaging/build_deb.py --out $(DEB_OUT) $(if $(DEB_VERSION),--version $(DEB_VERSION))
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build src/*.egg-info dist

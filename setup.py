@@ -4,7 +4,10 @@ pyproject.toml.
 `simscan -v` tells builds apart.  When simscan is built from a git
 checkout, `git describe` of the checkout is written into the built
 package as simscan/_build.py (never into the source tree); built from
-anywhere else, there is no build id.
+anywhere else, there is no build id.  $SIMSCAN_BUILD, when set, is the
+build id instead: packaging/build_deb.py builds from a copy of the tree
+(no .git there) and passes the checkout's describe and the package
+version that way.
 
 bin/simscan starts `#!/usr/bin/python3 -IS`: setuptools would rewrite that
 line to `#!python -IS` and pip, installing, to the venv's python without
@@ -24,6 +27,8 @@ except ImportError:  # (older setuptools: distutils' own, which setuptools provi
 
 
 def describe() -> str:
+    if "SIMSCAN_BUILD" in os.environ:
+        return os.environ["SIMSCAN_BUILD"]
     here = os.path.dirname(os.path.abspath(__file__))
     try:
         done = subprocess.run(
