@@ -251,10 +251,23 @@ def from_config_log(log: ConfigLog, recovery: Recovery) -> None:
                 )
             continue
         _apply(option, given.get(option.flag), log.defines, recovery, qmaildir)
+    _drop_found_defaults(recovery, qmaildir)
     if "--enable-user" not in given and log.output.get("ENABLE_USER", "simscan") != "simscan":
         recovery.set("user", log.output["ENABLE_USER"], "--enable-user (config.log: ENABLE_USER)")
     if on["spam"]:
         recovery.size_rule = size_rule(log.version)
+
+
+def _drop_found_defaults(recovery: Recovery, qmaildir: str) -> None:
+    """A path configure found by itself that is simscan's default too
+    says nothing: left out."""
+    from ..config.settings import Settings
+
+    defaults = Settings(qmaildir=qmaildir)
+    for setting, value in list(recovery.values.items()):
+        found = "configure found it" in value.origin
+        if found and value.value == getattr(defaults, setting):
+            del recovery.values[setting]
 
 
 def _switch_on(option: Option, given: dict[str, tuple[str, str]]) -> bool:

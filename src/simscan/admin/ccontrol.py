@@ -58,25 +58,92 @@ def _simcontrol(controldir: str, recovery: Recovery) -> list[tuple[bytes, Rule]]
         return []
     entries: list[tuple[bytes, Rule]] = []
     refused = 0
+    theirs = []
     for number, line in enumerate(text.split(b"\n"), 1):
+        where = f"{path} line {number}"
+        try:
+            record = c_record(line)
+        except CrashesC:
+            record = None
+            recovery.note(
+                f"{where}: the C simscanmk crashes on it (a key with nothing after it), so the"
+                " simcontrol.cdb in use was built before the line was there"
+            )
+        theirs += [record] if record else []
         try:
             pairs = records(line)
         except SourceError as err:
             refused += 1
             recovery.gap(
-                f"{path} line {number}",
-                f"simscanmk refuses it ({err.problem}), where the C programs took it;"
+                where,
+                f"simscanmk refuses it ({err.problem}), where the C simscanmk took it;"
                 " fix it before simscanmk builds simcontrol.cdb",
             )
             continue
         for key, value in pairs:
             rule = parse_rule(value)
             entries.append((key, rule))
-            _read_differently(f"{path} line {number}", rule, recovery)
+            _read_differently(where, rule, recovery)
+        _compare_line(where, record, pairs[0] if pairs else None, recovery)
     if not refused:
         recovery.note(f"{path}: {len(entries)} rules, which simscanmk compiles as they are")
-        _compare_cdb(cdb, records(text), recovery)
+        _compare_cdb(cdb, records(text), theirs, recovery)
     return entries
+
+
+_C_KEY_END = b":\n\t\r #"  # the C simscanmk's strtok() delimiters for the key
+
+
+class CrashesC(Exception):
+    """A simcontrol line the C simscanmk dies on (it lower-cases a NULL)."""
+
+
+def c_record(line: bytes) -> tuple[bytes, bytes] | None:
+    """The record the C simscanmk made of one line (or None): the key is
+    the first word, delimited by `:`, blank or `#` (so `# a.com: spam=no`
+    is the rule for a.com), the value the rest of the line after the one
+    delimiter that ended the key; both lower-cased but on the default line.
+    Nothing but line ends after the key: CrashesC."""
+    if line[:1] == b":":
+        return b"", line[1:].lstrip(b"\r").split(b"\r", 1)[0]
+    start = 0
+    while start < len(line) and line[start] in _C_KEY_END:
+        start += 1
+    if start == len(line):
+        return None
+    end = start
+    while end < len(line) and line[end] not in _C_KEY_END:
+        end += 1
+    value = line[end + 1 :].lstrip(b"\r").split(b"\r", 1)[0]
+    if not value:
+        raise CrashesC
+    return line[start:end].lower(), value.lower()
+
+
+def _compare_line(
+    where: str,
+    theirs: tuple[bytes, bytes] | None,
+    ours: tuple[bytes, bytes] | None,
+    recovery: Recovery,
+) -> None:
+    if theirs == ours or theirs is None:
+        return
+    shown = _shown(theirs)
+    if ours is None:
+        key = theirs[0]
+        if b"/" in key or not (b"." in key or b"@" in key):
+            return  # no address or domain: the C simscan never looked it up
+        recovery.note(
+            f"{where} is a comment to simscanmk, but the C simscanmk compiled it into the rule"
+            f" {shown}: if the C simscan was to apply it, make it a rule line"
+        )
+    else:
+        recovery.note(f"{where}: the C simscanmk read it as {shown}, simscanmk as {_shown(ours)}")
+
+
+def _shown(record: tuple[bytes, bytes]) -> str:
+    key, value = (part.decode(errors="replace") for part in record)
+    return f"key {key!r}, value {value!r}"
 
 
 def _read_differently(where: str, rule: Rule, recovery: Recovery) -> None:
@@ -105,7 +172,13 @@ def _no_dot(where: str, ext: bytes, recovery: Recovery) -> None:
         )
 
 
-def _compare_cdb(cdb: str, wanted: list[tuple[bytes, bytes]], recovery: Recovery) -> None:
+def _compare_cdb(
+    cdb: str,
+    ours: list[tuple[bytes, bytes]],
+    theirs: list[tuple[bytes, bytes]],
+    recovery: Recovery,
+) -> None:
+    """Is simcontrol.cdb what the C simscanmk (or ours) makes of simcontrol?"""
     import cdbx
 
     try:
@@ -119,7 +192,7 @@ def _compare_cdb(cdb: str, wanted: list[tuple[bytes, bytes]], recovery: Recovery
         return
     finally:
         db.close()
-    if found != wanted:
+    if found not in (ours, theirs):
         recovery.note(
             f"{cdb} is not what simcontrol compiles to (simcontrol edited since the last"
             " simscanmk?): the C simscan used the cdb; run simscanmk to build it from simcontrol"

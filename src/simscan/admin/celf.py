@@ -69,10 +69,10 @@ def read(path: str, what: str = "simscan") -> Binary:
     """Read a binary; MigrateError for a missing file, a file that is no
     ELF, or an ELF that is not `what` (simscan, or simscanmk)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # (a FIFO would hang open())
+            raise MigrateError(f"{path} is not a file")
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise MigrateError(f"{path} is not a file")
             data = f.read(MAX_SIZE + 1)
     except FileNotFoundError:
         raise MigrateError(f"{path}: no such file (give the C simscan binary)") from None
@@ -125,6 +125,8 @@ def _data_sections(data: bytes) -> list[tuple[int, int, int]]:
             shoff, = struct.unpack_from(order + "I", data, 0x20)  # fmt: skip
             size, count, names = struct.unpack_from(order + "HHH", data, 0x2E)
             layout = order + "IIIIII"
+        if not count or shoff + count * size > len(data) or size < struct.calcsize(layout):
+            return []
         headers = [struct.unpack_from(layout, data, shoff + i * size) for i in range(count)]
         strtab = headers[names]
     except (KeyError, IndexError, struct.error):

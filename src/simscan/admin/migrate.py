@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         entries = ccontrol.check(controldir, recovery)
         text = toml_text(recovery)
         config = _load(text, recovery)
+        if config.controldir != controldir:
+            recovery.note(
+                f"the control files were read in {controldir}; controldir stays"
+                f" {config.controldir}, the C build's"
+            )
+            config = config.replace(controldir=controldir)
         _advice(config, recovery, entries)
         if args.output:
             write(args.output, text, args.force)
