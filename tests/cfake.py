@@ -126,13 +126,13 @@ def junk_elf(strings: list[str]) -> bytes:
     return b"\x7fELF\x02\x01\x01" + b"\0" * 9 + body + junk
 
 
-def setuid(path: Path) -> str:
-    """Make `path` setuid as `make install` did (mode 4711), to nobody
+def setuid(path: Path, user: str = "nobody") -> str:
+    """Make `path` setuid as `make install` did (mode 4711), to `user`
     when we can give it away (root), else to ourselves; returns the user."""
     import pwd
 
     if os.geteuid() == 0:
-        os.chown(path, pwd.getpwnam("nobody").pw_uid, -1)
+        os.chown(path, pwd.getpwnam(user).pw_uid, -1)
     path.chmod(0o4711)
     return pwd.getpwuid(path.stat().st_uid).pw_name
 

@@ -34,12 +34,16 @@ def values(recovery: Recovery) -> dict[str, object]:
 
 def readme_mapping() -> dict[str, str]:
     """C option -> setting, from the README's Configuration table."""
-    rows = re.findall(r"^\| `(\w+)` \| [^|]* \| `(--enable-[a-z-]+)`", (ROOT / "README.md").read_text(), re.M)
+    rows = re.findall(
+        r"^\| `(\w+)` \| [^|]* \| `(--enable-[a-z-]+)`", (ROOT / "README.md").read_text(), re.M
+    )
     return {flag: setting for setting, flag in rows}
 
 
 def test_the_table_and_the_readme_map_the_same_options() -> None:
-    table = {o.flag: o.setting for o in cbuild.OPTIONS if o.flag.startswith("--enable-") and o.setting}
+    table = {
+        o.flag: o.setting for o in cbuild.OPTIONS if o.flag.startswith("--enable-") and o.setting
+    }
     assert readme_mapping() == table
 
 
@@ -65,20 +69,27 @@ def test_every_setting_named_is_a_setting() -> None:
 
 
 def test_the_command_line_as_autoconf_quotes_it() -> None:
-    found = log("./configure --enable-user=clamav '--enable-spamc-args=-U /tmp/spamd.sock' 'x'\\''y'")
+    found = log(
+        "./configure --enable-user=clamav '--enable-spamc-args=-U /tmp/spamd.sock' 'x'\\''y'"
+    )
     assert found.words == ["--enable-user=clamav", "--enable-spamc-args=-U /tmp/spamd.sock", "x'y"]
     assert found.version == "1.4.6.2"
 
 
 def test_double_quotes_as_a_shell_reads_them() -> None:
-    recovery = recover('../simscan-1.4.0/configure --enable-spam=y --enable-spamc-args="-d 10.0.0.5 -p 7830"')
+    recovery = recover(
+        '../simscan-1.4.0/configure --enable-spam=y --enable-spamc-args="-d 10.0.0.5 -p 7830"'
+    )
     assert values(recovery)["spamc_args"] == "-d 10.0.0.5 -p 7830"
     assert recovery.values["spamc_args"].origin == "'--enable-spamc-args=-d 10.0.0.5 -p 7830'"
 
 
 def test_no_configure_line_is_an_error() -> None:
     with pytest.raises(MigrateError) as err:
-        ConfigLog("/tmp/config.log", "It was created by simscan configure 1.4.0\n\nconfigure:1: checking\n")
+        ConfigLog(
+            "/tmp/config.log",
+            "It was created by simscan configure 1.4.0\n\nconfigure:1: checking\n",
+        )
     assert str(err.value) == (
         "/tmp/config.log has no configure command line (a line like"
         " '  $ ./configure --enable-...'): is it the config.log of simscan's build?"
@@ -87,7 +98,9 @@ def test_no_configure_line_is_an_error() -> None:
 
 def test_another_packages_config_log_is_an_error() -> None:
     with pytest.raises(MigrateError) as err:
-        log("./configure --prefix=/usr", head="It was created by ripmime configure 1.4, which was\n")
+        log(
+            "./configure --prefix=/usr", head="It was created by ripmime configure 1.4, which was\n"
+        )
     assert str(err.value) == "config.log is the config.log of ripmime, not of simscan"
 
 
@@ -157,7 +170,10 @@ def test_defines_say_what_was_compiled_in() -> None:
         "--enable-clamdscan not given: configure found it (#define CLAMDSCAN)"
     )
     assert got["spamc"] == "/usr/bin/spamc"
-    assert "--enable-spamc=/opt/bin/spamc: configure compiled in '/usr/bin/spamc' instead (#define SPAMC)" in recovery.notes
+    assert (
+        "--enable-spamc=/opt/bin/spamc: configure compiled in '/usr/bin/spamc' instead"
+        " (#define SPAMC)" in recovery.notes
+    )
     # Found by configure and simscan's default as well: nothing to say.
     assert "workdir" not in got and "qmaildir" not in got
 
@@ -180,7 +196,9 @@ def test_options_simscan_does_without() -> None:
 
 def test_a_path_given_without_a_value() -> None:
     recovery = recover("./configure --enable-workdir")
-    assert recovery.gaps == ["--enable-workdir: given without a path (configure took 'yes' for one)"]
+    assert recovery.gaps == [
+        "--enable-workdir: given without a path (configure took 'yes' for one)"
+    ]
 
 
 def test_the_user_from_the_output_variables() -> None:

@@ -127,7 +127,9 @@ def test_everything_the_strings_tell(tmp_path: Path) -> None:
     assert origin["attach"] == "--enable-attach (the binary has 'ATTACH')"
     assert origin["regex"] == "--enable-regex (not compiled in: no 'REGEX' in the binary)"
     assert origin["workdir"] == "--enable-workdir (the binary has '/var/qmail/simscan')"
-    assert origin["spam_auth_user"] == "--enable-spam-auth-user (off: the binary checks RELAYCLIENT)"
+    assert (
+        origin["spam_auth_user"] == "--enable-spam-auth-user (off: the binary checks RELAYCLIENT)"
+    )
     assert recovery.gaps == [
         "--enable-spam-hits: compiled in (the binary has the SPAM PASS state), but its number"
         " is in no string; set spam_hits: with SIMSCAN_DEBUG=1 (in tcp.smtp, for one client)"
@@ -147,7 +149,9 @@ def test_everything_the_strings_tell(tmp_path: Path) -> None:
 def test_a_lean_build_and_no_simscanmk(tmp_path: Path) -> None:
     paths = ["/opt/qmail/simscan", "/opt/qmail/control", "/opt/qmail/bin/qmail-queue",
              "/usr/local/bin/clamdscan", "/usr/local/bin/trophie.sock"]  # fmt: skip
-    binary = install(tmp_path, paths, ["clamav", "dropmsg", "received", "trophie"], "1.3.1", mk=False)
+    binary = install(
+        tmp_path, paths, ["clamav", "dropmsg", "received", "trophie"], "1.3.1", mk=False
+    )
     recovery = recover(binary)
     got = values(recovery)
     assert (got["clamav"], got["dropmsg"], got["spam"], got["attach"]) == (True, True, False, False)
@@ -195,7 +199,9 @@ def test_spamc_args_that_are_not_there(tmp_path: Path) -> None:
 
 
 def test_spamc_args_cut_by_the_compiler() -> None:
-    binary = celf.Binary("simscan", [celf.Text("-U /tmp/spamd.socdb_seek error 1", 0x70F0, True)], os.stat("/"))
+    binary = celf.Binary(
+        "simscan", [celf.Text("-U /tmp/spamd.socdb_seek error 1", 0x70F0, True)], os.stat("/")
+    )
     recovery = Recovery()
     celf._spamc_args(binary, recovery)
     assert recovery.gaps == [
@@ -213,7 +219,9 @@ def test_the_work_dir_by_elimination(tmp_path: Path) -> None:
     recovery = recover(install(tmp_path, paths, [], mk=False))
     assert values(recovery)["workdir"] == str(work)
     assert recovery.values["workdir"].origin.endswith("(the one existing dir among its paths)")
-    assert recovery.notes == ["the binary also has the path '/bin/true', which is none simscanmk knows"]
+    assert recovery.notes == [
+        "the binary also has the path '/bin/true', which is none simscanmk knows"
+    ]
 
 
 @needs_gcc

@@ -214,7 +214,7 @@ def _ssattach(controldir: str, recovery: Recovery) -> None:
             " simcontrol's attach= apply"
         )
     elif recovery.get("attach"):
-        use = "read as the C simscan read it (attach = true, per_domain = false)"
+        use = "read as the C simscan read them (attach = true, per_domain = false)"
     else:
         use = "not read: attach = false (nor was it by the C simscan)"
     recovery.note(f"{path}: {len(extensions)} extensions, {use}")
