@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cfake import MK_COMMON, build, junk_elf, setuid, simscan_strings
 
-from simscan.admin import celf
+from simscan.admin import celf, cstrings
 from simscan.admin.cbuild import MigrateError, Recovery
 
 PATHS = [
@@ -49,7 +49,7 @@ def recover(binary: Path) -> Recovery:
     recovery = Recovery()
     mk = binary.with_name("simscanmk")
     read_mk = celf.read(str(mk), "simscanmk") if mk.exists() else None
-    celf.from_binary(celf.read(str(binary)), read_mk, recovery)
+    cstrings.from_binary(celf.read(str(binary)), read_mk, recovery)
     return recovery
 
 
@@ -73,12 +73,12 @@ def test_strings_of_a_file_without_sections(tmp_path: Path) -> None:
 
 
 def test_a_vector_constant_is_a_cut_string() -> None:
-    assert celf._cut(celf.Text("-U /tmp/spamd.socdb_seek error 1", 0x70F0, True))
-    assert celf._cut(celf.Text("-U /var/run/spamd/spamd.sock -x ", 0x7100, True))
-    assert celf._cut(celf.Text("-U /tmp/spamd.so", 0x7100, False))
-    assert not celf._cut(celf.Text("-U /tmp/spamd.sock", 0x7100, True))  # NUL at 18
-    assert not celf._cut(celf.Text("-U /tmp/spamd.so", 0x7101, False))  # not aligned
-    assert not celf._cut(celf.Text("-d 10.0.0.1", 0x7100, True))
+    assert celf.cut(celf.Text("-U /tmp/spamd.socdb_seek error 1", 0x70F0, True))
+    assert celf.cut(celf.Text("-U /var/run/spamd/spamd.sock -x ", 0x7100, True))
+    assert celf.cut(celf.Text("-U /tmp/spamd.so", 0x7100, False))
+    assert not celf.cut(celf.Text("-U /tmp/spamd.sock", 0x7100, True))  # NUL at 18
+    assert not celf.cut(celf.Text("-U /tmp/spamd.so", 0x7101, False))  # not aligned
+    assert not celf.cut(celf.Text("-d 10.0.0.1", 0x7100, True))
 
 
 @pytest.mark.parametrize(
@@ -203,7 +203,7 @@ def test_spamc_args_cut_by_the_compiler() -> None:
         "simscan", [celf.Text("-U /tmp/spamd.socdb_seek error 1", 0x70F0, True)], os.stat("/")
     )
     recovery = Recovery()
-    celf._spamc_args(binary, recovery)
+    cstrings._spamc_args(binary, recovery)
     assert recovery.gaps == [
         "--enable-spamc-args: only their start is in the binary, '-U /tmp/spamd.so' (gcc keeps"
         " a long constant string as 16-byte pieces and copies the rest with inline code);"

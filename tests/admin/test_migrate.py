@@ -283,3 +283,15 @@ def test_the_usage_names_from_c() -> None:
         "       simscanmk --from-c BINARY [--config-log FILE] [--control-dir DIR]"
         " [-o FILE [--force]]\n"
     ) in done.stderr
+
+
+def test_the_control_dir_follows_qmaildir() -> None:
+    from simscan.admin import migrate
+    from simscan.admin.cbuild import Recovery
+
+    recovery = Recovery()
+    assert migrate._controldir(recovery) == "/var/qmail/control"
+    recovery.set("qmaildir", "/opt/qmail", "test")
+    assert migrate._controldir(recovery) == "/opt/qmail/control"
+    recovery.set("controldir", "/etc/qmail", "test")
+    assert migrate._controldir(recovery) == "/etc/qmail"

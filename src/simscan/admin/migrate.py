@@ -2,7 +2,8 @@
 simscan install did.
 
 It reads the C build's configure options from its config.log
-(`--config-log`), or else what the binary's strings say (celf.py), and the
+(`--config-log`, cbuild.py), or else what the binary's strings say
+(celf.py reads them, cstrings.py reads them as simscan's), and the
 control files (ccontrol.py).  The file goes to stdout, or to `-o FILE`
 (atomically, never over an existing file without --force), each setting
 under a comment naming the C option it came from; what could not be
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..config import settings
 from ..errors import ConfigError
-from . import cbuild, ccontrol, celf
+from . import cbuild, ccontrol, celf, cstrings
 from .cbuild import MigrateError, Recovery
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.output and os.path.lexists(args.output) and not args.force:
             raise MigrateError(_EXISTS.format(args.output))
         recovery = recover(args.binary, args.config_log)
-        controldir = args.control_dir or str(recovery.get("controldir", "/var/qmail/control"))
+        controldir = args.control_dir or _controldir(recovery)
         entries = ccontrol.check(controldir, recovery)
         text = toml_text(recovery)
         config = _load(text, recovery)
@@ -103,8 +104,14 @@ def recover(binary_path: str, config_log: str | None) -> Recovery:
     else:
         beside = os.path.join(os.path.dirname(binary_path), "simscanmk")
         mk = celf.read(beside, "simscanmk") if os.path.exists(beside) else None
-        celf.from_binary(binary, mk, recovery)
+        cstrings.from_binary(binary, mk, recovery)
     return recovery
+
+
+def _controldir(recovery: Recovery) -> str:
+    """The C build's control dir (configure put it under qmaildir)."""
+    qmaildir = recovery.get("qmaildir", cbuild.DEFAULT_QMAILDIR)
+    return str(recovery.get("controldir", f"{qmaildir}/control"))
 
 
 def _read_text(path: str) -> str:
