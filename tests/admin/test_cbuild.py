@@ -118,8 +118,53 @@ def test_switches_as_configure_reads_them() -> None:
     assert recovery.values["custom_smtp_reject"].origin == (
         "--enable-custom-smtp-reject not given: off, the C default"
     )
-    assert "--enable-regex=true: configure read 'true' as off" in recovery.notes
+    assert recovery.notes == ["--enable-regex=true: configure read 'true' as off"]
     assert "spam_passthru" not in got  # read only under --enable-spam
+    assert recovery.values["clamav"].origin == "--disable-clamav"
+
+
+def test_switches_not_given_are_the_c_defaults() -> None:
+    recovery = recover("./configure")
+    assert values(recovery) == {
+        "clamav": True, "custom_smtp_reject": False, "per_domain": False, "attach": False,
+        "dropmsg": False, "spam": False, "received": False, "regex": False,
+    }  # fmt: skip
+    assert recovery.values["clamav"].origin == "--enable-clamav not given: on, the C default"
+    assert recovery.sources == ["config.log: ./configure"]
+    assert (recovery.version, recovery.size_rule) == ("1.4.6.2", "")
+
+
+@pytest.mark.parametrize("value", ["y", "Y", "yes", "YES", "n", "No", "1", "0"])
+def test_switch_values_configure_knows(value: str) -> None:
+    recovery = recover(f"./configure --enable-attach={value}")
+    assert recovery.notes == []
+    assert recovery.get("attach") is (value[:1] in "1yY")
+
+
+@pytest.mark.parametrize(("value", "on"), [("yep", "on"), ("true", "off"), ("", "off")])
+def test_switch_values_read_as_configure_reads_them(value: str, on: str) -> None:
+    recovery = recover(f"./configure --enable-attach={value}")
+    assert recovery.notes == [f"--enable-attach={value}: configure read {value!r} as {on}"]
+
+
+@pytest.mark.parametrize("spam", ["y", "Y", "yes", "1"])
+def test_spam_on_reads_its_options(spam: str) -> None:
+    recovery = recover(f"./configure --enable-spam={spam} --enable-spam-hits=5")
+    assert recovery.get("spam_hits") == 5.0
+    assert recovery.size_rule == "builtin"
+
+
+def test_words_around_the_options() -> None:
+    recovery = recover("./configure --prefix=/usr --enable-frob --enable-attach CFLAGS=-O2")
+    assert recovery.get("attach") is True
+    assert recovery.notes == ["--enable-frob is no option of simscan's configure (it ignored it)"]
+    recovery = recover("./configure --enable-ripmime=no --without-pcre-lib --disable-dspam")
+    assert (recovery.notes, recovery.gaps) == ([], [])
+
+
+@pytest.mark.parametrize("dspam", ["y", "Y", "yes", "1"])
+def test_dspam_on(dspam: str) -> None:
+    assert recover(f"./configure --enable-dspam={dspam}").gaps[0].startswith("--enable-dspam: ")
 
 
 def test_spam_options_need_spam() -> None:
@@ -131,16 +176,26 @@ def test_spam_options_need_spam() -> None:
     ]
 
 
+ZERO = (
+    "--enable-spam-hits=0.5: the C configure read a value starting with 0 as 'no threshold',"
+    " so none is set here either"
+)
+
+
 @pytest.mark.parametrize(
-    ("option", "hits", "compiled"),
-    [("--enable-spam-hits", 10.0, True), ("--enable-spam-hits=7", 7.0, True),
-     ("--enable-spam-hits=no", None, False), ("--enable-spam-hits=0.5", None, False),
-     ("", None, False)],
+    ("option", "hits", "compiled", "notes"),
+    [("--enable-spam-hits", 10.0, True, []), ("--enable-spam-hits=7", 7.0, True, []),
+     ("--enable-spam-hits=no", None, False, []), ("--enable-spam-hits=N", None, False, []),
+     ("--enable-spam-hits=n", None, False, []), ("--enable-spam-hits=0", None, False, []),
+     ("--enable-spam-hits=0.5", None, False, [ZERO]), ("", None, False, [])],
 )  # fmt: skip
-def test_spam_hits(option: str, hits: float | None, compiled: bool) -> None:
+def test_spam_hits(option: str, hits: float | None, compiled: bool, notes: list[str]) -> None:
     recovery = recover(f"./configure --enable-spam=y {option}")
     assert recovery.get("spam_hits") == hits
     assert recovery.hits_compiled is compiled
+    assert recovery.notes == notes
+    if hits == 10.0:
+        assert recovery.values["spam_hits"].origin == "--enable-spam-hits (no number: 10.0)"
 
 
 def test_spam_hits_that_is_no_number_is_a_gap() -> None:
@@ -155,7 +210,14 @@ def test_the_quarantine_dir_is_always_under_qmaildir() -> None:
         "--enable-quarantinedir=/var/q: the C configure ignores the dir given and"
         " quarantines in /opt/qmail/quarantine; quarantinedir keeps /opt/qmail/quarantine"
     ]
-    assert "quarantinedir" not in recover("./configure --enable-quarantinedir=no").values
+    for off in ("no", "N", "0"):
+        assert "quarantinedir" not in recover(f"./configure --enable-quarantinedir={off}").values
+    recovery = recover("./configure --enable-quarantinedir")
+    assert (values(recovery)["quarantinedir"], recovery.notes) == ("/var/qmail/quarantine", [])
+    recovery = recover(
+        "./configure --enable-quarantinedir=yes", '#define QUARANTINEDIR "/var/qmail/q"\n'
+    )
+    assert values(recovery)["quarantinedir"] == "/var/qmail/q"
 
 
 def test_defines_say_what_was_compiled_in() -> None:
@@ -194,6 +256,50 @@ def test_options_simscan_does_without() -> None:
     ]
 
 
+def test_every_value_configure_found_by_itself() -> None:
+    names = ["CLAMDSCAN", "SPAMC", "SPAMC_ARGS", "QMAILDIR", "WORKDIR", "CONTROLDIR",
+             "QMAILQUEUE", "TROPHIEBINARY", "TROPHIESOCKET", "SPAMASSASSINPATH",
+             "CLAMAVDBPATH", "SIGTOOLPATH"]  # fmt: skip
+    defines = "".join(f'#define {n} "/x/{n.lower()}"\n' for n in names)
+    got = values(recover("./configure", defines))
+    for name in names:
+        option = next(o for o in cbuild.OPTIONS if o.macro == name)
+        assert got[option.setting] == f"/x/{name.lower()}"
+
+
+def test_the_defines_as_read() -> None:
+    found = log("./configure", '#define ENABLE_CLAMAV /**/\n#define X ""\n#define Y "a\\\\b\\"c"\n')
+    assert found.defines == {"ENABLE_CLAMAV": "/**/", "X": "", "Y": 'a\\b"c'}
+    assert "spamc_args" not in recover("./configure", '#define SPAMC_ARGS ""\n').values
+
+
+def test_a_config_log_without_its_head() -> None:
+    found = ConfigLog("config.log", '  $ ./configure\n## confdefs.h. ##\n#define VERSION "1.4.1"\n')
+    assert (found.package, found.version) == ("", "1.4.1")
+    found = ConfigLog("config.log", "  $ ./configure\n")
+    assert (found.package, found.version, found.words) == ("", "", [])
+
+
+def test_a_command_line_a_shell_could_not_split() -> None:
+    with pytest.raises(MigrateError) as err:
+        log("./configure '--enable-user=x")
+    assert (
+        str(err.value)
+        == "config.log: cannot split the configure command line (No closing quotation)"
+    )
+
+
+def test_the_user_given_and_in_the_output_variables() -> None:
+    text = f"{HEAD}\n  $ ./configure --enable-user=clamav\n\n## Output variables. ##\n"
+    text += "\nENABLE_USER='x'\n"
+    recovery = Recovery()
+    cbuild.from_config_log(ConfigLog("config.log", text), recovery)
+    assert (recovery.get("user"), recovery.values["user"].origin) == (
+        "clamav",
+        "--enable-user=clamav",
+    )
+
+
 def test_a_path_given_without_a_value() -> None:
     recovery = recover("./configure --enable-workdir")
     assert recovery.gaps == [
@@ -206,6 +312,7 @@ def test_the_user_from_the_output_variables() -> None:
     recovery = Recovery()
     cbuild.from_config_log(ConfigLog("config.log", text), recovery)
     assert values(recovery)["user"] == "vpopmail"
+    assert recovery.values["user"].origin == "--enable-user (config.log: ENABLE_USER)"
 
 
 @pytest.mark.parametrize(
@@ -220,7 +327,8 @@ def test_size_rule_by_version(version: str, rule: str) -> None:
 @pytest.mark.parametrize(
     ("args", "size"),
     [("", 512000), ("-U /x -s 300000", 300000), ("-s300000", 300000),
-     ("--max-size=1000", 1000), ("--max-size 2000", 2000), ("-s x", 512000)],
+     ("--max-size=1000", 1000), ("--max-size 2000", 2000), ("-s x", 512000),
+     ("-U /x -s", 512000), ("-U /x --max-size", 512000)],
 )  # fmt: skip
 def test_spamc_max_size(args: str, size: int) -> None:
     assert cbuild.spamc_max_size(args) == size

@@ -48,7 +48,7 @@ class Option:
         self.flag = flag  # `--enable-spam-hits`
         self.setting = setting  # `spam_hits` ("" for none)
         self.kind = kind
-        self.macro = macro  # its #define in config.h, when it has a value
+        self.macro = macro  # the #define that holds its value (confdefs.h)
         self.needs = needs  # the switch configure read it under (`spam`)
         self.default = default  # a switch's C default
 
@@ -65,7 +65,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("--enable-spam-passthru", "spam_passthru", SWITCH, needs="spam"),
     Option("--enable-spamc-user", "spamc_user", SWITCH, needs="spam"),
     Option("--enable-spam-auth-user", "spam_auth_user", SWITCH, needs="spam"),
-    Option("--enable-spam-hits", "spam_hits", HITS, "SPAM_HITS", needs="spam"),
+    Option("--enable-spam-hits", "spam_hits", HITS, needs="spam"),
     Option("--enable-spamc", "spamc", PATH, "SPAMC"),
     Option("--enable-spamc-args", "spamc_args", TEXT, "SPAMC_ARGS"),
     Option("--enable-qmaildir", "qmaildir", PATH, "QMAILDIR"),
@@ -75,7 +75,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("--enable-qmail-queue", "qmail_queue", PATH, "QMAILQUEUE"),
     Option("--enable-trophie-path", "trophie_path", PATH, "TROPHIEBINARY"),
     Option("--enable-trophie-socket", "trophie_socket", PATH, "TROPHIESOCKET"),
-    Option("--enable-ripmime", "ripmime", NOT_NEEDED, "RIPMIME"),
+    Option("--enable-ripmime", "ripmime", NOT_NEEDED),
     Option("--enable-received", "received", SWITCH),
     Option("--enable-spamassassin-path", "spamassassin_path", PATH, "SPAMASSASSINPATH"),
     Option("--enable-clamavdb-path", "clamavdb_path", PATH, "CLAMAVDBPATH"),
@@ -85,8 +85,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("--with-pcre-lib", "", NOT_NEEDED),
     Option("--enable-dspam", "", UNSUPPORTED),
     Option("--enable-dspam-user", "", UNSUPPORTED),
-    Option("--enable-dspam-path", "", UNSUPPORTED, "DSPAM"),
-    Option("--enable-dspam-args", "", UNSUPPORTED, "DSPAM_ARGS"),
+    Option("--enable-dspam-path", "", UNSUPPORTED),
+    Option("--enable-dspam-args", "", UNSUPPORTED),
 )
 BY_FLAG = {option.flag: option for option in OPTIONS}
 BY_SETTING = {option.setting: option for option in OPTIONS if option.setting}
@@ -105,12 +105,11 @@ class MigrateError(Exception):
 
 
 class Value:
-    """One setting recovered, with where it came from (for its comment)."""
+    """One setting's value recovered, with where it came from (for its comment)."""
 
-    __slots__ = ("origin", "setting", "value")
+    __slots__ = ("origin", "value")
 
-    def __init__(self, setting: str, value: object, origin: str) -> None:
-        self.setting = setting
+    def __init__(self, value: object, origin: str) -> None:
         self.value = value
         self.origin = origin
 
@@ -134,7 +133,7 @@ class Recovery:
         self.setuid = ""  # the user the C binary is setuid to
 
     def set(self, setting: str, value: object, origin: str) -> None:
-        self.values[setting] = Value(setting, value, origin)
+        self.values[setting] = Value(value, origin)
 
     def get(self, setting: str, default: object = None) -> object:
         found = self.values.get(setting)
@@ -251,23 +250,16 @@ def from_config_log(log: ConfigLog, recovery: Recovery) -> None:
                 )
             continue
         _apply(option, given.get(option.flag), log.defines, recovery, qmaildir)
-    _drop_found_defaults(recovery, qmaildir)
     if "--enable-user" not in given and log.output.get("ENABLE_USER", "simscan") != "simscan":
         recovery.set("user", log.output["ENABLE_USER"], "--enable-user (config.log: ENABLE_USER)")
     if on["spam"]:
         recovery.size_rule = size_rule(log.version)
 
 
-def _drop_found_defaults(recovery: Recovery, qmaildir: str) -> None:
-    """A path configure found by itself that is simscan's default too
-    says nothing: left out."""
+def _default(setting: str, qmaildir: str) -> object:
     from ..config.settings import Settings
 
-    defaults = Settings(qmaildir=qmaildir)
-    for setting, value in list(recovery.values.items()):
-        found = "configure found it" in value.origin
-        if found and value.value == getattr(defaults, setting):
-            del recovery.values[setting]
+    return getattr(Settings(qmaildir=qmaildir), setting)
 
 
 def _switch_on(option: Option, given: dict[str, tuple[str, str]]) -> bool:
@@ -291,12 +283,12 @@ def _apply(
         shown = word or f"{option.flag} not given: {'on' if on else 'off'}, the C default"
         recovery.set(option.setting, on, shown)
     elif option.kind in (PATH, TEXT):
-        _apply_value(option, given, defines, recovery)
+        _apply_value(option, given, defines, recovery, qmaildir)
     elif option.kind == HITS:
         _apply_hits(option, given, recovery)
     elif option.kind == QUARANTINE:
         _apply_quarantine(option, given, defines, recovery, qmaildir)
-    elif option.kind == NOT_NEEDED and given:
+    elif option.kind == NOT_NEEDED and given and value[:1] not in ("0", "n", "N"):
         what = "regexes with Python's re" if "pcre" in option.flag else "MIME itself"
         recovery.note(f"{word}: not needed, simscan reads {what}")
     elif option.flag == "--enable-dspam" and value[:1] in ("1", "y", "Y"):
@@ -304,8 +296,14 @@ def _apply(
 
 
 def _apply_value(
-    option: Option, given: tuple[str, str] | None, defines: dict[str, str], recovery: Recovery
+    option: Option,
+    given: tuple[str, str] | None,
+    defines: dict[str, str],
+    recovery: Recovery,
+    qmaildir: str,
 ) -> None:
+    """A value given, or else one configure found by itself (only when it
+    is not simscan's default too: that says nothing)."""
     defined = defines.get(option.macro) if option.macro else None
     if given:
         value, word = given
@@ -318,7 +316,7 @@ def _apply_value(
             recovery.gap(option.flag, "given without a path (configure took 'yes' for one)")
             return
         recovery.set(option.setting, value, word)
-    elif defined is not None and option.kind == PATH:
+    elif defined is not None and defined != _default(option.setting, qmaildir):
         recovery.set(
             option.setting,
             defined,
@@ -359,7 +357,7 @@ def _apply_quarantine(
     value, word = given if given else ("no", "")
     if value[:1] in ("0", "n", "N"):
         return
-    used = defines.get("QUARANTINEDIR", f"{qmaildir}/quarantine")
+    used = defines.get(option.macro, f"{qmaildir}/quarantine")
     if value not in ("yes", used):
         recovery.note(
             f"{word}: the C configure ignores the dir given and quarantines in"
