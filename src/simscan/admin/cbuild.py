@@ -332,7 +332,7 @@ def _apply_hits(option: Option, given: tuple[str, str] | None, recovery: Recover
         recovery.hits_compiled = True
         recovery.set(option.setting, 10.0, f"{word} (no number: 10.0)")
     elif value[:1] in ("0", "n", "N"):
-        if value[:1] == "0" and value not in ("0", "no"):
+        if value[:1] == "0" and value != "0":
             recovery.note(
                 f"{word}: the C configure read a value starting with 0 as 'no threshold',"
                 " so none is set here either"
