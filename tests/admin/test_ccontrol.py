@@ -30,6 +30,9 @@ from simscan.admin.ccontrol import CrashesC, c_record
         (b"\tfoo.org:spam=yes\r", (b"foo.org", b"spam=yes")),
         (b"x.com: ", (b"x.com", b" ")),
         (b"q.com:a\rb", (b"q.com", b"a")),
+        (b"MX.Example.com:clam=no", (b"mx.example.com", b"clam=no")),
+        (b":\r\rXclam=yes", (b"", b"Xclam=yes")),
+        (b"a.com:\rXyz", (b"a.com", b"xyz")),
         (b"", None),
         (b"   ", None),
         (b"#", None),
@@ -64,11 +67,14 @@ def check(directory: Path, **values: object) -> Recovery:
 
 SIMCONTROL = (
     b"# our policy\n"
-    b":clam=yes,spam=yes,attach=.exe:pif\n"
+    b":clam=yes,spam=yes,attach=.exe:pif:\xe9xe\n"
     b"# lists.example.net:spam=no\n"
     b"example.net :spam=no\n"
     b"a.example.com:\n"
     b"bob@example.com:spam_hits=20,size_limit=100000\n"
+    b"# joe@localhost: clam=no\n"
+    b"# see /var/qmail/doc/simcontrol.txt: it\n"
+    b"# caf\xe9.example: clam=no\n"
 )
 
 
@@ -79,6 +85,9 @@ def test_what_simscanmk_reads_otherwise(tmp_path: Path) -> None:
     assert recovery.notes == [
         f"{path} line 2: 'pif' has no dot: the C simscan blocked every name ending in 'pif',"
         " with a dot before it or not; simscan blocks only 'pif' and names ending in '.pif'",
+        f"{path} line 2: '\ufffdxe' has no dot: the C simscan blocked every name ending in"
+        " '\ufffdxe', with a dot before it or not; simscan blocks only '\ufffdxe' and names"
+        " ending in '.\ufffdxe'",
         f"{path} line 3 is a comment to simscanmk, but the C simscanmk compiled it into the"
         " rule key 'lists.example.net', value 'spam=no': if the C simscan was to apply it,"
         " make it a rule line",
@@ -88,6 +97,12 @@ def test_what_simscanmk_reads_otherwise(tmp_path: Path) -> None:
         " simcontrol.cdb in use was built before the line was there",
         f"{path} line 6: spam_hits=20: the C simscan, built without --enable-spam-hits,"
         " ignored it; simscan refuses spam at that score",
+        f"{path} line 7 is a comment to simscanmk, but the C simscanmk compiled it into the"
+        " rule key 'joe@localhost', value ' clam=no': if the C simscan was to apply it, make"
+        " it a rule line",
+        f"{path} line 9 is a comment to simscanmk, but the C simscanmk compiled it into the"
+        " rule key 'caf\ufffd.example', value ' clam=no': if the C simscan was to apply it,"
+        " make it a rule line",
         f"{path}: 4 rules, which simscanmk compiles as they are",
     ]
 
@@ -101,6 +116,29 @@ def test_size_limit_in_simcontrol_before_144(tmp_path: Path) -> None:
         f"{tmp_path}/simcontrol line 1: size_limit=100000: the C simscan before 1.4.4 ignored"
         " it; simscan applies it"
     )
+
+
+def test_size_limit_in_simcontrol_from_144(tmp_path: Path) -> None:
+    recovery = Recovery()
+    recovery.set("spam", True, "test")
+    recovery.size_rule, recovery.hits_compiled = "builtin", True
+    ccontrol.check(str(control(tmp_path, b"bob@example.com:size_limit=100000\n")), recovery)
+    assert recovery.notes == [
+        f"{tmp_path}/simcontrol: 1 rules, which simscanmk compiles as they are"
+    ]
+
+
+def test_control_files_that_cannot_be_read(tmp_path: Path) -> None:
+    (tmp_path / "simcontrol").mkdir()
+    (tmp_path / "simcontrol.cdb").write_bytes(b"not a cdb at all")
+    assert check(tmp_path).notes == [
+        f"cannot read {tmp_path}/simcontrol (Is a directory)",
+        f"{tmp_path}/simcontrol.cdb is there but not {tmp_path}/simcontrol: simscan reads the"
+        " cdb as it is; keep a simcontrol beside it to change it with simscanmk",
+    ]
+    (tmp_path / "simcontrol").rmdir()
+    control(tmp_path, b":clam=yes\n")
+    assert check(tmp_path).notes[-1] == f"cannot read {tmp_path}/simcontrol.cdb (Format Error)"
 
 
 def test_lines_simscanmk_refuses(tmp_path: Path) -> None:
@@ -120,12 +158,13 @@ def test_lines_simscanmk_refuses(tmp_path: Path) -> None:
     [("c", False), ("ours", False), ("other", True)],
 )
 def test_is_the_cdb_what_simcontrol_compiles_to(tmp_path: Path, made_by: str, stale: bool) -> None:
-    text = b"# site policy\n:clam=yes\nexample.com:spam=no\n"
+    text = b"# site policy\n:clam=yes\nexample.com:spam=no\nexample.com:clam=no\n"
     control(tmp_path, text)
+    ours = [(b"", b"clam=yes"), (b"example.com", b"spam=no"), (b"example.com", b"clam=no")]
     records = {
-        "c": [(b"site", b"policy"), (b"", b"clam=yes"), (b"example.com", b"spam=no")],
-        "ours": [(b"", b"clam=yes"), (b"example.com", b"spam=no")],
-        "other": [(b"", b"clam=yes")],
+        "c": [(b"site", b"policy"), *ours],
+        "ours": ours,
+        "other": ours[:2],
     }[made_by]
     tinycdb(tmp_path / "simcontrol.cdb", records)
     notes = check(tmp_path).notes
@@ -153,21 +192,27 @@ def test_a_cdb_without_simcontrol(tmp_path: Path) -> None:
      ({}, "not read: attach = false (nor was it by the C simscan)")],
 )  # fmt: skip
 def test_ssattach(tmp_path: Path, values: dict[str, object], use: str) -> None:
-    recovery = check(control(tmp_path, ssattach=b".exe\n#comment\nSCR\n.pif junk\n"), **values)
+    text = b".exe\n#comment\nSCR\n.pif junk\nlnk:x\n#caf\xe9\n"
+    recovery = check(control(tmp_path, ssattach=text), **values)
     path = tmp_path / "ssattach"
     assert recovery.notes == [
-        f"{path}: 3 extensions, {use}",
+        f"{path}: 4 extensions, {use}",
         f"{path} line 2: '#comment' is a comment to simscan; the C simscan blocked names"
         " ending in it",
         f"{path} line 3: 'scr' has no dot: the C simscan blocked every name ending in 'scr',"
         " with a dot before it or not; simscan blocks only 'scr' and names ending in '.scr'",
+        f"{path} line 5: 'lnk' has no dot: the C simscan blocked every name ending in 'lnk',"
+        " with a dot before it or not; simscan blocks only 'lnk' and names ending in '.lnk'",
+        f"{path} line 6: '#caf\ufffd' is a comment to simscan; the C simscan blocked names"
+        " ending in it",
     ]
 
 
 @pytest.mark.parametrize(
     ("text", "limit"),
     [(b"300000\n", 300000), (b"300000abc", 300000), (b" 300000\n", None), (b"abc", None),
-     (b"0\n", None), (b"-5", None), (None, None)],
+     (b"0\n", None), (b"-5", None), (None, None), (b"1", 1), (b"+300000", 300000),
+     (b"999999", 999999), (b"300:1", 300), (b"", None)],
 )  # fmt: skip
 def test_simsizelimit(tmp_path: Path, text: bytes | None, limit: int | None) -> None:
     if text is not None:
@@ -181,6 +226,8 @@ def test_simsizelimit(tmp_path: Path, text: bytes | None, limit: int | None) -> 
         assert recovery.values["size_limit"].origin == (
             f"{tmp_path}/simsizelimit (simscan 1.4.2 and 1.4.3 read it)"
         )
+    note = f"{tmp_path}/simsizelimit is not read by simscan: size_limit says it"
+    assert recovery.notes == ([] if text is None else [note])
 
 
 @pytest.mark.parametrize(("args", "limit"), [("", 512001), ("-U /x -s 1000000", 1000001)])
@@ -194,6 +241,16 @@ def test_before_142_spamc_capped_it(tmp_path: Path, args: str, limit: int) -> No
     assert recovery.values["size_limit"].origin == (
         "simscan 1.4.0 had no size limit of its own: spamc scanned up to its -s"
         f" ({limit - 1} bytes)"
+    )
+
+
+def test_spamc_capped_a_version_unknown(tmp_path: Path) -> None:
+    recovery = Recovery()
+    recovery.set("spam", True, "test")
+    recovery.size_rule = "spamc"
+    ccontrol.check(str(tmp_path), recovery)
+    assert recovery.values["size_limit"].origin == (
+        "this C simscan had no size limit of its own: spamc scanned up to its -s (512000 bytes)"
     )
 
 

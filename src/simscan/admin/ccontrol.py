@@ -22,7 +22,6 @@ from .cbuild import Recovery, spamc_max_size
 
 SOURCE_NAME = "simcontrol"
 SIZE_NAME = "simsizelimit"
-DEFAULT_SIZE_LIMIT = 250000
 
 
 def check(controldir: str, recovery: Recovery) -> list[tuple[bytes, Rule]]:
@@ -57,7 +56,7 @@ def _simcontrol(controldir: str, recovery: Recovery) -> list[tuple[bytes, Rule]]
             )
         return []
     entries: list[tuple[bytes, Rule]] = []
-    refused = 0
+    refused = False
     theirs = []
     for number, line in enumerate(text.split(b"\n"), 1):
         where = f"{path} line {number}"
@@ -73,7 +72,7 @@ def _simcontrol(controldir: str, recovery: Recovery) -> list[tuple[bytes, Rule]]
         try:
             pairs = records(line)
         except SourceError as err:
-            refused += 1
+            refused = True
             recovery.gap(
                 where,
                 f"simscanmk refuses it ({err.problem}), where the C simscanmk took it;"
@@ -181,17 +180,17 @@ def _compare_cdb(
     """Is simcontrol.cdb what the C simscanmk (or ours) makes of simcontrol?"""
     import cdbx
 
-    try:
-        db = cdbx.CDB(cdb, mmap=False)
-    except OSError:
+    if not os.path.exists(cdb):
         return  # (the audit says what a missing cdb means)
     try:
-        found = list(db.items(all=True))
+        db = cdbx.CDB(cdb, mmap=False)
+        try:
+            found = list(db.items(all=True))
+        finally:
+            db.close()
     except OSError as err:
-        recovery.note(f"cannot read {cdb} ({err})")
+        recovery.note(f"cannot read {cdb} ({err.strerror or err})")
         return
-    finally:
-        db.close()
     if found not in (ours, theirs):
         recovery.note(
             f"{cdb} is not what simcontrol compiles to (simcontrol edited since the last"
@@ -240,9 +239,8 @@ def _size_limit(controldir: str, recovery: Recovery) -> None:
         if text is None:
             return
         # The C simscan read up to the first blank, and took atoi() of it
-        # when it was over 0.
-        end = next((i for i, c in enumerate(text) if c in b" \t\r\n"), len(text))
-        limit = _atoi(text[:end])
+        # when it was over 0 (so a blank first is no number).
+        limit = _atoi(text)
         if limit > 0:
             recovery.set("size_limit", limit, f"{path} (simscan 1.4.2 and 1.4.3 read it)")
         recovery.note(f"{path} is not read by simscan: size_limit says it")
