@@ -73,7 +73,7 @@ SIMCONTROL = (
     b"a.example.com:\n"
     b"bob@example.com:spam_hits=20,size_limit=100000\n"
     b"# joe@localhost: clam=no\n"
-    b"# see /var/qmail/doc/simcontrol.txt: it\n"
+    b"# /var/qmail/doc/simcontrol.txt: read it\n"
     b"# caf\xe9.example: clam=no\n"
 )
 

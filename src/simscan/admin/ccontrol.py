@@ -256,7 +256,8 @@ def _size_limit(controldir: str, recovery: Recovery) -> None:
 
 
 def _atoi(word: bytes) -> int:
-    digits = word[1:] if word[:1] in (b"+", b"-") else word
+    """C's atoi() without its blanks first (the C simscan stopped at one);
+    a negative number is 0 here, as either is no size."""
+    digits = word[1:] if word[:1] == b"+" else word
     end = next((i for i, c in enumerate(digits) if not 48 <= c <= 57), len(digits))
-    value = int(digits[:end]) if end else 0
-    return -value if word[:1] == b"-" else value
+    return int(digits[:end]) if end else 0
