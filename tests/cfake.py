@@ -139,3 +139,31 @@ def setuid(path: Path, user: str = "nobody") -> str:
 
 def _c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def tiny_elf(sections: list[tuple[str, int, int, bytes]], wide: bool, big: bool) -> bytes:
+    """An ELF with section headers and these sections: (name, sh_type,
+    sh_flags, contents); each at address 0x1000 + its file offset."""
+    import struct
+
+    order = ">" if big else "<"
+    names = b"\0" + b"".join(n.encode() + b"\0" for n, *_ in sections) + b".shstrtab\0"
+    body = bytearray(b"\x7fELF" + bytes([2 if wide else 1, 2 if big else 1, 1]) + b"\0" * 9)
+    body += b"\0" * ((0x40 if wide else 0x34) - len(body))
+    placed = []
+    for name, kind, flags, data in [*sections, (".shstrtab", 3, 0, names)]:
+        placed.append((names.index(name.encode() + b"\0"), kind, flags, len(body), data))
+        body += data
+    shoff = len(body)
+    layout = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
+    for name_at, kind, flags, offset, data in [(0, 0, 0, 0, b""), *placed]:
+        body += struct.pack(layout, name_at, kind, flags, 0x1000 + offset, offset, len(data),
+                            0, 0, 1, 0)  # fmt: skip
+    size = struct.calcsize(layout)
+    if wide:
+        struct.pack_into(order + "Q", body, 0x28, shoff)
+        struct.pack_into(order + "HHH", body, 0x3A, size, len(placed) + 1, len(placed))
+    else:
+        struct.pack_into(order + "I", body, 0x20, shoff)
+        struct.pack_into(order + "HHH", body, 0x2E, size, len(placed) + 1, len(placed))
+    return bytes(body)

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cfake import MK_COMMON, build, junk_elf, setuid, simscan_strings
+from cfake import MK_COMMON, build, junk_elf, setuid, simscan_strings, tiny_elf
 
 from simscan.admin import celf, cstrings
 from simscan.admin.cbuild import MigrateError, Recovery
@@ -70,6 +70,40 @@ def test_strings_of_a_file_without_sections(tmp_path: Path) -> None:
     texts = celf.strings(junk_elf(["/var/qmail/simscan", "abc", "simscan version: %s"]))
     assert [t.text for t in texts] == ["/var/qmail/simscan", "simscan version: %s"]
     assert all(t.nul for t in texts)
+    assert texts[0].address == 32  # its offset in the file
+    texts = celf.strings(b"\x7fELF\x02\x01\x01\x80simscan\x80" + b"\x80" * 32 + b"/var/qmail")
+    assert [(t.text, t.address, t.nul) for t in texts] == [
+        ("simscan", 8, False), ("/var/qmail", 48, False)
+    ]  # fmt: skip
+
+
+SECTIONS = [
+    (".rodata", 1, 2, b"\0simscan version: %s\0/var/qmail/simscan\0"),
+    (".text", 1, 6, b"\0a string in code\0"),
+    (".data", 1, 3, b"\0a writable string\0"),
+    (".wonly", 1, 1, b"\0not loaded\0"),
+    (".interp", 1, 2, b"/lib64/ld-linux-x86-64.so.2\0"),
+    (".note.x", 7, 2, b"\0a note string\0"),
+]
+
+
+@pytest.mark.parametrize("wide", [True, False], ids=["64-bit", "32-bit"])
+@pytest.mark.parametrize("big", [False, True], ids=["little-endian", "big-endian"])
+def test_the_sections_of_any_elf(wide: bool, big: bool) -> None:
+    data = tiny_elf(SECTIONS, wide, big)
+    start = 0x40 if wide else 0x34
+    assert [(t.text, t.address) for t in celf.strings(data)] == [
+        ("simscan version: %s", 0x1000 + start + 1),
+        ("/var/qmail/simscan", 0x1000 + start + 21),
+        ("a writable string", 0x1000 + start + 40 + 18 + 1),
+    ]
+
+
+def test_section_headers_past_the_end_mean_no_sections() -> None:
+    data = bytearray(tiny_elf(SECTIONS[:1], True, False))
+    data[0x28:0x30] = (len(data) - 10).to_bytes(8, "little")
+    assert "a writable string" not in [t.text for t in celf.strings(bytes(data))]
+    assert "simscan version: %s" in [t.text for t in celf.strings(bytes(data))]  # whole file
 
 
 def test_a_vector_constant_is_a_cut_string() -> None:
@@ -94,9 +128,20 @@ def test_version(tmp_path: Path, strings: list[str], version: str) -> None:
     assert celf.version(celf.read(str(path))) == version
 
 
-@needs_gcc
-def test_everything_the_strings_tell(tmp_path: Path) -> None:
-    binary = install(tmp_path)
+def test_a_string_that_ends_another() -> None:
+    binary = celf.Binary("simscan", [celf.Text("STATE ATTACH", 0, True)], os.stat("/"))
+    assert binary.has("ATTACH") and binary.has("STATE ATTACH") and not binary.has("STATE")
+    assert binary.starts("STATE") and not binary.starts("ATTACH")
+
+
+@pytest.mark.parametrize("gcc", [True, False], ids=["gcc", "junk"])
+def test_everything_the_strings_tell(tmp_path: Path, gcc: bool) -> None:
+    if gcc and shutil.which("gcc") is None:
+        pytest.skip("gcc (scripts/install-deps)")
+    (tmp_path / "bin").mkdir()
+    binary = build(tmp_path / "bin" / "simscan", simscan_strings("1.4.6.2", PATHS, OPTIONS), gcc)
+    setuid(binary)
+    build(tmp_path / "bin" / "simscanmk", [*MK_COMMON, *MK_PATHS], gcc)
     recovery = recover(binary)
     assert values(recovery) == {
         "user": "nobody" if os.geteuid() == 0 else setuid(binary),
@@ -124,12 +169,35 @@ def test_everything_the_strings_tell(tmp_path: Path) -> None:
     assert recovery.version == "1.4.6.2"
     assert recovery.hits_compiled and recovery.size_rule == "builtin"
     origin = {name: value.origin for name, value in recovery.values.items()}
-    assert origin["attach"] == "--enable-attach (the binary has 'ATTACH')"
-    assert origin["regex"] == "--enable-regex (not compiled in: no 'REGEX' in the binary)"
-    assert origin["workdir"] == "--enable-workdir (the binary has '/var/qmail/simscan')"
-    assert (
-        origin["spam_auth_user"] == "--enable-spam-auth-user (off: the binary checks RELAYCLIENT)"
-    )
+    user = values(recovery)["user"]
+    has = "the binary has"
+    assert origin == {
+        "user": f"--enable-user (the binary is setuid {user})",
+        "clamav": f"--enable-clamav ({has} a clamdscan path)",
+        "per_domain": f"--enable-per-domain ({has} '%s/simcontrol.cdb')",
+        "attach": f"--enable-attach ({has} 'ATTACH')",
+        "regex": "--enable-regex (not compiled in: no 'REGEX' in the binary)",
+        "custom_smtp_reject": f"--enable-custom-smtp-reject ({has} 'DYour email')",
+        "dropmsg": "--enable-dropmsg (not compiled in: no 'VIRUS DROPPED' in the binary)",
+        "spam": f"--enable-spam ({has} 'X-Spam-Flag: YES')",
+        "received": f"--enable-received ({has} 'Received: (simscan')",
+        "spam_passthru": "--enable-spam-passthru (not compiled in: no 'PASSTHRU' in the binary)",
+        "clamdscan": f"--enable-clamdscan ({has} '/usr/bin/clamdscan')",
+        "spamc": f"--enable-spamc ({has} '/usr/bin/spamc')",
+        "qmail_queue": f"--enable-qmail-queue ({has} '/var/qmail/bin/qmail-queue')",
+        "workdir": f"--enable-workdir ({has} '/var/qmail/simscan')",
+        "controldir": f"--enable-controldir ({has} '/var/qmail/control')",
+        "quarantinedir": f"--enable-quarantinedir ({has} '/var/qmail/quarantine')",
+        "spamassassin_path": f"--enable-spamassassin-path ({has} '/usr/bin/spamassassin')",
+        "sigtool_path": f"--enable-sigtool-path ({has} '/usr/bin/sigtool')",
+        "clamavdb_path": f"--enable-clamavdb-path ({has} '/var/lib/clamav')",
+        "spam_auth_user": "--enable-spam-auth-user (off: the binary checks RELAYCLIENT)",
+        "spamc_args": f"--enable-spamc-args ({has} '-U /tmp/spamd.sock')",
+    }
+    assert recovery.sources == [
+        f"{binary} (simscan 1.4.6.2, its strings)",
+        f"{tmp_path}/bin/simscanmk (its strings)",
+    ]
     assert recovery.gaps == [
         "--enable-spam-hits: compiled in (the binary has the SPAM PASS state), but its number"
         " is in no string; set spam_hits: with SIMSCAN_DEBUG=1 (in tcp.smtp, for one client)"
@@ -248,10 +316,10 @@ def test_a_binary_that_is_not_setuid(tmp_path: Path) -> None:
     ]
 
 
-def test_errors_an_admin_reads(tmp_path: Path) -> None:
-    def error(path: Path, what: str = "simscan") -> str:
+def test_errors_an_admin_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def error(path: Path | str, what: str = "") -> str:
         with pytest.raises(MigrateError) as err:
-            celf.read(str(path), what)
+            celf.read(str(path), what) if what else celf.read(str(path))
         return str(err.value)
 
     assert error(tmp_path / "nope") == f"{tmp_path}/nope: no such file (give the C simscan binary)"
@@ -267,4 +335,127 @@ def test_errors_an_admin_reads(tmp_path: Path) -> None:
     mk = tmp_path / "simscanmk"
     mk.write_bytes(junk_elf(MK_COMMON))
     assert error(mk) == f"{mk} is simscanmk; give the simscan binary beside it"
-    assert error(tmp_path, "simscan") == f"{tmp_path} is not a file"
+    for lines in (MK_COMMON[:1], MK_COMMON[1:2]):
+        mk.write_bytes(junk_elf(lines))
+        assert error(mk) == f"{mk} is simscanmk; give the simscan binary beside it"
+        assert celf.read(str(mk), "simscanmk").path == str(mk)
+    simscan = tmp_path / "simscan"
+    simscan.write_bytes(junk_elf(["simscan version: %s"]))
+    assert error(simscan, "simscanmk") == f"{simscan} is not simscanmk"
+    assert error(tmp_path) == f"{tmp_path} is not a file"
+    text = tmp_path / "notes"
+    text.write_bytes(b"hello\n")
+    assert error(text) == f"{text} is not an ELF binary; give the C simscan binary"
+    assert error("/proc/self/mem") == "cannot read /proc/self/mem (Input/output error)"
+    monkeypatch.setattr(celf, "MAX_SIZE", 2 << 20)
+    big = tmp_path / "big"
+    big.write_bytes(junk_elf(["simscan version: %s"]).ljust((2 << 20) + 1, b"\0"))
+    assert error(big) == f"{big} is over 2 MB: not simscan"
+    big.write_bytes(junk_elf(["simscan version: %s"]).ljust(2 << 20, b"\0"))
+    assert celf.read(str(big)).strings == ["simscan version: %s"]
+
+
+def junk(tmp_path: Path, strings: list[str], mk: list[str] | None = None) -> Recovery:
+    """What the strings of a (junk) simscan, and simscanmk, tell."""
+    (tmp_path / "bin").mkdir(exist_ok=True)
+    binary = build(
+        tmp_path / "bin" / "simscan", ["simscan version: %s", "1.4.6.2", *strings], False
+    )
+    setuid(binary)
+    if mk is not None:
+        build(tmp_path / "bin" / "simscanmk", [*MK_COMMON, *mk], False)
+    return recover(binary)
+
+
+@pytest.mark.parametrize("trace", ["VIRUS DROPPED", "SPAM DROPPED"])
+def test_either_dropped_state_is_dropmsg(tmp_path: Path, trace: str) -> None:
+    assert junk(tmp_path, [trace]).get("dropmsg") is True
+
+
+def test_clamav_by_its_trace_and_trophie_without_a_socket(tmp_path: Path) -> None:
+    recovery = junk(tmp_path, ["simscan:[%d]: clamdscan detected a virus",
+                               "simscan:[%d]: trophie found virus"])  # fmt: skip
+    assert recovery.get("clamav") is True and "clamdscan" not in recovery.values
+    assert "--enable-trophie-socket: compiled in, but no socket path in the binary" in recovery.gaps
+
+
+def test_spamc_arguments_among_the_c_sources_dashes(tmp_path: Path) -> None:
+    dashes = ["--disable-qmail-bounce", "--stdout", "--client", "--debug", "--user",
+              "--feature=chained,noise", "--deliver=innocent,spam"]  # fmt: skip
+    recovery = junk(tmp_path, ["X-Spam-Flag: YES", "/usr/bin/spamc", *dashes, "-d 10.0.0.5"])
+    assert recovery.get("spamc_args") == "-d 10.0.0.5"
+    recovery = junk(tmp_path, ["X-Spam-Flag: YES", "/usr/bin/spamc", "-d 10.0.0.5", "-x -t 60"])
+    assert "spamc_args" not in recovery.values
+    assert (
+        "--enable-spamc-args: several strings could be them: '-d 10.0.0.5', '-x -t 60'; check"
+        " where spamd listens"
+    ) in recovery.gaps
+
+
+def test_spam_without_spamc(tmp_path: Path) -> None:
+    recovery = junk(tmp_path, ["X-Spam-Flag: YES", "/var/qmail/simscan", "/var/qmail/control"])
+    assert "--enable-spamc: no spamc path in the binary" in recovery.gaps
+    assert (
+        "--enable-qmail-queue: no path in the binary looks like it (the program it handed"
+        " messages to)"
+    ) in recovery.gaps
+
+
+def test_paths_that_are_no_settings(tmp_path: Path) -> None:
+    recovery = junk(tmp_path, [
+        "/var/qmail/simscan", "/var/qmail/control", "/var/qmail/bin/qmail-queue",
+        "/usr/bin/dspam", "/lib64/ld-linux-x86-64.so.2", "/lib/x.so", "/usr/lib/y.so",
+        "/usr/lib64/z.so", "/", "/var/qmail/control/", "/opt/X11/thing",
+    ])  # fmt: skip
+    assert recovery.notes == [
+        "the binary also has the path '/opt/X11/thing', which is none simscanmk knows"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "setting"),
+    [("/var/run/sophie", "trophie_socket"), ("/var/run/trophie.sock", "trophie_socket")],
+)
+def test_trophie_and_sophie(tmp_path: Path, path: str, setting: str) -> None:
+    assert junk(tmp_path, [path]).get(setting) == path
+
+
+def test_trophie_binary_in_simscanmk(tmp_path: Path) -> None:
+    recovery = junk(tmp_path, ["/var/run/trophie.sock"], ["/usr/local/bin/trophie"])
+    assert recovery.get("trophie_path") == "/usr/local/bin/trophie"
+    assert recovery.get("trophie_socket") == "/var/run/trophie.sock"
+    assert recovery.values["trophie_path"].origin == (
+        "--enable-trophie-path (the binary has '/usr/local/bin/trophie')"
+    )
+
+
+def test_a_work_dir_by_name_wins_over_an_existing_dir(tmp_path: Path) -> None:
+    other = tmp_path / "scan"
+    other.mkdir()
+    recovery = junk(tmp_path, ["/var/qmail/simscan", str(other)])
+    assert recovery.get("workdir") == "/var/qmail/simscan"
+
+
+def test_a_work_dir_by_elimination_under_a_simscan_dir(tmp_path: Path) -> None:
+    work = tmp_path / "simscan-old" / "work"
+    work.mkdir(parents=True)
+    recovery = junk(tmp_path, [str(work)])
+    assert recovery.values["workdir"].origin == (
+        f"--enable-workdir (the binary has '{work}') (the one existing dir among its paths)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("paths", "qmaildir"),
+    [(["/opt/qmail/quarantine"], "/opt/qmail"), (["/opt/qmail/bin/qmail-queue"], "/opt/qmail"),
+     (["/opt/qmail/control"], "/opt/qmail"),
+     (["/etc/qmail/control", "/opt/q/quarantine"], "/opt/q"),
+     (["/control"], None), (["/var/qmail/control"], None), (["/opt/qmail/bin/qq"], None)],
+)  # fmt: skip
+def test_qmaildir_from_the_paths_under_it(
+    tmp_path: Path, paths: list[str], qmaildir: str | None
+) -> None:
+    recovery = junk(tmp_path, paths)
+    assert recovery.get("qmaildir") == qmaildir
+    if qmaildir:
+        assert recovery.values["qmaildir"].origin.startswith("--enable-qmaildir (from '")
