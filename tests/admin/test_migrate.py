@@ -295,3 +295,34 @@ def test_the_control_dir_follows_qmaildir() -> None:
     assert migrate._controldir(recovery) == "/opt/qmail/control"
     recovery.set("controldir", "/etc/qmail", "test")
     assert migrate._controldir(recovery) == "/etc/qmail"
+
+
+def test_a_comment_stays_on_its_line() -> None:
+    from simscan.admin import migrate
+    from simscan.admin.cbuild import Recovery
+
+    recovery = Recovery()
+    recovery.sources.append("config.log: ./configure '--enable-user=a\nb'")
+    recovery.set("spamc_args", "-U /tmp/a b", "'--enable-spamc-args=-U /tmp/a\tb'\nspam = true")
+    recovery.gap("--enable-x", "one\ntwo")
+    text = migrate.toml_text(recovery)
+    assert settings.from_text(text, "-").spamc_args == "-U /tmp/a b"
+    assert settings.from_text(text, "-").spam is False
+    assert "# '--enable-spamc-args=-U /tmp/a\\tb'\\nspam = true\n" in text
+
+
+def test_a_value_simscan_refuses_is_not_carried_over() -> None:
+    from simscan.admin import migrate
+    from simscan.admin.cbuild import Recovery
+
+    recovery = Recovery()
+    recovery.set("spamc_args", "-c -U /x", "'--enable-spamc-args=-c -U /x'")
+    recovery.set("workdir", "tmp/work", "--enable-workdir=tmp/work")
+    text = migrate.toml_text(recovery)
+    assert settings.from_text(text, "-") == settings.Settings()
+    assert recovery.gaps == [
+        "--enable-spamc-args: '-c -U /x': simscan refuses it (-c in spamc_args changes what"
+        " spamc prints, got '-c -U /x')",
+        "--enable-workdir: 'tmp/work': simscan refuses it (expected an absolute path, got"
+        " 'tmp/work')",
+    ]

@@ -155,7 +155,7 @@ def toml_text(recovery: Recovery) -> str:
     out = [
         "# simscan.toml for the Python simscan, written by `simscanmk --from-c`",
         "# from the C simscan's build.  Read:",
-        *(f"#   {source}" for source in recovery.sources),
+        *(f"#   {_comment(source)}" for source in recovery.sources),
         "# Each setting is under the C option it came from.",
         "",
     ]
@@ -170,11 +170,16 @@ def toml_text(recovery: Recovery) -> str:
             recovery.gap(_flag(name, value.origin), refused)
             del recovery.values[name]
             continue
-        out += [f"# {value.origin}", f"{name} = {literal}"]
+        out += [f"# {_comment(value.origin)}", f"{name} = {literal}"]
     if recovery.gaps:
         out += ["", "# Not carried over (simscanmk --from-c said so on stderr too):"]
-        out += [f"# {gap}" for gap in recovery.gaps]
+        out += [f"# {_comment(gap)}" for gap in recovery.gaps]
     return "\n".join(out) + "\n"
+
+
+def _comment(text: str) -> str:
+    """A comment's text on one line (a configure word may hold a newline)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _literal(value: object) -> str:
