@@ -252,6 +252,9 @@ def test_spam_auth_user_dspam_and_the_size_limit_file(tmp_path: Path) -> None:
     )
     recovery = recover(install(tmp_path, [*PATHS[:5]], ["spam"], "1.4.1"))
     assert values(recovery)["spam_auth_user"] is True  # no RELAYCLIENT check
+    assert recovery.values["spam_auth_user"].origin == (
+        "--enable-spam-auth-user (no RELAYCLIENT check in the binary)"
+    )
     assert recovery.size_rule == "spamc"
 
 
@@ -343,6 +346,11 @@ def test_errors_an_admin_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     simscan.write_bytes(junk_elf(["simscan version: %s"]))
     assert error(simscan, "simscanmk") == f"{simscan} is not simscanmk"
     assert error(tmp_path) == f"{tmp_path} is not a file"
+    script.write_bytes(b"#!/opt/py\xc3\xa9/python3\n")
+    assert error(script) == (
+        f"{script} is not an ELF binary (it starts with '#!/opt/py\ufffd\ufffd/python3': a"
+        " script); give the C simscan binary"
+    )
     text = tmp_path / "notes"
     text.write_bytes(b"hello\n")
     assert error(text) == f"{text} is not an ELF binary; give the C simscan binary"
@@ -424,6 +432,9 @@ def test_trophie_binary_in_simscanmk(tmp_path: Path) -> None:
     recovery = junk(tmp_path, ["/var/run/trophie.sock"], ["/usr/local/bin/trophie"])
     assert recovery.get("trophie_path") == "/usr/local/bin/trophie"
     assert recovery.get("trophie_socket") == "/var/run/trophie.sock"
+    assert recovery.values["trophie_socket"].origin == (
+        "--enable-trophie-socket (the binary has '/var/run/trophie.sock')"
+    )
     assert recovery.values["trophie_path"].origin == (
         "--enable-trophie-path (the binary has '/usr/local/bin/trophie')"
     )
@@ -459,3 +470,22 @@ def test_qmaildir_from_the_paths_under_it(
     assert recovery.get("qmaildir") == qmaildir
     if qmaildir:
         assert recovery.values["qmaildir"].origin.startswith("--enable-qmaildir (from '")
+
+
+@pytest.mark.parametrize(
+    ("strings", "clamav"),
+    [(["/usr/bin/clamdscan"], True), (["simscan:[%d]: clamdscan detected a virus"], True),
+     (["clamdscan", "--stdout"], False)],
+)  # fmt: skip
+def test_clamav_by_path_or_trace(tmp_path: Path, strings: list[str], clamav: bool) -> None:
+    assert junk(tmp_path, strings).get("clamav") is clamav
+
+
+def test_a_binary_without_a_version(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    binary = build(
+        tmp_path / "bin" / "simscan", ["simscan version: %s", "/var/qmail/simscan"], False
+    )
+    recovery = recover(binary)
+    assert recovery.version == ""
+    assert recovery.sources == [f"{binary} (version unknown, its strings)"]

@@ -61,10 +61,10 @@ def from_binary(binary: Binary, mk: Binary | None, recovery: Recovery) -> None:
     recovery.version = version(binary)
     shown = f"simscan {recovery.version}" if recovery.version else "version unknown"
     recovery.sources.append(f"{binary.path} ({shown}, its strings)")
-    paths = _paths(binary, "simscan")
+    paths = _paths(binary, in_mk=False)
     if mk is not None:
         recovery.sources.append(f"{mk.path} (its strings)")
-        for setting, found in _paths(mk, "simscanmk").items():
+        for setting, found in _paths(mk, in_mk=True).items():
             paths.setdefault(setting, found)
     _user(binary, recovery)
     _switches(binary, paths, recovery)
@@ -198,38 +198,37 @@ PATH_FLAGS = {
 def _is_path(text: str) -> bool:
     return (
         text[:1] == "/"
-        and len(text) > 1
         and not any(c in text for c in " \t%")
         and not text.startswith(("/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/"))
     )
 
 
-def _classify(path: str, which: str) -> str:
+def _classify(path: str, in_mk: bool) -> str:
     base = path.rstrip("/").rsplit("/", 1)[-1]
     if base in _PROGRAMS:
         return _PROGRAMS[base]
     if "qmail-queue" in base:
         return "qmail_queue"
     if "trophie" in path or "sophie" in path:
-        return "trophie_path" if which == "simscanmk" else "trophie_socket"
+        return "trophie_path" if in_mk else "trophie_socket"
     if base == "quarantine":
         return "quarantinedir"
     if base == "control":
         return "controldir"
-    if which == "simscanmk":
+    if in_mk:
         return "clamavdb_path" if "clamav" in path else ""
     return "workdir" if "simscan" in base else ""
 
 
-def _paths(binary: Binary, which: str) -> dict[str, str]:
+def _paths(binary: Binary, in_mk: bool) -> dict[str, str]:
     """setting -> the first path that looks like it; `?PATH` for a path
     that looks like none (an existing dir may still be the work dir)."""
     out: dict[str, str] = {}
     for text in binary.strings:
         if _is_path(text):
-            setting = _classify(text, which) or f"?{text}"
+            setting = _classify(text, in_mk) or f"?{text}"
             out.setdefault(setting, text)
-    if which == "simscanmk":
+    if in_mk:
         return {k: v for k, v in out.items() if k[:1] != "?"}
     left = [v for k, v in out.items() if k[:1] == "?"]
     if "workdir" not in out:
