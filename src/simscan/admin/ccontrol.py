@@ -85,7 +85,8 @@ def _simcontrol(controldir: str, recovery: Recovery) -> list[tuple[bytes, Rule]]
             _read_differently(where, rule, recovery)
         _compare_line(where, record, pairs[0] if pairs else None, recovery)
     if not refused:
-        recovery.note(f"{path}: {len(entries)} rules, which simscanmk compiles as they are")
+        rules = f"{len(entries)} rule" + ("" if len(entries) == 1 else "s")
+        recovery.note(f"{path}: {rules}, which simscanmk compiles as they are")
         _compare_cdb(cdb, records(text), theirs, recovery)
     return entries
 
