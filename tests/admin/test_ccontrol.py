@@ -124,7 +124,7 @@ def test_size_limit_in_simcontrol_from_144(tmp_path: Path) -> None:
     recovery.size_rule, recovery.hits_compiled = "builtin", True
     ccontrol.check(str(control(tmp_path, b"bob@example.com:size_limit=100000\n")), recovery)
     assert recovery.notes == [
-        f"{tmp_path}/simcontrol: 1 rules, which simscanmk compiles as they are"
+        f"{tmp_path}/simcontrol: 1 rule, which simscanmk compiles as they are"
     ]
 
 
