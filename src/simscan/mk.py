@@ -19,8 +19,10 @@ SOURCE_NAME = "simcontrol"
 
 USAGE = """\
 usage: simscanmk [-g]
+       simscanmk --from-c BINARY [--config-log FILE] [--control-dir DIR] [-o FILE [--force]]
        no options: builds CONTROLDIR/simcontrol.cdb from CONTROLDIR/simcontrol
        -g: builds CONTROLDIR/simversions.cdb from the enabled scanners
+       --from-c: writes a simscan.toml equivalent to a C simscan install
 The control dir comes from simscan.toml ($SIMSCAN_CONFIG names another file).
 """
 

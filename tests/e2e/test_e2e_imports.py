@@ -54,6 +54,8 @@ def test_a_clean_message_imports_only_its_path(site: Site) -> None:
     modules = imported(site, received=True)
     assert {m for m in modules if m.startswith("simscan")} == CLEAN_PATH
     assert modules & NEVER == set()
+    # (so nothing of the admin's commands, simscanmk --from-c's included)
+    assert not any(m.startswith("simscan.admin") for m in modules)
 
 
 PER_DOMAIN = {"cdbx", "simscan.config.simcontrol"}
