@@ -311,8 +311,10 @@ def section_fixed(tmp: Path, small: Path, plain: dict[str, str], received: dict[
 
 def no_argument_path(message: Path, env: dict[str, str]) -> None:
     """bin/simscan sends `check`, `config`, `stats` and `quarantine` to
-    simscan.admin: the no-argument run pays one test of argv for it.
-    Paired against calling simscan.cli directly, under the same -I -S."""
+    simscan.admin: the no-argument run pays one test of argv for it; it
+    also keeps the collector off while loading and ends in _exit, which a
+    script calling simscan.cli.main and exiting as usual does not.  Paired,
+    under the same -I -S."""
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     site = str(Path(SIMSCAN).resolve().parent.parent / "lib" / version / "site-packages")
     direct = [
@@ -321,7 +323,7 @@ def no_argument_path(message: Path, env: dict[str, str]) -> None:
         "from simscan.cli import main; sys.exit(main(started=s))",
     ]  # fmt: skip
     samples = paired({"script": ([SIMSCAN], message, env), "direct": (direct, message, env)})
-    difference("bin/simscan (with its admin dispatch) over calling simscan.cli",
+    difference("bin/simscan (admin dispatch, gc, _exit) over calling cli.main",
                samples["script"], samples["direct"])  # fmt: skip
 
 
