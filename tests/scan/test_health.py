@@ -1040,3 +1040,36 @@ def test_a_health_dir_that_cannot_be_fstat_ed_is_not_used(
     monkeypatch.undo()
     assert open_fds() == fds
     assert order(pool(directory, [A, B])) == [B, A]
+
+
+def test_a_symlink_swapped_in_for_a_mark_is_not_claimed(tmp_path: Path) -> None:
+    """(Put there between the look and the claim, even to a file that is
+    the very inode and mtime looked at.)  Neither locked nor renewed."""
+    directory = tmp_path / ".health"
+    directory.mkdir(mode=0o750)
+    target = tmp_path / "target"
+    target.write_bytes(b"")
+    os.utime(target, ns=(1600000000_000000000, 1600000000_000000000))
+    mark_of(directory, A).symlink_to(target)
+    st = os.stat(target)
+    seen = (st.st_ino, st.st_mtime_ns)
+    assert health.claim(str(directory), mark_of(directory, A).name, seen, NOW + 30) is None
+    assert os.stat(target).st_mtime_ns == 1600000000_000000000
+
+
+def test_a_fifo_swapped_in_for_a_mark_is_not_claimed_even_with_a_reader(tmp_path: Path) -> None:
+    """A reader lets open(O_WRONLY) of a FIFO succeed: the claim still
+    renews only a regular file."""
+    directory = tmp_path / ".health"
+    directory.mkdir(mode=0o750)
+    path = mark_of(directory, A)
+    os.mkfifo(path)
+    os.utime(path, ns=(1600000000_000000000, 1600000000_000000000))
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        st = os.lstat(path)
+        seen = (st.st_ino, st.st_mtime_ns)
+        assert health.claim(str(directory), path.name, seen, NOW + 30) is None
+    finally:
+        os.close(reader)
+    assert os.lstat(path).st_mtime_ns == 1600000000_000000000
