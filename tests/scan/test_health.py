@@ -1073,3 +1073,25 @@ def test_a_fifo_swapped_in_for_a_mark_is_not_claimed_even_with_a_reader(tmp_path
     finally:
         os.close(reader)
     assert os.lstat(path).st_mtime_ns == 1600000000_000000000
+
+
+# --- Equivalent mutants ----------------------------------------------------------------
+#
+# What mutmut (2.x) changes in scan/health.py that no test can tell apart,
+# and why (the other mutants are each failed by a test above):
+#
+# - `TYPE_CHECKING = False` -> True / None: the guard only keeps mypy's
+#   imports (Callable, Iterator) from running; run, they import fine.
+# - `_SAFE = frozenset("XXabc...XX")`: X is in the set already.
+# - mark()'s `O_EXCL | O_NOFOLLOW & O_NONBLOCK` (no O_NOFOLLOW, no
+#   O_NONBLOCK): with O_CREAT|O_EXCL, open fails (EEXIST) on anything
+#   under the temp name, a symlink or a FIFO included, before either flag
+#   could matter; both stay as a second guard.
+# - claim()'s `lockf(fd, F_TLOCK, 0)` -> 1: every claimer locks from
+#   offset 0 of a fresh fd, so "byte 0" and "byte 0 to EOF and beyond"
+#   conflict alike (a lock held with length 0 by another process, as
+#   test_a_mark_another_message_is_claiming_is_skipped holds it, covers
+#   byte 0 too).
+# - `__slots__ = None`: not equivalent but killed: the class cannot be
+#   made, so collecting this file fails; mutmut 2 counts only pytest's exit
+#   status 1 as killed, not a collection error's 2, and shows it survived.
