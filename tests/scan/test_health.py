@@ -813,7 +813,7 @@ def test_a_fifo_under_a_marks_name_does_not_hang_a_claim(tmp_path: Path) -> None
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(directory), mark_of(directory, A).name],
-        capture_output=True, text=True, timeout=10, check=True,
+        capture_output=True, text=True, timeout=5, check=True,
     )  # fmt: skip
     assert done.stdout == "None\n"
 
@@ -926,7 +926,7 @@ def test_a_fifo_planted_after_the_unlink_does_not_hang_a_message(tmp_path: Path)
     name = health.file_name("clamd", A)
     done = subprocess.run(
         [sys.executable, "-c", _FIFO_AFTER_UNLINK, str(directory), name],
-        capture_output=True, text=True, timeout=10, check=True,
+        capture_output=True, text=True, timeout=5, check=True,
     )  # fmt: skip
     assert done.stdout == "False []\n"
 
