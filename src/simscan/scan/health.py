@@ -66,7 +66,8 @@ def spread(endpoints: list[Endpoint], workdir: str) -> list[Endpoint]:
 def file_name(kind: str, endpoint: Endpoint) -> str:
     """`clamd-127.0.0.2-3310`, `spamd-__1-783` ([::1]:783), and for a unix
     socket its last part and a hash of the whole path
-    (`clamd-clamd.ctl-5f0e3a1c`): short, safe, one per endpoint."""
+    (`clamd-clamd.ctl-77fb3d71` for /run/clamav/clamd.ctl): short, safe,
+    one per endpoint."""
     if endpoint.path:
         last = _safe(endpoint.path.rpartition("/")[2])[:32]
         return f"{kind}-{last}-{_hash(endpoint.path)}"
