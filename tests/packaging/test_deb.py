@@ -671,11 +671,60 @@ def test_remove_and_purge_leave_the_control_dir_alone(machine: Machine, debs: De
         mail.rmdir()
     assert _account("user", "simscan")  # Debian leaves system users
 
+    # The dir the package made stays with the mail in it; once the admin
+    # has dealt with that, it is a dir that was there before the next
+    # install, which leaves it and whose purge leaves it too.
+    assert WORKDIR.is_dir()
     install(debs.new)
-    if WORKDIR.is_dir() and not machine.workdir_was_there:
-        (WORKDIR / ".health").mkdir()  # simscan's own marks are no mail
-        (WORKDIR / ".health" / "127.0.0.1:783").write_text("")
     apt("purge", "simscan")
+    assert WORKDIR.is_dir()
     if not machine.workdir_was_there:
+        shutil.rmtree(WORKDIR)
+        install(debs.new)  # made by the package this time
+        assert WORKDIR.is_dir()
+        (WORKDIR / ".health").mkdir(exist_ok=True)  # simscan's own marks are no mail
+        (WORKDIR / ".health" / "127.0.0.1:783").write_text("")
+        apt("purge", "simscan")
         assert not WORKDIR.exists()  # nothing but simscan's own: purged
     assert tree(CONTROL) == control
+
+
+def test_purge_leaves_a_work_dir_it_did_not_make(machine: Machine, debs: Debs) -> None:
+    """The C simscan's /var/qmail/simscan (simscan:simscan 0750), there
+    before the package: the postinst leaves it and says so, and a purge
+    (an admin going back to the C program) must not take it, empty or not."""
+    machine.purge()
+    made_here = not WORKDIR.exists()
+    if made_here:
+        WORKDIR.mkdir(parents=True, mode=0o750)
+    try:
+        out = install(debs.new)
+        assert f"simscan: {WORKDIR} is there already and is left as it is;" in out
+        (WORKDIR / ".health").mkdir(exist_ok=True)
+        apt("purge", "simscan")
+        assert WORKDIR.is_dir()
+        assert not Path("/var/lib/simscan").exists()
+    finally:
+        if made_here:
+            shutil.rmtree(WORKDIR)
+        else:
+            shutil.rmtree(WORKDIR / ".health")
+
+
+def test_postinst_under_umask_077_leaves_byte_code_others_can_read(
+    machine: Machine, debs: Debs
+) -> None:
+    """qmail-smtpd's user must read the .pyc the postinst makes as root."""
+    machine.purge()
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    done = subprocess.run(
+        ["sh", "-c", f"umask 077 && apt-get -y install --no-install-recommends {debs.new.path}"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    caches = list(PREFIX.rglob("__pycache__"))
+    assert caches
+    for cache in caches:
+        assert cache.stat().st_mode & 0o005 == 0o005, cache
+        for pyc in cache.iterdir():
+            assert pyc.stat().st_mode & 0o004, pyc
