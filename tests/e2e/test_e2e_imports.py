@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from daemons import Clamd, CountingProxy, Rspamd, Spamd
-from harness import Site, simscan_command
+from harness import Site, simscan_command, tinycdb
 from test_e2e_basic import ENV, MESSAGE
 from test_e2e_virus import EICAR_MAIL
 
@@ -194,7 +194,9 @@ SCANNERS = {
 def test_clamd_and_spamd_spoken_to_directly_import_only_their_path(
     site: Site, clamd: Clamd, spamd: Spamd
 ) -> None:
-    """What most sites run: clamd and spamd on unix sockets, per message."""
+    """What most sites run: clamd and spamd on unix sockets, per message,
+    with the versions `simscanmk -g` recorded for the Received line."""
+    tinycdb(site.control / "simversions.cdb", [(b"clamav", b"1.0.9"), (b"spam", b"4.0.1")])
     modules = imported(
         site,
         received=True,
@@ -207,6 +209,13 @@ def test_clamd_and_spamd_spoken_to_directly_import_only_their_path(
     ours = {m for m in modules if m.startswith("simscan") or m in ("_socket", "cdbx")}
     assert ours == CLEAN_PATH | SCANNERS
     assert modules & NEVER == set()
+
+
+def test_no_simversions_cdb_no_cdbx(site: Site, clamd: Clamd) -> None:
+    """Without simversions.cdb (no `simscanmk -g` yet) the Received line
+    says `unknown` and cdbx is not loaded to find that out."""
+    modules = imported(site, received=True, clamav=True, clamd=str(clamd.socket))
+    assert "cdbx" not in modules
 
 
 # The clamd path: its scanner and protocol; with several endpoints, also

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import TypeVar
 
+    import cdbx
+
     from .simcontrol import Rule
 
     T = TypeVar("T")
@@ -337,19 +339,11 @@ def read_rules(path: str, keys: list[bytes]) -> list[tuple[bytes, bytes]]:
     with per_domain on, a missing cdb would otherwise mean no scanning at
     all, silently, as in the C simscan.
     """
-    import cdbx
-
     try:
-        fd = _open_checked(path)
+        db = _cdb(_open_checked(path))
     except FileNotFoundError:
         raise ConfigError(path, 0, "", "not found (per_domain is on; run simscanmk)") from None
     except OSError as err:
-        raise ConfigError(path, 0, "", f"cannot read ({err.strerror or err})") from None
-    try:
-        # An fd, not the path: given a path, cdbx imports os (~0.9 ms).
-        db = cdbx.CDB(fd, close=True, mmap=False)
-    except OSError as err:
-        _close_quietly(fd)
         raise ConfigError(path, 0, "", f"cannot read ({err.strerror or err})") from None
     try:
         seen: dict[bytes, bytes | None] = {}  # many recipients share keys
@@ -391,11 +385,19 @@ def _open_checked(path: str) -> int:
     return fd
 
 
-def _close_quietly(fd: int) -> None:
+def _cdb(fd: int) -> "cdbx.CDB":
+    """cdbx on an open fd, closed with it (or here, if cdbx cannot take
+    it).  An fd, not the path: given a path, cdbx imports os (~0.9 ms)."""
+    import cdbx
+
     try:
-        posix.close(fd)
-    except OSError:
-        pass
+        return cdbx.CDB(fd, close=True, mmap=False)
+    except BaseException:
+        try:
+            posix.close(fd)
+        except OSError:
+            pass
+        raise
 
 
 def read_attach_list(path: str) -> tuple[bytes, ...]:
@@ -425,16 +427,9 @@ VERSIONS_NAME = "simversions.cdb"
 def recorded_version(controldir: str, key: str) -> str:
     """A scanner's version as `simscanmk -g` recorded it in simversions.cdb
     (for the Received line); `unknown` when the file or key is missing."""
-    import cdbx
-
     try:
-        fd = posix.open(f"{controldir}/{VERSIONS_NAME}", posix.O_RDONLY | posix.O_CLOEXEC)
+        db = _cdb(posix.open(f"{controldir}/{VERSIONS_NAME}", posix.O_RDONLY | posix.O_CLOEXEC))
     except OSError:
-        return "unknown"
-    try:
-        db = cdbx.CDB(fd, close=True, mmap=False)  # (a path would import os)
-    except OSError:
-        _close_quietly(fd)
         return "unknown"
     try:
         value = db.get(key.encode())
